@@ -1,0 +1,41 @@
+//! Injected time, so rules that read "now" can be tested.
+
+use chrono::{DateTime, SubsecRound, Utc};
+use std::sync::Arc;
+
+/// A source of the current time.
+pub trait Clock: Send + Sync + std::fmt::Debug {
+    /// The current instant, truncated to microseconds (the resolution both databases keep).
+    fn now(&self) -> DateTime<Utc>;
+}
+
+/// The system's wall clock.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> DateTime<Utc> {
+        #[allow(clippy::disallowed_methods)] // the one place that reads the real time
+        Utc::now().trunc_subsecs(6)
+    }
+}
+
+/// A clock that tests move by hand.
+#[derive(Debug, Clone)]
+pub struct ManualClock(Arc<std::sync::Mutex<DateTime<Utc>>>);
+
+impl ManualClock {
+    pub fn new(at: DateTime<Utc>) -> Self {
+        Self(Arc::new(std::sync::Mutex::new(at.trunc_subsecs(6))))
+    }
+    pub fn advance(&self, by: chrono::Duration) {
+        let mut guard = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        *guard += by;
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> DateTime<Utc> {
+        *self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}

@@ -1,0 +1,18 @@
+//! Doorstep's domain: the types, rules and validation shared by every layer.
+//!
+//! Nothing here does IO. Time comes in through [`clock::Clock`], so rules that depend on
+//! "now" are testable.
+
+pub mod accounts;
+pub mod clock;
+pub mod fields;
+pub mod mask;
+pub mod places;
+pub mod policy;
+pub mod role;
+
+pub use clock::{Clock, SystemClock};
+pub use fields::{FieldError, FieldErrors, FieldKind, FieldSpec, Value, Values, validate};
+pub use places::Entity;
+pub use policy::{Actor, Scope};
+pub use role::Role;
