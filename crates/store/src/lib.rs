@@ -12,6 +12,7 @@ mod error;
 mod places;
 mod schema;
 mod sql;
+pub mod testing;
 
 pub use accounts::{Account, AccountPatch, ApiToken, LoginAttempts, NewAccount, SessionRecord};
 pub use audit::{AuditEntry, AuditFilter, AuditRecord};
@@ -184,6 +185,31 @@ impl Store {
             .bind(value)
             .execute(&mut *tx)
             .await?;
+        });
+        Ok(())
+    }
+}
+
+impl Store {
+    /// SQLite's journal mode (`wal` in normal operation); `None` on PostgreSQL.
+    pub async fn journal_mode(&self) -> Result<Option<String>> {
+        match &self.pool {
+            Pool::Sqlite(p) => Ok(Some(
+                sqlx::query_scalar::<_, String>("PRAGMA journal_mode")
+                    .fetch_one(p)
+                    .await?,
+            )),
+            Pool::Postgres(_) => Ok(None),
+        }
+    }
+
+    /// Tries to rewrite history; the audit log's triggers must refuse. For tests.
+    #[doc(hidden)]
+    pub async fn tamper_with_audit_log(&self) -> Result<()> {
+        with_tx!(self, |tx| {
+            sqlx::query("UPDATE audit_log SET action = 'nothing'")
+                .execute(&mut *tx)
+                .await?;
         });
         Ok(())
     }

@@ -605,7 +605,7 @@ impl Store {
             let mut binds = Binds::new();
             let clause = scope_clause(entity, scope, &mut binds);
             let extra = match entity {
-                Entity::Building => ", COALESCE(SUM(households), 0) AS a, 0.0 AS b",
+                Entity::Building => ", CAST(COALESCE(SUM(households), 0) AS BIGINT) AS a",
                 Entity::Room => {
                     ", COALESCE(SUM(CASE WHEN is_office THEN area_m2 ELSE 0.0 END), 0.0) AS b, \
                      COALESCE(SUM(CASE WHEN is_office THEN 0.0 ELSE area_m2 END), 0.0) AS c"
