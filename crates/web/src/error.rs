@@ -1,0 +1,206 @@
+//! One error type for every handler. Handlers return it with `?`; the `render_errors`
+//! middleware turns it into a JSON body (API) or a page (web app) in the caller's language.
+
+use crate::AppState;
+use crate::i18n::Lang;
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+use doorstep_domain::FieldErrors;
+use doorstep_store::StoreError;
+use std::sync::Arc;
+
+/// Why a request failed. Codes are stable snake_case; the UI translates them.
+#[derive(Debug, Clone)]
+pub enum AppError {
+    /// 400: the body or query could not be read at all.
+    BadRequest(String),
+    /// 401: not signed in (pages redirect to the sign-in page).
+    Unauthorized,
+    /// 403: signed in, but outside one's role or scope.
+    Forbidden,
+    /// 404: no such thing (or one whose existence must not leak).
+    NotFound,
+    /// 409: a duplicate, a stale version, or a record still in use.
+    Conflict {
+        code: &'static str,
+        fields: Vec<String>,
+        current_version: Option<i64>,
+    },
+    /// 422: fields that failed validation.
+    Validation(FieldErrors),
+    /// 429: too many attempts from this address.
+    TooManyRequests,
+    /// 503: the database is unreachable.
+    Unavailable,
+    /// 500: a bug or an unexpected failure; the cause is logged, never sent.
+    Internal,
+}
+
+impl AppError {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::Unauthorized => StatusCode::UNAUTHORIZED,
+            AppError::Forbidden => StatusCode::FORBIDDEN,
+            AppError::NotFound => StatusCode::NOT_FOUND,
+            AppError::Conflict { .. } => StatusCode::CONFLICT,
+            AppError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
+            AppError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            AppError::BadRequest(_) => "bad_request",
+            AppError::Unauthorized => "unauthorized",
+            AppError::Forbidden => "forbidden",
+            AppError::NotFound => "not_found",
+            AppError::Conflict { code, .. } => code,
+            AppError::Validation(_) => "validation_failed",
+            AppError::TooManyRequests => "too_many_requests",
+            AppError::Unavailable => "unavailable",
+            AppError::Internal => "internal",
+        }
+    }
+
+    pub fn validation(field: &str, code: &'static str) -> Self {
+        AppError::Validation(FieldErrors::single(field, code))
+    }
+
+    pub fn conflict(code: &'static str) -> Self {
+        AppError::Conflict {
+            code,
+            fields: Vec::new(),
+            current_version: None,
+        }
+    }
+
+    /// The body of an API error, in `lang`.
+    pub fn to_json(&self, i18n: &crate::i18n::I18n, lang: Lang) -> serde_json::Value {
+        let mut message = i18n.t(lang, &format!("error.{}", self.code()));
+        if let AppError::BadRequest(detail) = self
+            && !detail.is_empty()
+        {
+            message = format!("{message}: {detail}");
+        }
+        let mut body = serde_json::json!({ "error": self.code(), "message": message });
+        match self {
+            AppError::Validation(errors) => {
+                let fields: serde_json::Map<String, serde_json::Value> = errors
+                    .0
+                    .iter()
+                    .map(|e| {
+                        (
+                            e.field.clone(),
+                            serde_json::json!({"code": e.code, "message": i18n.field_error(lang, e)}),
+                        )
+                    })
+                    .collect();
+                body["fields"] = serde_json::Value::Object(fields);
+            }
+            AppError::Conflict { fields, current_version, .. } => {
+                if !fields.is_empty() {
+                    let dup = i18n.t(lang, "field_error.duplicate");
+                    body["fields"] = fields
+                        .iter()
+                        .map(|f| (f.clone(), serde_json::json!({"code": "duplicate", "message": dup})))
+                        .collect::<serde_json::Map<_, _>>()
+                        .into();
+                }
+                if let Some(v) = current_version {
+                    body["current_version"] = (*v).into();
+                }
+            }
+            _ => {}
+        }
+        body
+    }
+}
+
+impl std::fmt::Display for AppError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+impl From<StoreError> for AppError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound => AppError::NotFound,
+            StoreError::Duplicate(fields) => AppError::Conflict {
+                code: "duplicate",
+                fields,
+                current_version: None,
+            },
+            StoreError::VersionConflict { current } => AppError::Conflict {
+                code: "version_conflict",
+                fields: Vec::new(),
+                current_version: Some(current),
+            },
+            StoreError::InUse => AppError::conflict("in_use"),
+            StoreError::Conflict(code) => AppError::conflict(code),
+            StoreError::Validation(errors) => AppError::Validation(errors),
+            StoreError::Unavailable(msg) => {
+                tracing::error!(error = %msg, "database unavailable");
+                AppError::Unavailable
+            }
+            other => {
+                tracing::error!(error = %other, "store error");
+                AppError::Internal
+            }
+        }
+    }
+}
+
+impl From<FieldErrors> for AppError {
+    fn from(e: FieldErrors) -> Self {
+        AppError::Validation(e)
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let mut res = (self.status(), self.code().to_string()).into_response();
+        res.extensions_mut().insert(Arc::new(self));
+        res
+    }
+}
+
+/// Whether a path belongs to a machine interface (JSON errors) rather than the web app.
+pub(crate) fn is_api_path(path: &str) -> bool {
+    path.starts_with("/api/") || path == "/healthz"
+}
+
+/// Renders an [`AppError`] left in a response's extensions.
+pub(crate) async fn render_errors(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let path = req.uri().path().to_string();
+    let query = req.uri().query().map(str::to_string);
+    let api = is_api_path(&path);
+    let lang = crate::i18n::negotiate(req.headers(), api);
+    let res = next.run(req).await;
+    let Some(err) = res.extensions().get::<Arc<AppError>>().cloned() else {
+        return res;
+    };
+    if api {
+        let mut out = (err.status(), axum::Json(err.to_json(&state.i18n, lang))).into_response();
+        if matches!(*err, AppError::Unauthorized) {
+            out.headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"doorstep\""));
+        }
+        return out;
+    }
+    if matches!(*err, AppError::Unauthorized) {
+        let next = match query {
+            Some(q) => format!("{path}?{q}"),
+            None => path,
+        };
+        let target = format!("/login?next={}", crate::views::url_encode(&next));
+        return Redirect::to(&target).into_response();
+    }
+    let page = crate::render::error_page(&state, lang, &err);
+    (err.status(), page).into_response()
+}

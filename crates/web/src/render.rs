@@ -1,0 +1,131 @@
+//! Page rendering: minijinja templates compiled into the binary, a base context every page
+//! shares (language, user, navigation, demo banner), and `t()` for translations.
+
+use crate::auth::CurrentUser;
+use crate::i18n::{I18n, Lang};
+use crate::{AppError, AppState};
+use axum::response::Html;
+use minijinja::value::{Rest, Value};
+use minijinja::{Environment, context};
+use std::sync::Arc;
+
+/// Every template, by name.
+pub const TEMPLATES: &[(&str, &str)] = &[
+    ("base.html", include_str!("../templates/base.html")),
+    ("macros.html", include_str!("../templates/macros.html")),
+    ("error.html", include_str!("../templates/error.html")),
+    ("login.html", include_str!("../templates/login.html")),
+    ("setup.html", include_str!("../templates/setup.html")),
+    ("home.html", include_str!("../templates/home.html")),
+    ("places/index.html", include_str!("../templates/places/index.html")),
+    ("places/show.html", include_str!("../templates/places/show.html")),
+    ("form.html", include_str!("../templates/form.html")),
+    ("accounts/index.html", include_str!("../templates/accounts/index.html")),
+    ("accounts/show.html", include_str!("../templates/accounts/show.html")),
+    ("audit.html", include_str!("../templates/audit.html")),
+    ("me.html", include_str!("../templates/me.html")),
+];
+
+pub fn environment() -> Environment<'static> {
+    let mut env = Environment::new();
+    for (name, src) in TEMPLATES {
+        if let Err(e) = env.add_template(name, src) {
+            // Templates are compiled in; a broken one fails the render tests.
+            tracing::error!(template = name, error = %e, "template does not compile");
+        }
+    }
+    env
+}
+
+fn translator(i18n: Arc<I18n>, lang: Lang) -> Value {
+    Value::from_function(move |key: String, args: Rest<Value>| -> String {
+        let args: Vec<String> = args.0.iter().map(|v| v.to_string()).collect();
+        i18n.t_args(lang, &key, &args)
+    })
+}
+
+/// A navigation link.
+#[derive(serde::Serialize)]
+struct NavItem {
+    href: String,
+    label: String,
+}
+
+fn nav(state: &AppState, lang: Lang, user: &CurrentUser) -> Vec<NavItem> {
+    use doorstep_domain::Role;
+    let tr = |k: &str| state.i18n.t(lang, k);
+    let mut items = vec![NavItem { href: "/".into(), label: tr("nav.home") }];
+    if let Some(nb) = user.actor.neighbourhood_id {
+        items.push(NavItem { href: format!("/neighbourhoods/{nb}"), label: tr("nav.my_neighbourhood") });
+    }
+    if user.actor.role == Role::Worker {
+        items.push(NavItem { href: "/blocks?mine=1".into(), label: tr("nav.my_blocks") });
+    }
+    items.push(NavItem { href: "/communities".into(), label: tr("nav.communities") });
+    items.push(NavItem { href: "/neighbourhoods".into(), label: tr("nav.neighbourhoods") });
+    items.push(NavItem { href: "/stations".into(), label: tr("nav.stations") });
+    if matches!(user.actor.role, Role::Admin | Role::Secretary) {
+        items.push(NavItem { href: "/accounts".into(), label: tr("nav.accounts") });
+    }
+    if user.actor.may_read_audit() {
+        items.push(NavItem { href: "/audit".into(), label: tr("nav.audit") });
+    }
+    items.push(NavItem { href: "/me".into(), label: tr("nav.me") });
+    items.push(NavItem { href: "/api/docs/".into(), label: tr("nav.api") });
+    items
+}
+
+/// Renders `template` with the shared base context and `extra`.
+pub fn page(
+    state: &AppState,
+    lang: Lang,
+    user: Option<&CurrentUser>,
+    template: &str,
+    title: &str,
+    extra: Value,
+) -> Result<Html<String>, AppError> {
+    let tmpl = state.templates.get_template(template).map_err(|e| {
+        tracing::error!(template, error = %e, "missing template");
+        AppError::Internal
+    })?;
+    let user_ctx = user.map(|u| {
+        context! {
+            name => u.account.display_name,
+            username => u.account.username,
+            role => state.i18n.t(lang, &format!("choice.role.{}", u.actor.role.as_str())),
+            role_code => u.actor.role.as_str(),
+            csrf => u.csrf,
+        }
+    });
+    let base = context! {
+        lang => lang.code(),
+        other_lang => lang.other().code(),
+        title => title,
+        user => user_ctx,
+        nav => user.map(|u| nav(state, lang, u)),
+        demo => state.demo,
+        t => translator(state.i18n.clone(), lang),
+        version => env!("CARGO_PKG_VERSION"),
+    };
+    let ctx = context! { ..extra, ..base };
+    tmpl.render(ctx).map(Html).map_err(|e| {
+        tracing::error!(template, error = %e, "template failed to render");
+        AppError::Internal
+    })
+}
+
+/// The page shown for an error (rendered by the error middleware).
+pub fn error_page(state: &AppState, lang: Lang, err: &AppError) -> Html<String> {
+    let title = state.i18n.t(lang, &format!("error.{}", err.code()));
+    let fields: Vec<String> = match err {
+        AppError::Validation(f) => f
+            .0
+            .iter()
+            .map(|e| format!("{}: {}", state.i18n.t(lang, &format!("field.{}", e.field)), state.i18n.field_error(lang, e)))
+            .collect(),
+        _ => Vec::new(),
+    };
+    let extra = context! { status => err.status().as_u16(), message => title, fields => fields };
+    page(state, lang, None, "error.html", &title, extra)
+        .unwrap_or_else(|_| Html(format!("<!doctype html><title>{0}</title><h1>{0}</h1>", err.status())))
+}
