@@ -1,1 +1,190 @@
-fn main() {}
+//! `doorstep`: the one binary. See `doorstep --help`.
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use doorstep::config::{Config, DEMO_DATABASE_URL, Source};
+use doorstep::startup::{Application, open_store, public_base};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "doorstep", version, about = "Doorstep (家门口): the residential service system of a subdistrict")]
+struct Cli {
+    /// Configuration file (default: $DOORSTEP_CONFIG, else ./doorstep.toml if present).
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the HTTP server.
+    Serve {
+        /// Listen address (overrides `bind`).
+        #[arg(long, value_name = "ADDR")]
+        bind: Option<String>,
+        /// Do not apply pending migrations at start.
+        #[arg(long)]
+        no_migrate: bool,
+    },
+    /// Build (once) and serve the Huamu demo on a local SQLite database.
+    Demo {
+        /// Listen address (overrides `bind`).
+        #[arg(long, value_name = "ADDR")]
+        bind: Option<String>,
+    },
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Print the effective configuration and where each value came from.
+    Config,
+    /// Ask a running server whether it and its database are healthy (exit 0 if so).
+    Healthcheck {
+        /// Base URL of the server (default: from `bind`).
+        #[arg(long, value_name = "URL")]
+        url: Option<String>,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logging(config: &Config) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(&config.log));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_target(false).try_init();
+}
+
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let mut config = Config::load(cli.config.as_deref())?;
+    let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+    match cli.command {
+        Command::Config => {
+            print!("{}", config.describe());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Migrate => {
+            init_logging(&config);
+            runtime.block_on(async {
+                let store = open_store(&config).await?;
+                store.migrate().await.context("applying migrations")?;
+                println!("migrations applied to {}", doorstep::config::mask_url_password(&config.database_url));
+                Ok(ExitCode::SUCCESS)
+            })
+        }
+        Command::Serve { bind, no_migrate } => {
+            if let Some(b) = bind {
+                config.set("bind", &b).context("--bind")?;
+                config.sources.insert("bind", Source::Flag);
+            }
+            if no_migrate {
+                config.auto_migrate = false;
+            }
+            init_logging(&config);
+            runtime.block_on(async {
+                let demo = {
+                    let store = open_store(&config).await?;
+                    store.migrate().await.ok();
+                    doorstep::demo::is_demo(&store).await.unwrap_or(false)
+                };
+                let app = Application::build(&config, demo).await?;
+                println!("Doorstep is listening on {}", public_base(&config, app.addr()));
+                app.run_until_stopped().await?;
+                Ok(ExitCode::SUCCESS)
+            })
+        }
+        Command::Demo { bind } => {
+            if let Some(b) = bind {
+                config.set("bind", &b).context("--bind")?;
+                config.sources.insert("bind", Source::Flag);
+            }
+            if config.sources.get("database_url") == Some(&Source::Default) {
+                config.database_url = DEMO_DATABASE_URL.to_string();
+            }
+            init_logging(&config);
+            runtime.block_on(async {
+                let store = open_store(&config).await?;
+                store.migrate().await.context("applying migrations")?;
+                let started = std::time::Instant::now();
+                let loaded = doorstep::demo::ensure(&store, async || {
+                    doorstep_web::auth::hash_password(doorstep::demo::DEMO_PASSWORD.to_string())
+                        .await
+                        .map_err(|e| anyhow::anyhow!("hashing the demo password: {e}"))
+                })
+                .await?;
+                if loaded {
+                    println!("Built the Huamu demo in {:.1} s.", started.elapsed().as_secs_f64());
+                } else {
+                    println!("Reusing the Huamu demo database.");
+                }
+                store.close().await;
+                let app = Application::build(&config, true).await?;
+                let base = public_base(&config, app.addr());
+                println!("\nDoorstep demo (花木街道, demo data) is running at {base}\n");
+                println!("Demo sign-ins (password for all: {}):", doorstep::demo::DEMO_PASSWORD);
+                for l in doorstep::demo::logins() {
+                    println!("  {:<16} {:<10} {}", l.username, l.role.as_str(), l.scope);
+                }
+                println!("\nDatabase: {}   Stop with Ctrl-C.", doorstep::config::mask_url_password(&config.database_url));
+                app.run_until_stopped().await?;
+                Ok(ExitCode::SUCCESS)
+            })
+        }
+        Command::Healthcheck { url } => runtime.block_on(async {
+            let base = match url {
+                Some(u) => u,
+                None => {
+                    let addr: std::net::SocketAddr = config.bind.parse()?;
+                    public_base(&Config { public_url: None, ..config.clone() }, addr)
+                }
+            };
+            match healthcheck(&base).await {
+                Ok(body) => {
+                    println!("healthy: {body}");
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(e) => {
+                    eprintln!("unhealthy: {e:#}");
+                    Ok(ExitCode::FAILURE)
+                }
+            }
+        }),
+    }
+}
+
+/// GET {base}/healthz over plain HTTP/1.1 (no client library needed for one request).
+async fn healthcheck(base: &str) -> anyhow::Result<String> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let u = url::Url::parse(base).with_context(|| format!("`{base}` is not a URL"))?;
+    if u.scheme() != "http" {
+        anyhow::bail!("only http:// is supported (check the server from its own machine)");
+    }
+    let host = u.host_str().context("URL without a host")?;
+    let port = u.port_or_known_default().unwrap_or(80);
+    let mut stream = tokio::time::timeout(std::time::Duration::from_secs(5), tokio::net::TcpStream::connect((host, port)))
+        .await
+        .context("timed out connecting")?
+        .with_context(|| format!("cannot connect to {host}:{port}"))?;
+    let req = format!("GET /healthz HTTP/1.1\r\nHost: {host}:{port}\r\nAccept: application/json\r\nConnection: close\r\n\r\n");
+    stream.write_all(req.as_bytes()).await?;
+    let mut buf = Vec::new();
+    tokio::time::timeout(std::time::Duration::from_secs(10), stream.read_to_end(&mut buf))
+        .await
+        .context("timed out reading the answer")??;
+    let text = String::from_utf8_lossy(&buf);
+    let status = text.lines().next().unwrap_or("");
+    let body = text.split("\r\n\r\n").nth(1).unwrap_or("").trim().to_string();
+    if status.split_whitespace().nth(1) == Some("200") {
+        Ok(body)
+    } else {
+        anyhow::bail!("{status} {body}")
+    }
+}

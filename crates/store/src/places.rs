@@ -681,3 +681,106 @@ impl Store {
         }))
     }
 }
+
+impl Store {
+    /// Creates many records of one kind in one transaction (imports, the demo): all or
+    /// nothing. Each row's parent and references are checked inside the transaction; the
+    /// audit log gets one entry for the batch.
+    pub async fn create_places(&self, entity: Entity, rows: &[Values], ctx: &WriteCtx) -> Result<Vec<i64>> {
+        let specs = entity.fields();
+        let (parent, fk) = entity.parent().ok_or(StoreError::Conflict("no_parent"))?;
+        let mut cols: Vec<&str> = specs.iter().map(|s| s.name).collect();
+        let extra_sd = !cols.contains(&"subdistrict_id");
+        if extra_sd {
+            cols.push("subdistrict_id");
+        }
+        let extra_nb = entity.in_neighbourhood() && !cols.contains(&"neighbourhood_id");
+        if extra_nb {
+            cols.push("neighbourhood_id");
+        }
+        let n = cols.len();
+        let insert = format!(
+            "INSERT INTO {} ({}, is_demo, version, created_at, updated_at) VALUES ({}, ${}, 1, ${}, ${}) RETURNING id",
+            entity.table(),
+            cols.join(", "),
+            placeholders(1, n),
+            n + 1,
+            n + 2,
+            n + 3
+        );
+        let parent_sql = format!("SELECT * FROM {} WHERE id = $1", parent.table());
+        // Other references to places must sit in the same neighbourhood.
+        let ref_checks: Vec<(&'static str, Entity)> = specs
+            .iter()
+            .filter(|s| s.name != fk)
+            .filter_map(|s| match s.kind {
+                FieldKind::Ref(t) => Entity::from_table(t).map(|e| (s.name, e)),
+                _ => None,
+            })
+            .collect();
+        let int = FieldKind::Int { min: 0, max: 0 };
+        let ids = with_tx!(self, |tx| {
+            let mut ids = Vec::with_capacity(rows.len());
+            let mut parents: HashMap<i64, Place> = HashMap::new();
+            for (i, values) in rows.iter().enumerate() {
+                let pid = values.get(fk).and_then(Value::as_i64).ok_or_else(|| {
+                    StoreError::Validation(FieldErrors::single(&format!("{i}.{fk}"), "required"))
+                })?;
+                let place = match parents.get(&pid) {
+                    Some(p) => *p,
+                    None => {
+                        let row = sqlx::query(AssertSqlSafe(parent_sql.clone()))
+                            .bind(pid)
+                            .fetch_optional(&mut *tx)
+                            .await?
+                            .ok_or_else(|| StoreError::Validation(FieldErrors::single(&format!("{i}.{fk}"), "invalid_reference")))?;
+                        let pr = read_record(&row, parent)?;
+                        let p = Place {
+                            subdistrict_id: pr.subdistrict_id,
+                            neighbourhood_id: if entity.in_neighbourhood() { pr.neighbourhood_id } else { None },
+                        };
+                        parents.insert(pid, p);
+                        p
+                    }
+                };
+                for (field, target) in &ref_checks {
+                    if let Some(id) = values.get(field).and_then(Value::as_i64) {
+                        let sql = format!("SELECT * FROM {} WHERE id = $1", target.table());
+                        let ok = match sqlx::query(AssertSqlSafe(sql)).bind(id).fetch_optional(&mut *tx).await? {
+                            Some(row) => read_record(&row, *target)?.neighbourhood_id == place.neighbourhood_id,
+                            None => false,
+                        };
+                        if !ok {
+                            return Err(StoreError::Validation(FieldErrors::single(&format!("{i}.{field}"), "invalid_reference")));
+                        }
+                    }
+                }
+                let mut q = sqlx::query(AssertSqlSafe(insert.clone()));
+                for s in specs {
+                    q = bind_value(q, s.kind, values.get(s.name).unwrap_or(&Value::Null));
+                }
+                if extra_sd {
+                    q = bind_value(q, int, &Value::Int(place.subdistrict_id));
+                }
+                if extra_nb {
+                    q = bind_value(q, int, &place.neighbourhood_id.map(Value::Int).unwrap_or(Value::Null));
+                }
+                let row = q
+                    .bind(ctx.demo)
+                    .bind(ctx.at)
+                    .bind(ctx.at)
+                    .fetch_one(&mut *tx)
+                    .await
+                    .map_err(map_write_err(entity))?;
+                ids.push(row.try_get::<i64, _>("id")?);
+            }
+            insert_audit!(
+                &mut *tx,
+                ctx,
+                AuditEntry::event("import", serde_json::json!({"entity": entity.name(), "rows": ids.len()}))
+            );
+            ids
+        });
+        Ok(ids)
+    }
+}

@@ -246,7 +246,7 @@ async fn login(State(state): State<AppState>, req: Request) -> Result<Response, 
             res.headers_mut().insert(header::SET_COOKIE, HeaderValue::from_str(&cookie).map_err(|_| AppError::Internal)?);
             Ok(res)
         }
-        Err(LoginFailure::BadCredentials) => again("login.bad_credentials", StatusCode::UNAUTHORIZED),
+        Err(LoginFailure::BadCredentials) => again("login.bad_credentials", StatusCode::OK),
         Err(LoginFailure::Locked) => again("login.locked", StatusCode::TOO_MANY_REQUESTS),
     }
 }

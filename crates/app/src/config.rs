@@ -1,0 +1,279 @@
+//! Configuration: defaults, then a TOML file, then `DOORSTEP_*` environment variables.
+//! Every value remembers where it came from, for `doorstep config`.
+
+use anyhow::{Context, bail};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// Where a setting's value came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    Default,
+    File(PathBuf),
+    Env(String),
+    Flag,
+}
+
+impl std::fmt::Display for Source {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Source::Default => f.write_str("default"),
+            Source::File(p) => write!(f, "file {}", p.display()),
+            Source::Env(v) => write!(f, "environment {v}"),
+            Source::Flag => f.write_str("command line"),
+        }
+    }
+}
+
+/// The effective configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Address the server listens on.
+    pub bind: String,
+    /// `sqlite://PATH` (embedded default) or `postgres://…` (scale-out).
+    pub database_url: String,
+    /// The URL users reach the server at; `https://…` makes cookies `Secure` and is
+    /// trusted for cross-origin checks behind a proxy.
+    pub public_url: Option<String>,
+    pub session_idle_minutes: u64,
+    pub session_absolute_hours: u64,
+    pub lockout_failures: i64,
+    pub lockout_minutes: u64,
+    pub ip_attempts_per_15_minutes: usize,
+    pub max_body_bytes: usize,
+    /// Apply pending migrations when the server starts.
+    pub auto_migrate: bool,
+    /// tracing filter, e.g. `info` or `doorstep=debug,tower_http=info`.
+    pub log: String,
+    pub sources: BTreeMap<&'static str, Source>,
+}
+
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/doorstep.sqlite";
+pub const DEMO_DATABASE_URL: &str = "sqlite://data/demo.sqlite";
+
+const KEYS: &[&str] = &[
+    "bind",
+    "database_url",
+    "public_url",
+    "session_idle_minutes",
+    "session_absolute_hours",
+    "lockout_failures",
+    "lockout_minutes",
+    "ip_attempts_per_15_minutes",
+    "max_body_bytes",
+    "auto_migrate",
+    "log",
+];
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            bind: "127.0.0.1:8080".into(),
+            database_url: DEFAULT_DATABASE_URL.into(),
+            public_url: None,
+            session_idle_minutes: 30,
+            session_absolute_hours: 12,
+            lockout_failures: 5,
+            lockout_minutes: 15,
+            ip_attempts_per_15_minutes: 30,
+            max_body_bytes: 2 * 1024 * 1024,
+            auto_migrate: true,
+            log: "info".into(),
+            sources: KEYS.iter().map(|k| (*k, Source::Default)).collect(),
+        }
+    }
+}
+
+impl Config {
+    /// Loads the configuration: `file` (or `DOORSTEP_CONFIG`, or `./doorstep.toml` when it
+    /// exists), then the environment.
+    pub fn load(file: Option<&Path>) -> anyhow::Result<Config> {
+        let env: BTreeMap<String, String> = std::env::vars().filter(|(k, _)| k.starts_with("DOORSTEP_")).collect();
+        Self::load_from(file, &env)
+    }
+
+    pub fn load_from(file: Option<&Path>, env: &BTreeMap<String, String>) -> anyhow::Result<Config> {
+        let mut c = Config::default();
+        let path = match file {
+            Some(p) => Some(p.to_path_buf()),
+            None => match env.get("DOORSTEP_CONFIG") {
+                Some(p) => Some(PathBuf::from(p)),
+                None => Some(PathBuf::from("doorstep.toml")).filter(|p| p.exists()),
+            },
+        };
+        if let Some(path) = path {
+            let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read configuration file {}", path.display()))?;
+            let table: toml::Table = text
+                .parse()
+                .map_err(|e: toml::de::Error| anyhow::anyhow!("{}: {}", path.display(), e.to_string().trim()))?;
+            for (k, v) in &table {
+                let Some(key) = KEYS.iter().find(|x| **x == k) else {
+                    bail!("{}: unknown setting `{k}` (known: {})", path.display(), KEYS.join(", "));
+                };
+                let s = match v {
+                    toml::Value::String(s) => s.clone(),
+                    toml::Value::Integer(i) => i.to_string(),
+                    toml::Value::Boolean(b) => b.to_string(),
+                    other => bail!("{}: `{k}` has an unsupported value {other}", path.display()),
+                };
+                c.set(key, &s).with_context(|| format!("{}: setting `{k}`", path.display()))?;
+                c.sources.insert(key, Source::File(path.clone()));
+            }
+        }
+        for key in KEYS {
+            let var = format!("DOORSTEP_{}", key.to_uppercase());
+            if let Some(v) = env.get(&var) {
+                c.set(key, v).with_context(|| format!("environment variable {var}"))?;
+                c.sources.insert(key, Source::Env(var));
+            }
+        }
+        Ok(c)
+    }
+
+    /// Sets one value from text.
+    pub fn set(&mut self, key: &str, v: &str) -> anyhow::Result<()> {
+        fn num<T: std::str::FromStr>(v: &str) -> anyhow::Result<T> {
+            v.trim().parse().map_err(|_| anyhow::anyhow!("`{v}` is not a valid number"))
+        }
+        match key {
+            "bind" => {
+                v.parse::<std::net::SocketAddr>().map_err(|_| anyhow::anyhow!("`{v}` is not an address like 127.0.0.1:8080"))?;
+                self.bind = v.to_string();
+            }
+            "database_url" => {
+                if !(v.starts_with("sqlite:") || v.starts_with("postgres://") || v.starts_with("postgresql://")) {
+                    bail!("must start with sqlite: or postgres://");
+                }
+                self.database_url = v.to_string();
+            }
+            "public_url" => {
+                let u = url::Url::parse(v).map_err(|e| anyhow::anyhow!("`{v}` is not a URL: {e}"))?;
+                if !matches!(u.scheme(), "http" | "https") {
+                    bail!("must be an http or https URL");
+                }
+                self.public_url = Some(v.trim_end_matches('/').to_string());
+            }
+            "session_idle_minutes" => self.session_idle_minutes = positive(num(v)?)?,
+            "session_absolute_hours" => self.session_absolute_hours = positive(num(v)?)?,
+            "lockout_failures" => self.lockout_failures = positive(num::<u64>(v)?)? as i64,
+            "lockout_minutes" => self.lockout_minutes = positive(num(v)?)?,
+            "ip_attempts_per_15_minutes" => self.ip_attempts_per_15_minutes = positive(num::<u64>(v)?)? as usize,
+            "max_body_bytes" => self.max_body_bytes = positive(num::<u64>(v)?)? as usize,
+            "auto_migrate" => {
+                self.auto_migrate = match v.trim() {
+                    "true" | "1" | "yes" => true,
+                    "false" | "0" | "no" => false,
+                    _ => bail!("`{v}` is not true or false"),
+                }
+            }
+            "log" => self.log = v.to_string(),
+            other => bail!("unknown setting `{other}`"),
+        }
+        Ok(())
+    }
+
+    /// The settings the web layer needs.
+    pub fn web(&self) -> doorstep_web::WebConfig {
+        let origin = self.public_url.as_ref().and_then(|u| url::Url::parse(u).ok()).map(|u| u.origin().ascii_serialization());
+        doorstep_web::WebConfig {
+            session_idle: Duration::from_secs(self.session_idle_minutes * 60),
+            session_absolute: Duration::from_secs(self.session_absolute_hours * 3600),
+            lockout_failures: self.lockout_failures,
+            lockout_window: Duration::from_secs(15 * 60),
+            lockout_duration: Duration::from_secs(self.lockout_minutes * 60),
+            ip_attempts: self.ip_attempts_per_15_minutes,
+            ip_window: Duration::from_secs(15 * 60),
+            secure_cookies: self.public_url.as_deref().is_some_and(|u| u.starts_with("https://")),
+            max_body_bytes: self.max_body_bytes,
+            trusted_origins: origin.into_iter().collect(),
+        }
+    }
+
+    /// `key = value  # source` lines, with secrets masked.
+    pub fn describe(&self) -> String {
+        let vals: Vec<(&str, String)> = vec![
+            ("bind", quote(&self.bind)),
+            ("database_url", quote(&mask_url_password(&self.database_url))),
+            ("public_url", self.public_url.as_deref().map(quote).unwrap_or_else(|| "# (not set)".into())),
+            ("session_idle_minutes", self.session_idle_minutes.to_string()),
+            ("session_absolute_hours", self.session_absolute_hours.to_string()),
+            ("lockout_failures", self.lockout_failures.to_string()),
+            ("lockout_minutes", self.lockout_minutes.to_string()),
+            ("ip_attempts_per_15_minutes", self.ip_attempts_per_15_minutes.to_string()),
+            ("max_body_bytes", self.max_body_bytes.to_string()),
+            ("auto_migrate", self.auto_migrate.to_string()),
+            ("log", quote(&self.log)),
+        ];
+        let width = vals.iter().map(|(k, v)| k.len() + v.len() + 3).max().unwrap_or(40);
+        vals.iter()
+            .map(|(k, v)| {
+                let line = format!("{k} = {v}");
+                let src = self.sources.get(k).map(|s| s.to_string()).unwrap_or_default();
+                format!("{line:<width$}  # {src}\n")
+            })
+            .collect()
+    }
+}
+
+fn positive<T: PartialOrd + Default + Copy>(v: T) -> anyhow::Result<T> {
+    if v > T::default() { Ok(v) } else { bail!("must be greater than zero") }
+}
+
+fn quote(s: &str) -> String {
+    format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
+}
+
+/// `postgres://user:secret@host/db` → `postgres://user:****@host/db`.
+pub fn mask_url_password(u: &str) -> String {
+    match url::Url::parse(u) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("****"));
+            parsed.to_string()
+        }
+        _ => u.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn layers_defaults_file_and_environment() {
+        let dir = std::env::temp_dir().join(format!("doorstep-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("doorstep.toml");
+        std::fs::write(&file, "bind = \"0.0.0.0:9000\"\nsession_idle_minutes = 10\n").unwrap();
+        let c = Config::load_from(Some(&file), &env(&[("DOORSTEP_SESSION_IDLE_MINUTES", "20"), ("DOORSTEP_DATABASE_URL", "postgres://u:pw@db/doorstep")])).unwrap();
+        assert_eq!(c.bind, "0.0.0.0:9000");
+        assert_eq!(c.sources["bind"], Source::File(file.clone()));
+        assert_eq!(c.session_idle_minutes, 20);
+        assert_eq!(c.sources["session_idle_minutes"], Source::Env("DOORSTEP_SESSION_IDLE_MINUTES".into()));
+        assert_eq!(c.sources["lockout_minutes"], Source::Default);
+        let text = c.describe();
+        assert!(text.contains("postgres://u:****@db/doorstep"), "{text}");
+        assert!(!text.contains("pw@"), "the password must never be printed");
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn bad_values_name_their_source() {
+        let e = Config::load_from(None, &env(&[("DOORSTEP_BIND", "nonsense")])).unwrap_err();
+        assert!(format!("{e:#}").contains("DOORSTEP_BIND"), "{e:#}");
+        let dir = std::env::temp_dir().join(format!("doorstep-config-bad-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("c.toml");
+        std::fs::write(&file, "bindd = \"x\"\n").unwrap();
+        let e = Config::load_from(Some(&file), &BTreeMap::new()).unwrap_err();
+        assert!(format!("{e:#}").contains("unknown setting `bindd`"), "{e:#}");
+        std::fs::write(&file, "bind = \n").unwrap();
+        let e = Config::load_from(Some(&file), &BTreeMap::new()).unwrap_err();
+        assert!(format!("{e:#}").contains("line 1"), "{e:#}");
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+}

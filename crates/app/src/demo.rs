@@ -1,0 +1,418 @@
+//! The Huamu demo: 花木街道 with its 6 communities and 44 neighbourhoods (real names),
+//! and invented estates, buildings, coordinates, people and accounts, all marked as demo
+//! data. Built once into an empty database, deterministically.
+
+use anyhow::{Context, bail};
+use doorstep_domain::{Entity, Role, Value, Values};
+use doorstep_store::{NewAccount, Store, WriteCtx};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+
+/// Marks a database that holds the demo.
+pub const DEMO_MARKER: &str = "demo";
+const DEMO_VERSION: &str = "huamu-2026-1";
+
+/// The password of every demo account that can sign in. Demo only: it is printed.
+pub const DEMO_PASSWORD: &str = "huamu-demo-2026";
+
+/// A sign-in printed when the demo starts.
+#[derive(Debug, Clone)]
+pub struct DemoLogin {
+    pub username: String,
+    pub role: Role,
+    pub scope: String,
+}
+
+/// (community, [(neighbourhood name, short name, username slug, high-rise estates)])
+const PLACES: &[(&str, [f64; 2], &[(&str, &str, &str, bool)])] = &[
+    ("牡丹", [31.2125, 121.5480], &[
+        ("牡丹第一居民区", "牡丹一", "mudan1", false),
+        ("牡丹第二居民区", "牡丹二", "mudan2", false),
+        ("牡丹第三居民区", "牡丹三", "mudan3", false),
+        ("牡丹第四居民区", "牡丹四", "mudan4", false),
+        ("牡丹第五居民区", "牡丹五", "mudan5", false),
+        ("牡丹第六居民区", "牡丹六", "mudan6", false),
+        ("牡丹第七居民区", "牡丹七", "mudan7", false),
+    ]),
+    ("由由", [31.2085, 121.5365], &[
+        ("由由第一居民区", "由由一", "youyou1", false),
+        ("由由第二居民区", "由由二", "youyou2", false),
+        ("由由第四居民区", "由由四", "youyou4", false),
+        ("由由第五居民区", "由由五", "youyou5", false),
+        ("由由第六居民区", "由由六", "youyou6", false),
+        ("由由第七居民区", "由由七", "youyou7", false),
+        ("蓝天居民区", "蓝天", "lantian", true),
+    ]),
+    ("培花", [31.2035, 121.5460], &[
+        ("培花新村第一居民区", "培花一", "peihua1", false),
+        ("培花新村第二居民区", "培花二", "peihua2", false),
+        ("培花新村第三居民区", "培花三", "peihua3", false),
+        ("培花新村第四居民区", "培花四", "peihua4", false),
+        ("培花新村第五居民区", "培花五", "peihua5", false),
+        ("培花新村第六居民区", "培花六", "peihua6", false),
+        ("培花新村第七居民区", "培花七", "peihua7", false),
+        ("培花新村第八居民区", "培花八", "peihua8", false),
+    ]),
+    ("钦洋", [31.2055, 121.5610], &[
+        ("花木新村第一居民区", "花木一", "huamu1", false),
+        ("花木新村第二居民区", "花木二", "huamu2", false),
+        ("花木新村第三居民区", "花木三", "huamu3", false),
+        ("花木新村第四居民区", "花木四", "huamu4", false),
+        ("花木新村第五居民区", "花木五", "huamu5", false),
+        ("花木新村第六居民区", "花木六", "huamu6", false),
+        ("花木新村第七居民区", "花木七", "huamu7", false),
+        ("锦绣居民区", "锦绣", "jinxiu", true),
+    ]),
+    ("联洋", [31.2225, 121.5600], &[
+        ("联洋第一居民区", "联洋一", "lianyang1", true),
+        ("联洋第二居民区", "联洋二", "lianyang2", true),
+        ("联洋第三居民区", "联洋三", "lianyang3", true),
+        ("联洋第四居民区", "联洋四", "lianyang4", true),
+        ("联洋第五居民区", "联洋五", "lianyang5", true),
+        ("明月第一居民区", "明月一", "mingyue1", true),
+        ("天安第一居民区", "天安一", "tianan1", true),
+        ("万邦第一居民区", "万邦一", "wanbang1", true),
+    ]),
+    ("东城", [31.2215, 121.5380], &[
+        ("东城第一居民区", "东城一", "dongcheng1", false),
+        ("东城第二居民区", "东城二", "dongcheng2", false),
+        ("东城第三居民区", "东城三", "dongcheng3", false),
+        ("东城第四居民区", "东城四", "dongcheng4", false),
+        ("东城第五居民区", "东城五", "dongcheng5", false),
+        ("东城第六居民区", "东城六", "dongcheng6", false),
+    ]),
+];
+
+/// The neighbourhoods the seed text names: their secretaries get demo sign-ins.
+const SEED_NEIGHBOURHOODS: &[&str] = &["lianyang5", "youyou7", "dongcheng5", "mudan6", "mudan7"];
+
+const ROADS: &[&str] = &[
+    "牡丹路", "芳甸路", "梅花路", "玉兰路", "花木路", "锦绣路", "东绣路", "樱花路", "石楠路", "丁香路",
+    "海桐路", "紫薇路", "迎春路", "合欢路", "长柳路", "民生路", "罗山路", "白杨路", "银霄路", "兰花路",
+];
+const SURNAMES: &[&str] = &["王", "李", "张", "刘", "陈", "杨", "黄", "赵", "吴", "周", "徐", "孙", "马", "朱", "胡", "郭", "何", "林", "罗", "高"];
+const GIVEN: &[&str] = &["建国", "秀英", "桂英", "玉兰", "志强", "丽华", "海燕", "伟", "芳", "敏", "静", "军", "磊", "洋", "艳", "勇", "娟", "涛", "明", "霞"];
+
+/// Function rooms of the model station 牡丹七 as the seed names them (office cut to 30 m²).
+const MODEL_ROOMS: &[(&str, &str, f64, i64, bool)] = &[
+    ("首问接待区", "reception", 40.0, 10, false),
+    ("党建服务站", "party_service", 45.0, 20, false),
+    ("文化客厅", "culture_lounge", 80.0, 40, false),
+    ("联勤联动服务站", "joint_duty", 30.0, 8, false),
+    ("综合活动室", "activity", 120.0, 90, false),
+    ("健康小屋", "health_cabin", 25.0, 6, false),
+    ("绿色小屋", "green_cabin", 15.0, 4, false),
+    ("社工办公区", "office", 30.0, 12, true),
+];
+
+fn name(rng: &mut StdRng) -> String {
+    format!("{}{}", SURNAMES[rng.random_range(0..SURNAMES.len())], GIVEN[rng.random_range(0..GIVEN.len())])
+}
+
+fn vals(pairs: Vec<(&'static str, Value)>) -> Values {
+    pairs.into_iter().collect()
+}
+
+fn text(s: impl Into<String>) -> Value {
+    Value::Text(s.into())
+}
+
+/// Keeps demo coordinates inside the subdistrict's box (31.20–31.23 N, 121.53–121.57 E).
+fn clamp(lat: f64, lon: f64) -> (f64, f64) {
+    (lat.clamp(31.2005, 31.2295), lon.clamp(121.5305, 121.5695))
+}
+
+/// The sign-ins printed at start: one per role, the secretaries of the seed's
+/// neighbourhoods, and 牡丹七's team.
+pub fn logins() -> Vec<DemoLogin> {
+    let mut out = vec![DemoLogin { username: "admin".into(), role: Role::Admin, scope: "花木街道".into() }];
+    for (_, _, nbs) in PLACES {
+        for (nb, _, slug, _) in *nbs {
+            if SEED_NEIGHBOURHOODS.contains(slug) {
+                out.push(DemoLogin { username: format!("{slug}-sec"), role: Role::Secretary, scope: nb.to_string() });
+            }
+        }
+    }
+    for i in 1..=4 {
+        out.push(DemoLogin { username: format!("mudan7-w{i}"), role: Role::Worker, scope: format!("牡丹第七居民区 第{i}块区") });
+    }
+    out.push(DemoLogin { username: "mudan7-health".into(), role: Role::Partner, scope: "花木社区卫生服务中心 (牡丹第七居民区)".into() });
+    out.push(DemoLogin { username: "mudan7-vol".into(), role: Role::Volunteer, scope: "牡丹第七居民区".into() });
+    out
+}
+
+/// Whether the database holds the demo.
+pub async fn is_demo(store: &Store) -> anyhow::Result<bool> {
+    Ok(store.get_meta(DEMO_MARKER).await?.is_some())
+}
+
+/// Loads the demo into an empty database, or does nothing when it is already there.
+/// Returns whether it loaded. Refuses a database that holds other data.
+pub async fn ensure(store: &Store, password_hash: impl AsyncFnOnce() -> anyhow::Result<String>) -> anyhow::Result<bool> {
+    if is_demo(store).await? {
+        return Ok(false);
+    }
+    if store.count_accounts().await? > 0 || store.first_subdistrict().await?.is_some() {
+        bail!("this database already holds data that is not the demo; the demo needs an empty database (use DOORSTEP_DATABASE_URL to choose another)");
+    }
+    let hash = password_hash().await?;
+    load(store, &hash).await.context("loading the demo data")?;
+    store.set_meta(DEMO_MARKER, DEMO_VERSION).await?;
+    Ok(true)
+}
+
+async fn load(store: &Store, hash: &str) -> anyhow::Result<()> {
+    let mut rng = StdRng::seed_from_u64(20_261_128);
+    let at = chrono::DateTime::parse_from_rfc3339("2026-11-28T00:00:00Z")?.with_timezone(&chrono::Utc);
+    let mut ctx = WriteCtx { actor_id: None, actor_name: "demo".into(), subdistrict_id: None, ip: None, at, demo: true };
+    // The subdistrict and its communities are real: not marked as demo.
+    let real = WriteCtx { demo: false, ..ctx.clone() };
+    let sd = store
+        .create_place(
+            Entity::Subdistrict,
+            &vals(vec![
+                ("name", text("花木街道")),
+                ("code", text("310115016")),
+                ("district", text("浦东新区")),
+                ("address", text("玉兰路218号")),
+                ("phone", Value::Null),
+            ]),
+            &real,
+        )
+        .await?;
+    ctx.subdistrict_id = Some(sd.id);
+    let real = WriteCtx { subdistrict_id: Some(sd.id), ..real };
+
+    let admin = NewAccount {
+        username: "admin".into(),
+        display_name: "演示·街道管理员".into(),
+        role: Role::Admin,
+        neighbourhood_id: None,
+        partner_unit: None,
+        phone: None,
+        locale: "zh-CN".into(),
+        password_hash: Some(hash.to_string()),
+    };
+    store.create_account(sd.id, &admin, &ctx).await?;
+
+    for (community, centre, nbs) in PLACES {
+        let com = store
+            .create_place(
+                Entity::Community,
+                &vals(vec![("subdistrict_id", Value::Int(sd.id)), ("name", text(format!("{community}社区"))), ("description", Value::Null)]),
+                &real,
+            )
+            .await?;
+        for (i, (nb_name, short, slug, high_rise)) in nbs.iter().enumerate() {
+            let model = *slug == "mudan7";
+            let secretary = name(&mut rng);
+            let target_households: i64 = rng.random_range(1000..=2500);
+            let (clat, clon) = clamp(
+                centre[0] + ((i / 3) as f64 - 1.0) * 0.0050 + rng.random_range(-0.0008..0.0008),
+                centre[1] + ((i % 3) as f64 - 1.0) * 0.0060 + rng.random_range(-0.0008..0.0008),
+            );
+            // The neighbourhood's name is real; its figures and secretary are invented.
+            let nb = store
+                .create_place(
+                    Entity::Neighbourhood,
+                    &vals(vec![
+                        ("community_id", Value::Int(com.id)),
+                        ("name", text(*nb_name)),
+                        ("short_name", text(*short)),
+                        ("committee_name", text(format!("{}居民委员会", nb_name.trim_end_matches("居民区")))),
+                        ("secretary_name", text(secretary.clone())),
+                        ("office_phone", Value::Null),
+                        ("address", Value::Null),
+                        ("households", Value::Null),
+                        ("population", Value::Null),
+                    ]),
+                    &ctx,
+                )
+                .await?;
+
+            // Accounts: the secretary, one worker per block, and for 牡丹七 a partner and a
+            // volunteer. Only the printed ones can sign in.
+            let signs_in = SEED_NEIGHBOURHOODS.contains(slug);
+            let sec = NewAccount {
+                username: format!("{slug}-sec"),
+                display_name: format!("{secretary}（书记）"),
+                role: Role::Secretary,
+                neighbourhood_id: Some(nb.id),
+                partner_unit: None,
+                phone: None,
+                locale: "zh-CN".into(),
+                password_hash: signs_in.then(|| hash.to_string()),
+            };
+            store.create_account(sd.id, &sec, &ctx).await?;
+            let n_blocks = if model { 4 } else { rng.random_range(4..=6) };
+            let mut workers = Vec::new();
+            for b in 1..=n_blocks {
+                let w = NewAccount {
+                    username: format!("{slug}-w{b}"),
+                    display_name: format!("{}（社工）", name(&mut rng)),
+                    role: Role::Worker,
+                    neighbourhood_id: Some(nb.id),
+                    partner_unit: None,
+                    phone: None,
+                    locale: "zh-CN".into(),
+                    password_hash: model.then(|| hash.to_string()),
+                };
+                workers.push(store.create_account(sd.id, &w, &ctx).await?.id);
+            }
+            if model {
+                for (u, d, role, unit) in [
+                    ("mudan7-health", "演示·家庭医生", Role::Partner, Some("花木社区卫生服务中心")),
+                    ("mudan7-vol", "演示·志愿者骨干", Role::Volunteer, None),
+                ] {
+                    let a = NewAccount {
+                        username: u.into(),
+                        display_name: d.into(),
+                        role,
+                        neighbourhood_id: Some(nb.id),
+                        partner_unit: unit.map(str::to_string),
+                        phone: None,
+                        locale: "zh-CN".into(),
+                        password_hash: Some(hash.to_string()),
+                    };
+                    store.create_account(sd.id, &a, &ctx).await?;
+                }
+            }
+
+            // Estates (牡丹七 serves 10), each on a street near the neighbourhood's centre.
+            let n_estates = if model { 10 } else { rng.random_range(2..=5) };
+            let mut estate_rows = Vec::new();
+            let mut estate_centres = Vec::new();
+            let mut used = std::collections::HashSet::new();
+            while estate_rows.len() < n_estates {
+                let road = ROADS[rng.random_range(0..ROADS.len())];
+                let lane = rng.random_range(1..60) * 10 + 8;
+                let estate_name = format!("{road}{lane}弄");
+                if !used.insert(estate_name.clone()) {
+                    continue;
+                }
+                let built: i64 = if *high_rise { rng.random_range(1998..=2012) } else { rng.random_range(1984..=1998) };
+                estate_rows.push(vals(vec![
+                    ("neighbourhood_id", Value::Int(nb.id)),
+                    ("name", text(estate_name)),
+                    ("address", text(format!("浦东新区{road}{lane}弄"))),
+                    ("built_year", Value::Int(built)),
+                    ("property_manager", text(format!("{}物业", SURNAMES[rng.random_range(0..SURNAMES.len())]))),
+                ]));
+                estate_centres.push(clamp(clat + rng.random_range(-0.0022..0.0022), clon + rng.random_range(-0.0025..0.0025)));
+            }
+            let estate_ids = store.create_places(Entity::Estate, &estate_rows, &ctx).await?;
+
+            let block_rows: Vec<Values> = (1..=n_blocks)
+                .map(|b| {
+                    vals(vec![
+                        ("neighbourhood_id", Value::Int(nb.id)),
+                        ("name", text(format!("第{b}块区"))),
+                        ("worker_id", Value::Int(workers[b - 1])),
+                        ("description", Value::Null),
+                    ])
+                })
+                .collect();
+            let block_ids = store.create_places(Entity::Block, &block_rows, &ctx).await?;
+
+            // Buildings until the neighbourhood reaches its households.
+            let mut plan: Vec<(usize, i64, i64, i64)> = Vec::new(); // estate, units, floors, households
+            let mut households = 0;
+            while households < target_households {
+                let estate = plan.len() % n_estates;
+                let (units, floors, per_floor) = if *high_rise {
+                    (rng.random_range(1..=2), rng.random_range(11..=28), 4)
+                } else {
+                    (rng.random_range(2..=4), 6, 2)
+                };
+                let h = units * floors * per_floor;
+                households += h;
+                plan.push((estate, units, floors, h));
+            }
+            plan.sort_by_key(|p| p.0);
+            let per_block = plan.len().div_ceil(n_blocks);
+            let mut building_rows = Vec::new();
+            let mut number_in_estate = vec![0; n_estates];
+            for (k, (estate, units, floors, h)) in plan.iter().enumerate() {
+                number_in_estate[*estate] += 1;
+                let n = number_in_estate[*estate];
+                let (elat, elon) = estate_centres[*estate];
+                let (lat, lon) = clamp(
+                    elat + ((n / 4) as f64) * 0.00035 + rng.random_range(-0.00008..0.00008),
+                    elon + ((n % 4) as f64) * 0.00040 + rng.random_range(-0.00008..0.00008),
+                );
+                let leader = if rng.random_bool(0.7) { text(name(&mut rng)) } else { Value::Null };
+                building_rows.push(vals(vec![
+                    ("estate_id", Value::Int(estate_ids[*estate])),
+                    ("number", text(format!("{n}号"))),
+                    ("units", Value::Int(*units)),
+                    ("floors", Value::Int(*floors)),
+                    ("households", Value::Int(*h)),
+                    ("lat", Value::Float((lat * 1e6).round() / 1e6)),
+                    ("lon", Value::Float((lon * 1e6).round() / 1e6)),
+                    ("leader_name", leader),
+                    ("block_id", Value::Int(block_ids[(k / per_block).min(n_blocks - 1)])),
+                ]));
+            }
+            store.create_places(Entity::Building, &building_rows, &ctx).await?;
+            store
+                .update_place(Entity::Neighbourhood, nb.id, None, &ctx, |cur| {
+                    let mut v = cur.values.clone();
+                    v.insert("households", Value::Int(households));
+                    v.insert("population", Value::Int((households as f64 * 2.6).round() as i64));
+                    Ok(v)
+                })
+                .await?;
+
+            // The station and its function rooms.
+            let (slat, slon) = clamp(clat + 0.0004, clon - 0.0004);
+            let upgraded = model || rng.random_bool(0.6);
+            let station = store
+                .create_places(
+                    Entity::Station,
+                    &[vals(vec![
+                        ("neighbourhood_id", Value::Int(nb.id)),
+                        ("name", text(format!("{short}“家门口”服务站"))),
+                        ("address", text(format!("浦东新区{}{}号", ROADS[rng.random_range(0..ROADS.len())], rng.random_range(1..400)))),
+                        ("opening_hours", text("周一至周日 8:30–17:00")),
+                        ("phone", Value::Null),
+                        ("lat", Value::Float((slat * 1e6).round() / 1e6)),
+                        ("lon", Value::Float((slon * 1e6).round() / 1e6)),
+                        ("office_area_before_m2", Value::Float(if model { 300.0 } else { f64::from(rng.random_range(12..=30)) * 10.0 })),
+                        ("is_model", Value::Bool(model)),
+                    ])],
+                    &ctx,
+                )
+                .await?[0];
+            let rooms: Vec<Values> = if model {
+                MODEL_ROOMS
+                    .iter()
+                    .map(|(n, k, a, c, o)| room(station, n, k, *a, *c, *o))
+                    .collect()
+            } else {
+                let mut r: Vec<Values> = Vec::new();
+                for (n, k, a, c, o) in MODEL_ROOMS.iter().filter(|(_, k, ..)| *k != "office") {
+                    if *k == "reception" || rng.random_bool(0.75) {
+                        r.push(room(station, n, k, (a * rng.random_range(0.7..1.3)).round(), *c, *o));
+                    }
+                }
+                let office = if upgraded { rng.random_range(2..=6) * 10 } else { rng.random_range(8..=20) * 10 };
+                r.push(room(station, "社工办公区", "office", f64::from(office), 12, true));
+                r
+            };
+            store.create_places(Entity::Room, &rooms, &ctx).await?;
+        }
+    }
+    Ok(())
+}
+
+fn room(station: i64, name: &str, kind: &str, area: f64, capacity: i64, office: bool) -> Values {
+    vals(vec![
+        ("station_id", Value::Int(station)),
+        ("name", text(name)),
+        ("kind", text(kind)),
+        ("area_m2", Value::Float(area)),
+        ("capacity", Value::Int(capacity)),
+        ("is_office", Value::Bool(office)),
+        ("description", Value::Null),
+    ])
+}

@@ -1,0 +1,6 @@
+//! The `doorstep` binary's library half: configuration, start-up and the demo, so that
+//! integration tests run exactly what the binary runs.
+
+pub mod config;
+pub mod demo;
+pub mod startup;

@@ -1,0 +1,106 @@
+//! Building and running the application.
+
+use crate::config::Config;
+use anyhow::Context;
+use doorstep_domain::{Clock, SystemClock};
+use doorstep_store::Store;
+use doorstep_web::AppState;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+/// A bound, ready-to-run server.
+pub struct Application {
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    addr: SocketAddr,
+}
+
+impl Application {
+    /// Opens the database (migrating it unless told not to), binds the listener and, on an
+    /// empty database, prints the one-time setup link.
+    pub async fn build(config: &Config, demo: bool) -> anyhow::Result<Application> {
+        Self::build_with_clock(config, demo, Arc::new(SystemClock)).await
+    }
+
+    pub async fn build_with_clock(config: &Config, demo: bool, clock: Arc<dyn Clock>) -> anyhow::Result<Application> {
+        let store = open_store(config).await?;
+        if config.auto_migrate {
+            store.migrate().await.context("applying database migrations")?;
+        }
+        let listener = tokio::net::TcpListener::bind(&config.bind)
+            .await
+            .with_context(|| format!("cannot listen on {} (is another server using it? set DOORSTEP_BIND)", config.bind))?;
+        let addr = listener.local_addr()?;
+        let state = AppState::new(store.clone(), config.web(), clock, demo);
+        if store.count_accounts().await? == 0 {
+            let token = state.enable_setup();
+            let host = public_base(config, addr);
+            println!("No account exists yet. Finish the setup at:\n\n    {host}/setup?token={token}\n");
+        }
+        Ok(Application { listener, state, addr })
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    pub fn port(&self) -> u16 {
+        self.addr.port()
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until Ctrl-C (or SIGTERM).
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        doorstep_web::serve(self.listener, self.state, shutdown_signal()).await?;
+        Ok(())
+    }
+
+    /// Serves until `stop` completes (tests).
+    pub async fn run_until<F>(self, stop: F) -> anyhow::Result<()>
+    where
+        F: std::future::Future<Output = ()> + Send + 'static,
+    {
+        doorstep_web::serve(self.listener, self.state, stop).await?;
+        Ok(())
+    }
+}
+
+/// The URL to print for people (the public URL if set, else the bound address).
+pub fn public_base(config: &Config, addr: SocketAddr) -> String {
+    match &config.public_url {
+        Some(u) => u.clone(),
+        None if addr.ip().is_unspecified() => format!("http://127.0.0.1:{}", addr.port()),
+        None => format!("http://{addr}"),
+    }
+}
+
+pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
+    Store::connect(&config.database_url)
+        .await
+        .with_context(|| format!("cannot open database {}", crate::config::mask_url_password(&config.database_url)))
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutting down");
+}

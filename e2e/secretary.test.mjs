@@ -1,0 +1,104 @@
+// A committee secretary signs in and opens her neighbourhood's page, in a real browser
+// (Debian's Chromium, headless), at phone width. Runs against `doorstep demo` on a fresh
+// database and a free port.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { chromium } from "playwright-core";
+
+const bin = process.env.DOORSTEP_BIN;
+if (!bin) throw new Error("set DOORSTEP_BIN to the doorstep binary");
+const shots = process.env.E2E_SCREENSHOTS; // optional folder for screenshots
+
+let server, base, browser, dataDir;
+
+before(async () => {
+  dataDir = mkdtempSync(join(tmpdir(), "doorstep-e2e-"));
+  server = spawn(bin, ["demo", "--bind", "127.0.0.1:0"], {
+    env: { ...process.env, DOORSTEP_DATABASE_URL: `sqlite://${dataDir}/demo.sqlite`, DOORSTEP_LOG: "warn" },
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  base = await new Promise((resolve, reject) => {
+    let out = "";
+    const timer = setTimeout(() => reject(new Error(`demo did not start:\n${out}`)), 120_000);
+    server.stdout.on("data", (chunk) => {
+      out += chunk;
+      const m = out.match(/running at (http:\/\/[0-9.:]+)/);
+      if (m) { clearTimeout(timer); resolve(m[1]); }
+    });
+    server.on("exit", (code) => reject(new Error(`demo exited with ${code}:\n${out}`)));
+  });
+  // Playwright gives every launch a fresh, empty --user-data-dir of its own.
+  browser = await chromium.launch({
+    executablePath: "/usr/bin/chromium",
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+      "--disable-component-update", "--disable-sync", "--disable-quic"],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  server?.kill("SIGTERM");
+  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+});
+
+test("a secretary signs in and opens her neighbourhood page on a phone", async () => {
+  const context = await browser.newContext({ viewport: { width: 360, height: 780 }, locale: "zh-CN" });
+  const page = await context.newPage();
+  const errors = [];
+  page.on("pageerror", (e) => errors.push(String(e)));
+  page.on("console", (m) => {
+    // A form answered with a 4xx is logged as a failed load; subresources are checked below.
+    if (m.type() === "error" && !m.text().startsWith("Failed to load resource")) errors.push(m.text());
+  });
+  page.on("response", (r) => {
+    if (r.request().resourceType() !== "document" && r.status() >= 400) errors.push(`${r.status()} ${r.url()}`);
+  });
+
+  await page.goto(base + "/");
+  assert.match(page.url(), /\/login/);
+  assert.equal(await page.locator("h1").textContent(), "登录");
+  await page.fill("#username", "mudan7-sec");
+  await page.fill("#password", "wrong-password-123");
+  await page.click("button[type=submit]");
+  assert.match(await page.locator(".alert.error").textContent(), /用户名或密码错误/);
+
+  await page.fill("#username", "mudan7-sec");
+  await page.fill("#password", "huamu-demo-2026");
+  await page.click("button[type=submit]");
+  await page.waitForURL(base + "/");
+  assert.match(await page.locator("h1").textContent(), /您好/);
+  assert.match(await page.locator(".demo-banner").textContent(), /演示数据/);
+  if (shots) await page.screenshot({ path: join(shots, "home-phone.png"), fullPage: true });
+
+  // The menu is a <details> element: open it and follow "我的居民区".
+  await page.click("summary");
+  await page.click("text=我的居民区");
+  await page.waitForURL(/\/neighbourhoods\/\d+$/);
+  assert.equal((await page.locator("h1").textContent()).trim().split(/\s/)[0], "牡丹第七居民区");
+  const body = await page.locator("main").textContent();
+  assert.match(body, /小区/);
+  assert.match(body, /服务站/);
+  assert.match(body, /办公面积 30 m²/);
+  // Nothing overflows the phone's width.
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow <= 0, `page is ${overflow}px wider than the screen`);
+  if (shots) await page.screenshot({ path: join(shots, "neighbourhood-phone.png"), fullPage: true });
+
+  // Her station shows office versus service space.
+  await page.click("text=牡丹七“家门口”服务站");
+  await page.waitForURL(/\/stations\/\d+/);
+  assert.match(await page.locator("main").textContent(), /办公面积由 300 m² 调整为 30 m²/);
+  if (shots) await page.screenshot({ path: join(shots, "station-phone.png"), fullPage: true });
+
+  // English is one click away.
+  await page.click("a.lang");
+  await page.waitForURL(/\/stations\/\d+/);
+  assert.match(await page.locator("main").textContent(), /Office area from 300 m² to 30 m²/);
+
+  assert.deepEqual(errors, [], "no script or CSP errors");
+  await context.close();
+});
