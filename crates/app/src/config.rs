@@ -89,11 +89,16 @@ impl Config {
     /// Loads the configuration: `file` (or `DOORSTEP_CONFIG`, or `./doorstep.toml` when it
     /// exists), then the environment.
     pub fn load(file: Option<&Path>) -> anyhow::Result<Config> {
-        let env: BTreeMap<String, String> = std::env::vars().filter(|(k, _)| k.starts_with("DOORSTEP_")).collect();
+        let env: BTreeMap<String, String> = std::env::vars()
+            .filter(|(k, _)| k.starts_with("DOORSTEP_"))
+            .collect();
         Self::load_from(file, &env)
     }
 
-    pub fn load_from(file: Option<&Path>, env: &BTreeMap<String, String>) -> anyhow::Result<Config> {
+    pub fn load_from(
+        file: Option<&Path>,
+        env: &BTreeMap<String, String>,
+    ) -> anyhow::Result<Config> {
         let mut c = Config::default();
         let path = match file {
             Some(p) => Some(p.to_path_buf()),
@@ -103,13 +108,18 @@ impl Config {
             },
         };
         if let Some(path) = path {
-            let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read configuration file {}", path.display()))?;
-            let table: toml::Table = text
-                .parse()
-                .map_err(|e: toml::de::Error| anyhow::anyhow!("{}: {}", path.display(), e.to_string().trim()))?;
+            let text = std::fs::read_to_string(&path)
+                .with_context(|| format!("cannot read configuration file {}", path.display()))?;
+            let table: toml::Table = text.parse().map_err(|e: toml::de::Error| {
+                anyhow::anyhow!("{}: {}", path.display(), e.to_string().trim())
+            })?;
             for (k, v) in &table {
                 let Some(key) = KEYS.iter().find(|x| **x == k) else {
-                    bail!("{}: unknown setting `{k}` (known: {})", path.display(), KEYS.join(", "));
+                    bail!(
+                        "{}: unknown setting `{k}` (known: {})",
+                        path.display(),
+                        KEYS.join(", ")
+                    );
                 };
                 let s = match v {
                     toml::Value::String(s) => s.clone(),
@@ -117,14 +127,16 @@ impl Config {
                     toml::Value::Boolean(b) => b.to_string(),
                     other => bail!("{}: `{k}` has an unsupported value {other}", path.display()),
                 };
-                c.set(key, &s).with_context(|| format!("{}: setting `{k}`", path.display()))?;
+                c.set(key, &s)
+                    .with_context(|| format!("{}: setting `{k}`", path.display()))?;
                 c.sources.insert(key, Source::File(path.clone()));
             }
         }
         for key in KEYS {
             let var = format!("DOORSTEP_{}", key.to_uppercase());
             if let Some(v) = env.get(&var) {
-                c.set(key, v).with_context(|| format!("environment variable {var}"))?;
+                c.set(key, v)
+                    .with_context(|| format!("environment variable {var}"))?;
                 c.sources.insert(key, Source::Env(var));
             }
         }
@@ -134,21 +146,28 @@ impl Config {
     /// Sets one value from text.
     pub fn set(&mut self, key: &str, v: &str) -> anyhow::Result<()> {
         fn num<T: std::str::FromStr>(v: &str) -> anyhow::Result<T> {
-            v.trim().parse().map_err(|_| anyhow::anyhow!("`{v}` is not a valid number"))
+            v.trim()
+                .parse()
+                .map_err(|_| anyhow::anyhow!("`{v}` is not a valid number"))
         }
         match key {
             "bind" => {
-                v.parse::<std::net::SocketAddr>().map_err(|_| anyhow::anyhow!("`{v}` is not an address like 127.0.0.1:8080"))?;
+                v.parse::<std::net::SocketAddr>()
+                    .map_err(|_| anyhow::anyhow!("`{v}` is not an address like 127.0.0.1:8080"))?;
                 self.bind = v.to_string();
             }
             "database_url" => {
-                if !(v.starts_with("sqlite:") || v.starts_with("postgres://") || v.starts_with("postgresql://")) {
+                if !(v.starts_with("sqlite:")
+                    || v.starts_with("postgres://")
+                    || v.starts_with("postgresql://"))
+                {
                     bail!("must start with sqlite: or postgres://");
                 }
                 self.database_url = v.to_string();
             }
             "public_url" => {
-                let u = url::Url::parse(v).map_err(|e| anyhow::anyhow!("`{v}` is not a URL: {e}"))?;
+                let u =
+                    url::Url::parse(v).map_err(|e| anyhow::anyhow!("`{v}` is not a URL: {e}"))?;
                 if !matches!(u.scheme(), "http" | "https") {
                     bail!("must be an http or https URL");
                 }
@@ -158,7 +177,9 @@ impl Config {
             "session_absolute_hours" => self.session_absolute_hours = positive(num(v)?)?,
             "lockout_failures" => self.lockout_failures = positive(num::<u64>(v)?)? as i64,
             "lockout_minutes" => self.lockout_minutes = positive(num(v)?)?,
-            "ip_attempts_per_15_minutes" => self.ip_attempts_per_15_minutes = positive(num::<u64>(v)?)? as usize,
+            "ip_attempts_per_15_minutes" => {
+                self.ip_attempts_per_15_minutes = positive(num::<u64>(v)?)? as usize
+            }
             "max_body_bytes" => self.max_body_bytes = positive(num::<u64>(v)?)? as usize,
             "auto_migrate" => {
                 self.auto_migrate = match v.trim() {
@@ -175,7 +196,11 @@ impl Config {
 
     /// The settings the web layer needs.
     pub fn web(&self) -> doorstep_web::WebConfig {
-        let origin = self.public_url.as_ref().and_then(|u| url::Url::parse(u).ok()).map(|u| u.origin().ascii_serialization());
+        let origin = self
+            .public_url
+            .as_ref()
+            .and_then(|u| url::Url::parse(u).ok())
+            .map(|u| u.origin().ascii_serialization());
         doorstep_web::WebConfig {
             session_idle: Duration::from_secs(self.session_idle_minutes * 60),
             session_absolute: Duration::from_secs(self.session_absolute_hours * 3600),
@@ -184,7 +209,10 @@ impl Config {
             lockout_duration: Duration::from_secs(self.lockout_minutes * 60),
             ip_attempts: self.ip_attempts_per_15_minutes,
             ip_window: Duration::from_secs(15 * 60),
-            secure_cookies: self.public_url.as_deref().is_some_and(|u| u.starts_with("https://")),
+            secure_cookies: self
+                .public_url
+                .as_deref()
+                .is_some_and(|u| u.starts_with("https://")),
             max_body_bytes: self.max_body_bytes,
             trusted_origins: origin.into_iter().collect(),
         }
@@ -194,22 +222,48 @@ impl Config {
     pub fn describe(&self) -> String {
         let vals: Vec<(&str, String)> = vec![
             ("bind", quote(&self.bind)),
-            ("database_url", quote(&mask_url_password(&self.database_url))),
-            ("public_url", self.public_url.as_deref().map(quote).unwrap_or_else(|| "# (not set)".into())),
-            ("session_idle_minutes", self.session_idle_minutes.to_string()),
-            ("session_absolute_hours", self.session_absolute_hours.to_string()),
+            (
+                "database_url",
+                quote(&mask_url_password(&self.database_url)),
+            ),
+            (
+                "public_url",
+                self.public_url
+                    .as_deref()
+                    .map(quote)
+                    .unwrap_or_else(|| "# (not set)".into()),
+            ),
+            (
+                "session_idle_minutes",
+                self.session_idle_minutes.to_string(),
+            ),
+            (
+                "session_absolute_hours",
+                self.session_absolute_hours.to_string(),
+            ),
             ("lockout_failures", self.lockout_failures.to_string()),
             ("lockout_minutes", self.lockout_minutes.to_string()),
-            ("ip_attempts_per_15_minutes", self.ip_attempts_per_15_minutes.to_string()),
+            (
+                "ip_attempts_per_15_minutes",
+                self.ip_attempts_per_15_minutes.to_string(),
+            ),
             ("max_body_bytes", self.max_body_bytes.to_string()),
             ("auto_migrate", self.auto_migrate.to_string()),
             ("log", quote(&self.log)),
         ];
-        let width = vals.iter().map(|(k, v)| k.len() + v.len() + 3).max().unwrap_or(40);
+        let width = vals
+            .iter()
+            .map(|(k, v)| k.len() + v.len() + 3)
+            .max()
+            .unwrap_or(40);
         vals.iter()
             .map(|(k, v)| {
                 let line = format!("{k} = {v}");
-                let src = self.sources.get(k).map(|s| s.to_string()).unwrap_or_default();
+                let src = self
+                    .sources
+                    .get(k)
+                    .map(|s| s.to_string())
+                    .unwrap_or_default();
                 format!("{line:<width$}  # {src}\n")
             })
             .collect()
@@ -217,7 +271,11 @@ impl Config {
 }
 
 fn positive<T: PartialOrd + Default + Copy>(v: T) -> anyhow::Result<T> {
-    if v > T::default() { Ok(v) } else { bail!("must be greater than zero") }
+    if v > T::default() {
+        Ok(v)
+    } else {
+        bail!("must be greater than zero")
+    }
 }
 
 fn quote(s: &str) -> String {
@@ -240,7 +298,10 @@ mod tests {
     use super::*;
 
     fn env(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     #[test]
@@ -248,12 +309,26 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("doorstep-config-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let file = dir.join("doorstep.toml");
-        std::fs::write(&file, "bind = \"0.0.0.0:9000\"\nsession_idle_minutes = 10\n").unwrap();
-        let c = Config::load_from(Some(&file), &env(&[("DOORSTEP_SESSION_IDLE_MINUTES", "20"), ("DOORSTEP_DATABASE_URL", "postgres://u:pw@db/doorstep")])).unwrap();
+        std::fs::write(
+            &file,
+            "bind = \"0.0.0.0:9000\"\nsession_idle_minutes = 10\n",
+        )
+        .unwrap();
+        let c = Config::load_from(
+            Some(&file),
+            &env(&[
+                ("DOORSTEP_SESSION_IDLE_MINUTES", "20"),
+                ("DOORSTEP_DATABASE_URL", "postgres://u:pw@db/doorstep"),
+            ]),
+        )
+        .unwrap();
         assert_eq!(c.bind, "0.0.0.0:9000");
         assert_eq!(c.sources["bind"], Source::File(file.clone()));
         assert_eq!(c.session_idle_minutes, 20);
-        assert_eq!(c.sources["session_idle_minutes"], Source::Env("DOORSTEP_SESSION_IDLE_MINUTES".into()));
+        assert_eq!(
+            c.sources["session_idle_minutes"],
+            Source::Env("DOORSTEP_SESSION_IDLE_MINUTES".into())
+        );
         assert_eq!(c.sources["lockout_minutes"], Source::Default);
         let text = c.describe();
         assert!(text.contains("postgres://u:****@db/doorstep"), "{text}");
@@ -270,7 +345,10 @@ mod tests {
         let file = dir.join("c.toml");
         std::fs::write(&file, "bindd = \"x\"\n").unwrap();
         let e = Config::load_from(Some(&file), &BTreeMap::new()).unwrap_err();
-        assert!(format!("{e:#}").contains("unknown setting `bindd`"), "{e:#}");
+        assert!(
+            format!("{e:#}").contains("unknown setting `bindd`"),
+            "{e:#}"
+        );
         std::fs::write(&file, "bind = \n").unwrap();
         let e = Config::load_from(Some(&file), &BTreeMap::new()).unwrap_err();
         assert!(format!("{e:#}").contains("line 1"), "{e:#}");

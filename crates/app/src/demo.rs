@@ -23,75 +23,126 @@ pub struct DemoLogin {
     pub scope: String,
 }
 
-/// (community, [(neighbourhood name, short name, username slug, high-rise estates)])
-const PLACES: &[(&str, [f64; 2], &[(&str, &str, &str, bool)])] = &[
-    ("牡丹", [31.2125, 121.5480], &[
-        ("牡丹第一居民区", "牡丹一", "mudan1", false),
-        ("牡丹第二居民区", "牡丹二", "mudan2", false),
-        ("牡丹第三居民区", "牡丹三", "mudan3", false),
-        ("牡丹第四居民区", "牡丹四", "mudan4", false),
-        ("牡丹第五居民区", "牡丹五", "mudan5", false),
-        ("牡丹第六居民区", "牡丹六", "mudan6", false),
-        ("牡丹第七居民区", "牡丹七", "mudan7", false),
-    ]),
-    ("由由", [31.2085, 121.5365], &[
-        ("由由第一居民区", "由由一", "youyou1", false),
-        ("由由第二居民区", "由由二", "youyou2", false),
-        ("由由第四居民区", "由由四", "youyou4", false),
-        ("由由第五居民区", "由由五", "youyou5", false),
-        ("由由第六居民区", "由由六", "youyou6", false),
-        ("由由第七居民区", "由由七", "youyou7", false),
-        ("蓝天居民区", "蓝天", "lantian", true),
-    ]),
-    ("培花", [31.2035, 121.5460], &[
-        ("培花新村第一居民区", "培花一", "peihua1", false),
-        ("培花新村第二居民区", "培花二", "peihua2", false),
-        ("培花新村第三居民区", "培花三", "peihua3", false),
-        ("培花新村第四居民区", "培花四", "peihua4", false),
-        ("培花新村第五居民区", "培花五", "peihua5", false),
-        ("培花新村第六居民区", "培花六", "peihua6", false),
-        ("培花新村第七居民区", "培花七", "peihua7", false),
-        ("培花新村第八居民区", "培花八", "peihua8", false),
-    ]),
-    ("钦洋", [31.2055, 121.5610], &[
-        ("花木新村第一居民区", "花木一", "huamu1", false),
-        ("花木新村第二居民区", "花木二", "huamu2", false),
-        ("花木新村第三居民区", "花木三", "huamu3", false),
-        ("花木新村第四居民区", "花木四", "huamu4", false),
-        ("花木新村第五居民区", "花木五", "huamu5", false),
-        ("花木新村第六居民区", "花木六", "huamu6", false),
-        ("花木新村第七居民区", "花木七", "huamu7", false),
-        ("锦绣居民区", "锦绣", "jinxiu", true),
-    ]),
-    ("联洋", [31.2225, 121.5600], &[
-        ("联洋第一居民区", "联洋一", "lianyang1", true),
-        ("联洋第二居民区", "联洋二", "lianyang2", true),
-        ("联洋第三居民区", "联洋三", "lianyang3", true),
-        ("联洋第四居民区", "联洋四", "lianyang4", true),
-        ("联洋第五居民区", "联洋五", "lianyang5", true),
-        ("明月第一居民区", "明月一", "mingyue1", true),
-        ("天安第一居民区", "天安一", "tianan1", true),
-        ("万邦第一居民区", "万邦一", "wanbang1", true),
-    ]),
-    ("东城", [31.2215, 121.5380], &[
-        ("东城第一居民区", "东城一", "dongcheng1", false),
-        ("东城第二居民区", "东城二", "dongcheng2", false),
-        ("东城第三居民区", "东城三", "dongcheng3", false),
-        ("东城第四居民区", "东城四", "dongcheng4", false),
-        ("东城第五居民区", "东城五", "dongcheng5", false),
-        ("东城第六居民区", "东城六", "dongcheng6", false),
-    ]),
+/// A neighbourhood: name, short name, user-name slug, whether its estates are high-rise.
+type DemoNeighbourhood = (&'static str, &'static str, &'static str, bool);
+
+/// Communities with their centre (lat, lon) and neighbourhoods.
+const PLACES: &[(&str, [f64; 2], &[DemoNeighbourhood])] = &[
+    (
+        "牡丹",
+        [31.2125, 121.5480],
+        &[
+            ("牡丹第一居民区", "牡丹一", "mudan1", false),
+            ("牡丹第二居民区", "牡丹二", "mudan2", false),
+            ("牡丹第三居民区", "牡丹三", "mudan3", false),
+            ("牡丹第四居民区", "牡丹四", "mudan4", false),
+            ("牡丹第五居民区", "牡丹五", "mudan5", false),
+            ("牡丹第六居民区", "牡丹六", "mudan6", false),
+            ("牡丹第七居民区", "牡丹七", "mudan7", false),
+        ],
+    ),
+    (
+        "由由",
+        [31.2085, 121.5365],
+        &[
+            ("由由第一居民区", "由由一", "youyou1", false),
+            ("由由第二居民区", "由由二", "youyou2", false),
+            ("由由第四居民区", "由由四", "youyou4", false),
+            ("由由第五居民区", "由由五", "youyou5", false),
+            ("由由第六居民区", "由由六", "youyou6", false),
+            ("由由第七居民区", "由由七", "youyou7", false),
+            ("蓝天居民区", "蓝天", "lantian", true),
+        ],
+    ),
+    (
+        "培花",
+        [31.2035, 121.5460],
+        &[
+            ("培花新村第一居民区", "培花一", "peihua1", false),
+            ("培花新村第二居民区", "培花二", "peihua2", false),
+            ("培花新村第三居民区", "培花三", "peihua3", false),
+            ("培花新村第四居民区", "培花四", "peihua4", false),
+            ("培花新村第五居民区", "培花五", "peihua5", false),
+            ("培花新村第六居民区", "培花六", "peihua6", false),
+            ("培花新村第七居民区", "培花七", "peihua7", false),
+            ("培花新村第八居民区", "培花八", "peihua8", false),
+        ],
+    ),
+    (
+        "钦洋",
+        [31.2055, 121.5610],
+        &[
+            ("花木新村第一居民区", "花木一", "huamu1", false),
+            ("花木新村第二居民区", "花木二", "huamu2", false),
+            ("花木新村第三居民区", "花木三", "huamu3", false),
+            ("花木新村第四居民区", "花木四", "huamu4", false),
+            ("花木新村第五居民区", "花木五", "huamu5", false),
+            ("花木新村第六居民区", "花木六", "huamu6", false),
+            ("花木新村第七居民区", "花木七", "huamu7", false),
+            ("锦绣居民区", "锦绣", "jinxiu", true),
+        ],
+    ),
+    (
+        "联洋",
+        [31.2225, 121.5600],
+        &[
+            ("联洋第一居民区", "联洋一", "lianyang1", true),
+            ("联洋第二居民区", "联洋二", "lianyang2", true),
+            ("联洋第三居民区", "联洋三", "lianyang3", true),
+            ("联洋第四居民区", "联洋四", "lianyang4", true),
+            ("联洋第五居民区", "联洋五", "lianyang5", true),
+            ("明月第一居民区", "明月一", "mingyue1", true),
+            ("天安第一居民区", "天安一", "tianan1", true),
+            ("万邦第一居民区", "万邦一", "wanbang1", true),
+        ],
+    ),
+    (
+        "东城",
+        [31.2215, 121.5380],
+        &[
+            ("东城第一居民区", "东城一", "dongcheng1", false),
+            ("东城第二居民区", "东城二", "dongcheng2", false),
+            ("东城第三居民区", "东城三", "dongcheng3", false),
+            ("东城第四居民区", "东城四", "dongcheng4", false),
+            ("东城第五居民区", "东城五", "dongcheng5", false),
+            ("东城第六居民区", "东城六", "dongcheng6", false),
+        ],
+    ),
 ];
 
 /// The neighbourhoods the seed text names: their secretaries get demo sign-ins.
 const SEED_NEIGHBOURHOODS: &[&str] = &["lianyang5", "youyou7", "dongcheng5", "mudan6", "mudan7"];
 
 const ROADS: &[&str] = &[
-    "牡丹路", "芳甸路", "梅花路", "玉兰路", "花木路", "锦绣路", "东绣路", "樱花路", "石楠路", "丁香路",
-    "海桐路", "紫薇路", "迎春路", "合欢路", "长柳路", "民生路", "罗山路", "白杨路", "银霄路", "兰花路",
+    "牡丹路",
+    "芳甸路",
+    "梅花路",
+    "玉兰路",
+    "花木路",
+    "锦绣路",
+    "东绣路",
+    "樱花路",
+    "石楠路",
+    "丁香路",
+    "海桐路",
+    "紫薇路",
+    "迎春路",
+    "合欢路",
+    "长柳路",
+    "民生路",
+    "罗山路",
+    "白杨路",
+    "银霄路",
+    "兰花路",
 ];
-const SURNAMES: &[&str] = &["王", "李", "张", "刘", "陈", "杨", "黄", "赵", "吴", "周", "徐", "孙", "马", "朱", "胡", "郭", "何", "林", "罗", "高"];
-const GIVEN: &[&str] = &["建国", "秀英", "桂英", "玉兰", "志强", "丽华", "海燕", "伟", "芳", "敏", "静", "军", "磊", "洋", "艳", "勇", "娟", "涛", "明", "霞"];
+const SURNAMES: &[&str] = &[
+    "王", "李", "张", "刘", "陈", "杨", "黄", "赵", "吴", "周", "徐", "孙", "马", "朱", "胡", "郭",
+    "何", "林", "罗", "高",
+];
+const GIVEN: &[&str] = &[
+    "建国", "秀英", "桂英", "玉兰", "志强", "丽华", "海燕", "伟", "芳", "敏", "静", "军", "磊",
+    "洋", "艳", "勇", "娟", "涛", "明", "霞",
+];
 
 /// Function rooms of the model station 牡丹七 as the seed names them (office cut to 30 m²).
 const MODEL_ROOMS: &[(&str, &str, f64, i64, bool)] = &[
@@ -106,7 +157,11 @@ const MODEL_ROOMS: &[(&str, &str, f64, i64, bool)] = &[
 ];
 
 fn name(rng: &mut StdRng) -> String {
-    format!("{}{}", SURNAMES[rng.random_range(0..SURNAMES.len())], GIVEN[rng.random_range(0..GIVEN.len())])
+    format!(
+        "{}{}",
+        SURNAMES[rng.random_range(0..SURNAMES.len())],
+        GIVEN[rng.random_range(0..GIVEN.len())]
+    )
 }
 
 fn vals(pairs: Vec<(&'static str, Value)>) -> Values {
@@ -125,19 +180,39 @@ fn clamp(lat: f64, lon: f64) -> (f64, f64) {
 /// The sign-ins printed at start: one per role, the secretaries of the seed's
 /// neighbourhoods, and 牡丹七's team.
 pub fn logins() -> Vec<DemoLogin> {
-    let mut out = vec![DemoLogin { username: "admin".into(), role: Role::Admin, scope: "花木街道".into() }];
+    let mut out = vec![DemoLogin {
+        username: "admin".into(),
+        role: Role::Admin,
+        scope: "花木街道".into(),
+    }];
     for (_, _, nbs) in PLACES {
         for (nb, _, slug, _) in *nbs {
             if SEED_NEIGHBOURHOODS.contains(slug) {
-                out.push(DemoLogin { username: format!("{slug}-sec"), role: Role::Secretary, scope: nb.to_string() });
+                out.push(DemoLogin {
+                    username: format!("{slug}-sec"),
+                    role: Role::Secretary,
+                    scope: nb.to_string(),
+                });
             }
         }
     }
     for i in 1..=4 {
-        out.push(DemoLogin { username: format!("mudan7-w{i}"), role: Role::Worker, scope: format!("牡丹第七居民区 第{i}块区") });
+        out.push(DemoLogin {
+            username: format!("mudan7-w{i}"),
+            role: Role::Worker,
+            scope: format!("牡丹第七居民区 第{i}块区"),
+        });
     }
-    out.push(DemoLogin { username: "mudan7-health".into(), role: Role::Partner, scope: "花木社区卫生服务中心 (牡丹第七居民区)".into() });
-    out.push(DemoLogin { username: "mudan7-vol".into(), role: Role::Volunteer, scope: "牡丹第七居民区".into() });
+    out.push(DemoLogin {
+        username: "mudan7-health".into(),
+        role: Role::Partner,
+        scope: "花木社区卫生服务中心 (牡丹第七居民区)".into(),
+    });
+    out.push(DemoLogin {
+        username: "mudan7-vol".into(),
+        role: Role::Volunteer,
+        scope: "牡丹第七居民区".into(),
+    });
     out
 }
 
@@ -148,12 +223,17 @@ pub async fn is_demo(store: &Store) -> anyhow::Result<bool> {
 
 /// Loads the demo into an empty database, or does nothing when it is already there.
 /// Returns whether it loaded. Refuses a database that holds other data.
-pub async fn ensure(store: &Store, password_hash: impl AsyncFnOnce() -> anyhow::Result<String>) -> anyhow::Result<bool> {
+pub async fn ensure(
+    store: &Store,
+    password_hash: impl AsyncFnOnce() -> anyhow::Result<String>,
+) -> anyhow::Result<bool> {
     if is_demo(store).await? {
         return Ok(false);
     }
     if store.count_accounts().await? > 0 || store.first_subdistrict().await?.is_some() {
-        bail!("this database already holds data that is not the demo; the demo needs an empty database (use DOORSTEP_DATABASE_URL to choose another)");
+        bail!(
+            "this database already holds data that is not the demo; the demo needs an empty database (use DOORSTEP_DATABASE_URL to choose another)"
+        );
     }
     let hash = password_hash().await?;
     load(store, &hash).await.context("loading the demo data")?;
@@ -163,10 +243,21 @@ pub async fn ensure(store: &Store, password_hash: impl AsyncFnOnce() -> anyhow::
 
 async fn load(store: &Store, hash: &str) -> anyhow::Result<()> {
     let mut rng = StdRng::seed_from_u64(20_261_128);
-    let at = chrono::DateTime::parse_from_rfc3339("2026-11-28T00:00:00Z")?.with_timezone(&chrono::Utc);
-    let mut ctx = WriteCtx { actor_id: None, actor_name: "demo".into(), subdistrict_id: None, ip: None, at, demo: true };
+    let at =
+        chrono::DateTime::parse_from_rfc3339("2026-11-28T00:00:00Z")?.with_timezone(&chrono::Utc);
+    let mut ctx = WriteCtx {
+        actor_id: None,
+        actor_name: "demo".into(),
+        subdistrict_id: None,
+        ip: None,
+        at,
+        demo: true,
+    };
     // The subdistrict and its communities are real: not marked as demo.
-    let real = WriteCtx { demo: false, ..ctx.clone() };
+    let real = WriteCtx {
+        demo: false,
+        ..ctx.clone()
+    };
     let sd = store
         .create_place(
             Entity::Subdistrict,
@@ -181,7 +272,10 @@ async fn load(store: &Store, hash: &str) -> anyhow::Result<()> {
         )
         .await?;
     ctx.subdistrict_id = Some(sd.id);
-    let real = WriteCtx { subdistrict_id: Some(sd.id), ..real };
+    let real = WriteCtx {
+        subdistrict_id: Some(sd.id),
+        ..real
+    };
 
     let admin = NewAccount {
         username: "admin".into(),
@@ -199,7 +293,11 @@ async fn load(store: &Store, hash: &str) -> anyhow::Result<()> {
         let com = store
             .create_place(
                 Entity::Community,
-                &vals(vec![("subdistrict_id", Value::Int(sd.id)), ("name", text(format!("{community}社区"))), ("description", Value::Null)]),
+                &vals(vec![
+                    ("subdistrict_id", Value::Int(sd.id)),
+                    ("name", text(format!("{community}社区"))),
+                    ("description", Value::Null),
+                ]),
                 &real,
             )
             .await?;
@@ -219,7 +317,10 @@ async fn load(store: &Store, hash: &str) -> anyhow::Result<()> {
                         ("community_id", Value::Int(com.id)),
                         ("name", text(*nb_name)),
                         ("short_name", text(*short)),
-                        ("committee_name", text(format!("{}居民委员会", nb_name.trim_end_matches("居民区")))),
+                        (
+                            "committee_name",
+                            text(format!("{}居民委员会", nb_name.trim_end_matches("居民区"))),
+                        ),
                         ("secretary_name", text(secretary.clone())),
                         ("office_phone", Value::Null),
                         ("address", Value::Null),
@@ -261,7 +362,12 @@ async fn load(store: &Store, hash: &str) -> anyhow::Result<()> {
             }
             if model {
                 for (u, d, role, unit) in [
-                    ("mudan7-health", "演示·家庭医生", Role::Partner, Some("花木社区卫生服务中心")),
+                    (
+                        "mudan7-health",
+                        "演示·家庭医生",
+                        Role::Partner,
+                        Some("花木社区卫生服务中心"),
+                    ),
                     ("mudan7-vol", "演示·志愿者骨干", Role::Volunteer, None),
                 ] {
                     let a = NewAccount {
@@ -290,17 +396,32 @@ async fn load(store: &Store, hash: &str) -> anyhow::Result<()> {
                 if !used.insert(estate_name.clone()) {
                     continue;
                 }
-                let built: i64 = if *high_rise { rng.random_range(1998..=2012) } else { rng.random_range(1984..=1998) };
+                let built: i64 = if *high_rise {
+                    rng.random_range(1998..=2012)
+                } else {
+                    rng.random_range(1984..=1998)
+                };
                 estate_rows.push(vals(vec![
                     ("neighbourhood_id", Value::Int(nb.id)),
                     ("name", text(estate_name)),
                     ("address", text(format!("浦东新区{road}{lane}弄"))),
                     ("built_year", Value::Int(built)),
-                    ("property_manager", text(format!("{}物业", SURNAMES[rng.random_range(0..SURNAMES.len())]))),
+                    (
+                        "property_manager",
+                        text(format!(
+                            "{}物业",
+                            SURNAMES[rng.random_range(0..SURNAMES.len())]
+                        )),
+                    ),
                 ]));
-                estate_centres.push(clamp(clat + rng.random_range(-0.0022..0.0022), clon + rng.random_range(-0.0025..0.0025)));
+                estate_centres.push(clamp(
+                    clat + rng.random_range(-0.0022..0.0022),
+                    clon + rng.random_range(-0.0025..0.0025),
+                ));
             }
-            let estate_ids = store.create_places(Entity::Estate, &estate_rows, &ctx).await?;
+            let estate_ids = store
+                .create_places(Entity::Estate, &estate_rows, &ctx)
+                .await?;
 
             let block_rows: Vec<Values> = (1..=n_blocks)
                 .map(|b| {
@@ -312,7 +433,9 @@ async fn load(store: &Store, hash: &str) -> anyhow::Result<()> {
                     ])
                 })
                 .collect();
-            let block_ids = store.create_places(Entity::Block, &block_rows, &ctx).await?;
+            let block_ids = store
+                .create_places(Entity::Block, &block_rows, &ctx)
+                .await?;
 
             // Buildings until the neighbourhood reaches its households.
             let mut plan: Vec<(usize, i64, i64, i64)> = Vec::new(); // estate, units, floors, households
@@ -340,7 +463,11 @@ async fn load(store: &Store, hash: &str) -> anyhow::Result<()> {
                     elat + ((n / 4) as f64) * 0.00035 + rng.random_range(-0.00008..0.00008),
                     elon + ((n % 4) as f64) * 0.00040 + rng.random_range(-0.00008..0.00008),
                 );
-                let leader = if rng.random_bool(0.7) { text(name(&mut rng)) } else { Value::Null };
+                let leader = if rng.random_bool(0.7) {
+                    text(name(&mut rng))
+                } else {
+                    Value::Null
+                };
                 building_rows.push(vals(vec![
                     ("estate_id", Value::Int(estate_ids[*estate])),
                     ("number", text(format!("{n}号"))),
@@ -350,15 +477,23 @@ async fn load(store: &Store, hash: &str) -> anyhow::Result<()> {
                     ("lat", Value::Float((lat * 1e6).round() / 1e6)),
                     ("lon", Value::Float((lon * 1e6).round() / 1e6)),
                     ("leader_name", leader),
-                    ("block_id", Value::Int(block_ids[(k / per_block).min(n_blocks - 1)])),
+                    (
+                        "block_id",
+                        Value::Int(block_ids[(k / per_block).min(n_blocks - 1)]),
+                    ),
                 ]));
             }
-            store.create_places(Entity::Building, &building_rows, &ctx).await?;
+            store
+                .create_places(Entity::Building, &building_rows, &ctx)
+                .await?;
             store
                 .update_place(Entity::Neighbourhood, nb.id, None, &ctx, |cur| {
                     let mut v = cur.values.clone();
                     v.insert("households", Value::Int(households));
-                    v.insert("population", Value::Int((households as f64 * 2.6).round() as i64));
+                    v.insert(
+                        "population",
+                        Value::Int((households as f64 * 2.6).round() as i64),
+                    );
                     Ok(v)
                 })
                 .await?;
@@ -372,12 +507,26 @@ async fn load(store: &Store, hash: &str) -> anyhow::Result<()> {
                     &[vals(vec![
                         ("neighbourhood_id", Value::Int(nb.id)),
                         ("name", text(format!("{short}“家门口”服务站"))),
-                        ("address", text(format!("浦东新区{}{}号", ROADS[rng.random_range(0..ROADS.len())], rng.random_range(1..400)))),
+                        (
+                            "address",
+                            text(format!(
+                                "浦东新区{}{}号",
+                                ROADS[rng.random_range(0..ROADS.len())],
+                                rng.random_range(1..400)
+                            )),
+                        ),
                         ("opening_hours", text("周一至周日 8:30–17:00")),
                         ("phone", Value::Null),
                         ("lat", Value::Float((slat * 1e6).round() / 1e6)),
                         ("lon", Value::Float((slon * 1e6).round() / 1e6)),
-                        ("office_area_before_m2", Value::Float(if model { 300.0 } else { f64::from(rng.random_range(12..=30)) * 10.0 })),
+                        (
+                            "office_area_before_m2",
+                            Value::Float(if model {
+                                300.0
+                            } else {
+                                f64::from(rng.random_range(12..=30)) * 10.0
+                            }),
+                        ),
                         ("is_model", Value::Bool(model)),
                     ])],
                     &ctx,
@@ -392,11 +541,29 @@ async fn load(store: &Store, hash: &str) -> anyhow::Result<()> {
                 let mut r: Vec<Values> = Vec::new();
                 for (n, k, a, c, o) in MODEL_ROOMS.iter().filter(|(_, k, ..)| *k != "office") {
                     if *k == "reception" || rng.random_bool(0.75) {
-                        r.push(room(station, n, k, (a * rng.random_range(0.7..1.3)).round(), *c, *o));
+                        r.push(room(
+                            station,
+                            n,
+                            k,
+                            (a * rng.random_range(0.7..1.3)).round(),
+                            *c,
+                            *o,
+                        ));
                     }
                 }
-                let office = if upgraded { rng.random_range(2..=6) * 10 } else { rng.random_range(8..=20) * 10 };
-                r.push(room(station, "社工办公区", "office", f64::from(office), 12, true));
+                let office = if upgraded {
+                    rng.random_range(2..=6) * 10
+                } else {
+                    rng.random_range(8..=20) * 10
+                };
+                r.push(room(
+                    station,
+                    "社工办公区",
+                    "office",
+                    f64::from(office),
+                    12,
+                    true,
+                ));
                 r
             };
             store.create_places(Entity::Room, &rooms, &ctx).await?;

@@ -8,7 +8,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "doorstep", version, about = "Doorstep (家门口): the residential service system of a subdistrict")]
+#[command(
+    name = "doorstep",
+    version,
+    about = "Doorstep (家门口): the residential service system of a subdistrict"
+)]
 struct Cli {
     /// Configuration file (default: $DOORSTEP_CONFIG, else ./doorstep.toml if present).
     #[arg(long, global = true, value_name = "FILE")]
@@ -38,6 +42,8 @@ enum Command {
     Migrate,
     /// Print the effective configuration and where each value came from.
     Config,
+    /// Print the OpenAPI document of the JSON API.
+    Openapi,
     /// Ask a running server whether it and its database are healthy (exit 0 if so).
     Healthcheck {
         /// Base URL of the server (default: from `bind`).
@@ -60,13 +66,23 @@ fn main() -> ExitCode {
 fn init_logging(config: &Config) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(&config.log));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_target(false).try_init();
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false)
+        .try_init();
 }
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let mut config = Config::load(cli.config.as_deref())?;
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     match cli.command {
+        Command::Openapi => {
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&doorstep_web::api::openapi())?
+            );
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Config => {
             print!("{}", config.describe());
             Ok(ExitCode::SUCCESS)
@@ -76,7 +92,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             runtime.block_on(async {
                 let store = open_store(&config).await?;
                 store.migrate().await.context("applying migrations")?;
-                println!("migrations applied to {}", doorstep::config::mask_url_password(&config.database_url));
+                println!(
+                    "migrations applied to {}",
+                    doorstep::config::mask_url_password(&config.database_url)
+                );
                 Ok(ExitCode::SUCCESS)
             })
         }
@@ -96,7 +115,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     doorstep::demo::is_demo(&store).await.unwrap_or(false)
                 };
                 let app = Application::build(&config, demo).await?;
-                println!("Doorstep is listening on {}", public_base(&config, app.addr()));
+                println!(
+                    "Doorstep is listening on {}",
+                    public_base(&config, app.addr())
+                );
                 app.run_until_stopped().await?;
                 Ok(ExitCode::SUCCESS)
             })
@@ -121,7 +143,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 })
                 .await?;
                 if loaded {
-                    println!("Built the Huamu demo in {:.1} s.", started.elapsed().as_secs_f64());
+                    println!(
+                        "Built the Huamu demo in {:.1} s.",
+                        started.elapsed().as_secs_f64()
+                    );
                 } else {
                     println!("Reusing the Huamu demo database.");
                 }
@@ -129,11 +154,17 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 let app = Application::build(&config, true).await?;
                 let base = public_base(&config, app.addr());
                 println!("\nDoorstep demo (花木街道, demo data) is running at {base}\n");
-                println!("Demo sign-ins (password for all: {}):", doorstep::demo::DEMO_PASSWORD);
+                println!(
+                    "Demo sign-ins (password for all: {}):",
+                    doorstep::demo::DEMO_PASSWORD
+                );
                 for l in doorstep::demo::logins() {
                     println!("  {:<16} {:<10} {}", l.username, l.role.as_str(), l.scope);
                 }
-                println!("\nDatabase: {}   Stop with Ctrl-C.", doorstep::config::mask_url_password(&config.database_url));
+                println!(
+                    "\nDatabase: {}   Stop with Ctrl-C.",
+                    doorstep::config::mask_url_password(&config.database_url)
+                );
                 app.run_until_stopped().await?;
                 Ok(ExitCode::SUCCESS)
             })
@@ -143,7 +174,13 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 Some(u) => u,
                 None => {
                     let addr: std::net::SocketAddr = config.bind.parse()?;
-                    public_base(&Config { public_url: None, ..config.clone() }, addr)
+                    public_base(
+                        &Config {
+                            public_url: None,
+                            ..config.clone()
+                        },
+                        addr,
+                    )
                 }
             };
             match healthcheck(&base).await {
@@ -169,19 +206,32 @@ async fn healthcheck(base: &str) -> anyhow::Result<String> {
     }
     let host = u.host_str().context("URL without a host")?;
     let port = u.port_or_known_default().unwrap_or(80);
-    let mut stream = tokio::time::timeout(std::time::Duration::from_secs(5), tokio::net::TcpStream::connect((host, port)))
-        .await
-        .context("timed out connecting")?
-        .with_context(|| format!("cannot connect to {host}:{port}"))?;
-    let req = format!("GET /healthz HTTP/1.1\r\nHost: {host}:{port}\r\nAccept: application/json\r\nConnection: close\r\n\r\n");
+    let mut stream = tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        tokio::net::TcpStream::connect((host, port)),
+    )
+    .await
+    .context("timed out connecting")?
+    .with_context(|| format!("cannot connect to {host}:{port}"))?;
+    let req = format!(
+        "GET /healthz HTTP/1.1\r\nHost: {host}:{port}\r\nAccept: application/json\r\nConnection: close\r\n\r\n"
+    );
     stream.write_all(req.as_bytes()).await?;
     let mut buf = Vec::new();
-    tokio::time::timeout(std::time::Duration::from_secs(10), stream.read_to_end(&mut buf))
-        .await
-        .context("timed out reading the answer")??;
+    tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        stream.read_to_end(&mut buf),
+    )
+    .await
+    .context("timed out reading the answer")??;
     let text = String::from_utf8_lossy(&buf);
     let status = text.lines().next().unwrap_or("");
-    let body = text.split("\r\n\r\n").nth(1).unwrap_or("").trim().to_string();
+    let body = text
+        .split("\r\n\r\n")
+        .nth(1)
+        .unwrap_or("")
+        .trim()
+        .to_string();
     if status.split_whitespace().nth(1) == Some("200") {
         Ok(body)
     } else {

@@ -22,22 +22,40 @@ impl Application {
         Self::build_with_clock(config, demo, Arc::new(SystemClock)).await
     }
 
-    pub async fn build_with_clock(config: &Config, demo: bool, clock: Arc<dyn Clock>) -> anyhow::Result<Application> {
+    pub async fn build_with_clock(
+        config: &Config,
+        demo: bool,
+        clock: Arc<dyn Clock>,
+    ) -> anyhow::Result<Application> {
         let store = open_store(config).await?;
         if config.auto_migrate {
-            store.migrate().await.context("applying database migrations")?;
+            store
+                .migrate()
+                .await
+                .context("applying database migrations")?;
         }
         let listener = tokio::net::TcpListener::bind(&config.bind)
             .await
-            .with_context(|| format!("cannot listen on {} (is another server using it? set DOORSTEP_BIND)", config.bind))?;
+            .with_context(|| {
+                format!(
+                    "cannot listen on {} (is another server using it? set DOORSTEP_BIND)",
+                    config.bind
+                )
+            })?;
         let addr = listener.local_addr()?;
         let state = AppState::new(store.clone(), config.web(), clock, demo);
         if store.count_accounts().await? == 0 {
             let token = state.enable_setup();
             let host = public_base(config, addr);
-            println!("No account exists yet. Finish the setup at:\n\n    {host}/setup?token={token}\n");
+            println!(
+                "No account exists yet. Finish the setup at:\n\n    {host}/setup?token={token}\n"
+            );
         }
-        Ok(Application { listener, state, addr })
+        Ok(Application {
+            listener,
+            state,
+            addr,
+        })
     }
 
     pub fn addr(&self) -> SocketAddr {
@@ -78,9 +96,12 @@ pub fn public_base(config: &Config, addr: SocketAddr) -> String {
 }
 
 pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
-    Store::connect(&config.database_url)
-        .await
-        .with_context(|| format!("cannot open database {}", crate::config::mask_url_password(&config.database_url)))
+    Store::connect(&config.database_url).await.with_context(|| {
+        format!(
+            "cannot open database {}",
+            crate::config::mask_url_password(&config.database_url)
+        )
+    })
 }
 
 async fn shutdown_signal() {

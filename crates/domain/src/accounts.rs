@@ -28,18 +28,17 @@ pub fn check_account(values: &Values) -> Result<(), FieldErrors> {
     {
         errors.add("username", "invalid_username");
     }
-    let role = values.get("role").and_then(Value::as_str).and_then(Role::parse);
+    let role = values
+        .get("role")
+        .and_then(Value::as_str)
+        .and_then(Role::parse);
     let nb = values.get("neighbourhood_id").and_then(Value::as_i64);
     match role {
         Some(r) if r.needs_neighbourhood() && nb.is_none() => {
             errors.add("neighbourhood_id", "required_for_role")
         }
         Some(Role::Admin) if nb.is_some() => errors.add("neighbourhood_id", "not_for_role"),
-        Some(Role::Partner)
-            if values
-                .get("partner_unit")
-                .is_none_or(|v| v.is_null()) =>
-        {
+        Some(Role::Partner) if values.get("partner_unit").is_none_or(|v| v.is_null()) => {
             errors.add("partner_unit", "required_for_role")
         }
         _ => {}
@@ -51,8 +50,7 @@ pub fn check_account(values: &Values) -> Result<(), FieldErrors> {
 pub fn valid_username(u: &str) -> bool {
     (3..=40).contains(&u.len())
         && u.starts_with(|c: char| c.is_ascii_lowercase())
-        && u
-            .chars()
+        && u.chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-'))
 }
 
@@ -66,7 +64,10 @@ pub fn check_password(password: &str, username: &str) -> Option<&'static str> {
         Some("password_too_long")
     } else if password.to_lowercase().contains(&username.to_lowercase()) && !username.is_empty() {
         Some("password_contains_username")
-    } else if password.chars().all(|c| c == password.chars().next().unwrap_or(' ')) {
+    } else if password
+        .chars()
+        .all(|c| c == password.chars().next().unwrap_or(' '))
+    {
         Some("password_too_simple")
     } else {
         None
@@ -87,19 +88,30 @@ mod tests {
     #[test]
     fn roles_need_their_scope() {
         assert!(values(json!({"username": "mudan7-sec", "display_name": "书记", "role": "secretary", "neighbourhood_id": 3})).is_ok());
-        let e = values(json!({"username": "w1x", "display_name": "社工", "role": "worker"})).unwrap_err();
+        let e = values(json!({"username": "w1x", "display_name": "社工", "role": "worker"}))
+            .unwrap_err();
         assert_eq!(e.0[0].code, "required_for_role");
-        let e = values(json!({"username": "adm", "display_name": "A", "role": "admin", "neighbourhood_id": 3})).unwrap_err();
+        let e = values(
+            json!({"username": "adm", "display_name": "A", "role": "admin", "neighbourhood_id": 3}),
+        )
+        .unwrap_err();
         assert_eq!(e.0[0].code, "not_for_role");
-        let e = values(json!({"username": "Bad Name", "display_name": "A", "role": "admin"})).unwrap_err();
+        let e = values(json!({"username": "Bad Name", "display_name": "A", "role": "admin"}))
+            .unwrap_err();
         assert_eq!(e.0[0].code, "invalid_username");
     }
 
     #[test]
     fn password_policy() {
         assert_eq!(check_password("short", "x"), Some("password_too_short"));
-        assert_eq!(check_password("aaaaaaaaaaaa", "x"), Some("password_too_simple"));
-        assert_eq!(check_password("my-admin-password", "admin"), Some("password_contains_username"));
+        assert_eq!(
+            check_password("aaaaaaaaaaaa", "x"),
+            Some("password_too_simple")
+        );
+        assert_eq!(
+            check_password("my-admin-password", "admin"),
+            Some("password_contains_username")
+        );
         assert_eq!(check_password("玉兰路218号花木街道", "admin"), None);
     }
 }

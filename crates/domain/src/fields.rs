@@ -277,7 +277,10 @@ fn parse_value(spec: &FieldSpec, raw: &serde_json::Value) -> Result<Value, Parse
     };
     match spec.kind {
         FieldKind::Text { max, .. } => {
-            if text.chars().any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t') {
+            if text
+                .chars()
+                .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
+            {
                 Err(("invalid_characters", vec![]))
             } else if text.chars().count() > max {
                 Err(("too_long", vec![max.to_string()]))
@@ -381,9 +384,22 @@ mod tests {
 
     #[test]
     fn length_counts_characters_not_bytes() {
-        assert!(validate(SPECS, &obj(json!({"name": "花木街道花木街道花木"})), None, &[]).is_ok());
-        let e = validate(SPECS, &obj(json!({"name": "花木街道花木街道花木街"})), None, &[])
-            .unwrap_err();
+        assert!(
+            validate(
+                SPECS,
+                &obj(json!({"name": "花木街道花木街道花木"})),
+                None,
+                &[]
+            )
+            .is_ok()
+        );
+        let e = validate(
+            SPECS,
+            &obj(json!({"name": "花木街道花木街道花木街"})),
+            None,
+            &[],
+        )
+        .unwrap_err();
         assert_eq!(e.0[0].code, "too_long");
         assert_eq!(e.0[0].params, vec!["10".to_string()]);
     }

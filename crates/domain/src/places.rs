@@ -122,7 +122,9 @@ const ROOM: &[FieldSpec] = &[
     FieldSpec::new("kind", FieldKind::Choice(ROOM_KINDS))
         .required()
         .listed(),
-    FieldSpec::float("area_m2", 0.0, 100_000.0).required().listed(),
+    FieldSpec::float("area_m2", 0.0, 100_000.0)
+        .required()
+        .listed(),
     FieldSpec::int("capacity", 0, 10_000).listed(),
     FieldSpec::new("is_office", FieldKind::Bool).listed(),
     FieldSpec::long_text("description", 1000),

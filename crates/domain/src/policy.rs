@@ -94,7 +94,12 @@ impl Actor {
 
     /// Accounts: admins manage them; secretaries see their neighbourhood's; everyone sees
     /// themselves.
-    pub fn may_read_account(&self, subdistrict_id: i64, neighbourhood_id: Option<i64>, id: i64) -> Decision {
+    pub fn may_read_account(
+        &self,
+        subdistrict_id: i64,
+        neighbourhood_id: Option<i64>,
+        id: i64,
+    ) -> Decision {
         if subdistrict_id != self.subdistrict_id {
             return Decision::Hidden;
         }
@@ -103,7 +108,11 @@ impl Actor {
             || (self.role == Role::Secretary
                 && neighbourhood_id.is_some()
                 && neighbourhood_id == self.neighbourhood_id);
-        if ok { Decision::Allow } else { Decision::Forbidden }
+        if ok {
+            Decision::Allow
+        } else {
+            Decision::Forbidden
+        }
     }
 
     pub fn may_manage_accounts(&self) -> bool {
@@ -129,30 +138,63 @@ mod tests {
             neighbourhood_id: nb,
         }
     }
-    const MINE: Place = Place { subdistrict_id: 1, neighbourhood_id: Some(7) };
-    const OTHER: Place = Place { subdistrict_id: 1, neighbourhood_id: Some(8) };
-    const ELSEWHERE: Place = Place { subdistrict_id: 2, neighbourhood_id: Some(9) };
+    const MINE: Place = Place {
+        subdistrict_id: 1,
+        neighbourhood_id: Some(7),
+    };
+    const OTHER: Place = Place {
+        subdistrict_id: 1,
+        neighbourhood_id: Some(8),
+    };
+    const ELSEWHERE: Place = Place {
+        subdistrict_id: 2,
+        neighbourhood_id: Some(9),
+    };
 
     #[test]
     fn secretaries_write_only_inside_their_neighbourhood() {
         let s = actor(Role::Secretary, Some(7));
-        assert_eq!(s.may(Action::Create, Entity::Building, MINE), Decision::Allow);
-        assert_eq!(s.may(Action::Create, Entity::Building, OTHER), Decision::Forbidden);
-        assert_eq!(s.may(Action::Read, Entity::Building, OTHER), Decision::Forbidden);
+        assert_eq!(
+            s.may(Action::Create, Entity::Building, MINE),
+            Decision::Allow
+        );
+        assert_eq!(
+            s.may(Action::Create, Entity::Building, OTHER),
+            Decision::Forbidden
+        );
+        assert_eq!(
+            s.may(Action::Read, Entity::Building, OTHER),
+            Decision::Forbidden
+        );
         assert_eq!(s.may(Action::Read, Entity::Station, OTHER), Decision::Allow);
-        assert_eq!(s.may(Action::Update, Entity::Neighbourhood, MINE), Decision::Allow);
-        assert_eq!(s.may(Action::Archive, Entity::Neighbourhood, MINE), Decision::Forbidden);
-        assert_eq!(s.may(Action::Read, Entity::Building, ELSEWHERE), Decision::Hidden);
+        assert_eq!(
+            s.may(Action::Update, Entity::Neighbourhood, MINE),
+            Decision::Allow
+        );
+        assert_eq!(
+            s.may(Action::Archive, Entity::Neighbourhood, MINE),
+            Decision::Forbidden
+        );
+        assert_eq!(
+            s.may(Action::Read, Entity::Building, ELSEWHERE),
+            Decision::Hidden
+        );
     }
 
     #[test]
     fn workers_read_their_neighbourhood_and_write_nothing() {
         let w = actor(Role::Worker, Some(7));
         assert_eq!(w.may(Action::Read, Entity::Estate, MINE), Decision::Allow);
-        assert_eq!(w.may(Action::Update, Entity::Building, MINE), Decision::Forbidden);
+        assert_eq!(
+            w.may(Action::Update, Entity::Building, MINE),
+            Decision::Forbidden
+        );
         assert_eq!(
             w.list_scope(Entity::Building),
-            Scope::Neighbourhood { subdistrict_id: 1, neighbourhood_id: 7 }
+            Scope::Neighbourhood {
+                subdistrict_id: 1,
+                neighbourhood_id: 7
+            }
         );
         assert_eq!(w.list_scope(Entity::Room), Scope::Subdistrict(1));
     }
@@ -160,8 +202,17 @@ mod tests {
     #[test]
     fn admins_do_everything_in_their_subdistrict_only() {
         let a = actor(Role::Admin, None);
-        assert_eq!(a.may(Action::Archive, Entity::Community, OTHER), Decision::Allow);
-        assert_eq!(a.may(Action::Read, Entity::Room, ELSEWHERE), Decision::Hidden);
-        assert_eq!(a.may(Action::Create, Entity::Subdistrict, MINE), Decision::Forbidden);
+        assert_eq!(
+            a.may(Action::Archive, Entity::Community, OTHER),
+            Decision::Allow
+        );
+        assert_eq!(
+            a.may(Action::Read, Entity::Room, ELSEWHERE),
+            Decision::Hidden
+        );
+        assert_eq!(
+            a.may(Action::Create, Entity::Subdistrict, MINE),
+            Decision::Forbidden
+        );
     }
 }

@@ -114,7 +114,8 @@ where
         neighbourhood_id: row.try_get("neighbourhood_id")?,
         username: row.try_get("username")?,
         display_name: row.try_get("display_name")?,
-        role: Role::parse(&role).ok_or_else(|| sqlx::Error::Decode(format!("unknown role {role}").into()))?,
+        role: Role::parse(&role)
+            .ok_or_else(|| sqlx::Error::Decode(format!("unknown role {role}").into()))?,
         partner_unit: row.try_get("partner_unit")?,
         phone: row.try_get("phone")?,
         locale: row.try_get("locale")?,
@@ -194,8 +195,14 @@ impl Store {
         Ok(())
     }
 
-    pub async fn create_account(&self, subdistrict_id: i64, a: &NewAccount, ctx: &WriteCtx) -> Result<Account> {
-        self.check_neighbourhood(subdistrict_id, a.neighbourhood_id).await?;
+    pub async fn create_account(
+        &self,
+        subdistrict_id: i64,
+        a: &NewAccount,
+        ctx: &WriteCtx,
+    ) -> Result<Account> {
+        self.check_neighbourhood(subdistrict_id, a.neighbourhood_id)
+            .await?;
         let id = with_tx!(self, |tx| {
             let id: i64 = sqlx::query_scalar(INSERT_ACCOUNT)
                 .bind(subdistrict_id)
@@ -212,7 +219,11 @@ impl Store {
                 .fetch_one(&mut *tx)
                 .await
                 .map_err(map_dup_username)?;
-            insert_audit!(&mut *tx, ctx, AuditEntry::write("create", "account", id, account_detail(a)));
+            insert_audit!(
+                &mut *tx,
+                ctx,
+                AuditEntry::write("create", "account", id, account_detail(a))
+            );
             id
         });
         self.get_account(id).await
@@ -234,9 +245,10 @@ impl Store {
             if n > 0 {
                 return Err(StoreError::Conflict("already_set_up"));
             }
-            let existing: Option<i64> = sqlx::query_scalar("SELECT id FROM subdistricts ORDER BY id LIMIT 1")
-                .fetch_optional(&mut *tx)
-                .await?;
+            let existing: Option<i64> =
+                sqlx::query_scalar("SELECT id FROM subdistricts ORDER BY id LIMIT 1")
+                    .fetch_optional(&mut *tx)
+                    .await?;
             let sd = match existing {
                 Some(sd) => sd,
                 None => {
@@ -249,9 +261,20 @@ impl Store {
                     .bind(ctx.at)
                     .fetch_one(&mut *tx)
                     .await?;
-                    let ctx = WriteCtx { subdistrict_id: Some(sd), ..ctx.clone() };
-                    insert_audit!(&mut *tx, &ctx, AuditEntry::write("create", "subdistrict", sd,
-                        serde_json::json!({"name": subdistrict_name, "code": subdistrict_code})));
+                    let ctx = WriteCtx {
+                        subdistrict_id: Some(sd),
+                        ..ctx.clone()
+                    };
+                    insert_audit!(
+                        &mut *tx,
+                        &ctx,
+                        AuditEntry::write(
+                            "create",
+                            "subdistrict",
+                            sd,
+                            serde_json::json!({"name": subdistrict_name, "code": subdistrict_code})
+                        )
+                    );
                     sd
                 }
             };
@@ -270,8 +293,15 @@ impl Store {
                 .fetch_one(&mut *tx)
                 .await
                 .map_err(map_dup_username)?;
-            let ctx = WriteCtx { subdistrict_id: Some(sd), ..ctx.clone() };
-            insert_audit!(&mut *tx, &ctx, AuditEntry::write("setup", "account", id, account_detail(admin)));
+            let ctx = WriteCtx {
+                subdistrict_id: Some(sd),
+                ..ctx.clone()
+            };
+            insert_audit!(
+                &mut *tx,
+                &ctx,
+                AuditEntry::write("setup", "account", id, account_detail(admin))
+            );
             id
         });
         self.get_account(id).await
@@ -279,7 +309,11 @@ impl Store {
 
     pub async fn find_account(&self, id: i64) -> Result<Option<Account>> {
         Ok(with_pool!(self, |p| {
-            match sqlx::query("SELECT * FROM accounts WHERE id = $1").bind(id).fetch_optional(p).await? {
+            match sqlx::query("SELECT * FROM accounts WHERE id = $1")
+                .bind(id)
+                .fetch_optional(p)
+                .await?
+            {
                 Some(r) => Some(read_account(&r)?),
                 None => None,
             }
@@ -299,7 +333,10 @@ impl Store {
                 .fetch_optional(p)
                 .await?
             {
-                Some(r) => Some((read_account(&r)?, r.try_get::<Option<String>, _>("password_hash")?)),
+                Some(r) => Some((
+                    read_account(&r)?,
+                    r.try_get::<Option<String>, _>("password_hash")?,
+                )),
                 None => None,
             }
         }))
@@ -322,7 +359,8 @@ impl Store {
             AND ($3 IS NULL OR role = $3) \
             AND ($4 IS NULL OR LOWER(username) LIKE $4 ESCAPE '\\' OR LOWER(display_name) LIKE $4 ESCAPE '\\')";
         let count_sql = format!("SELECT COUNT(*) FROM accounts WHERE {where_}");
-        let list_sql = format!("SELECT * FROM accounts WHERE {where_} ORDER BY id LIMIT $5 OFFSET $6");
+        let list_sql =
+            format!("SELECT * FROM accounts WHERE {where_} ORDER BY id LIMIT $5 OFFSET $6");
         let role = role.map(|r| r.as_str());
         let (items, total) = with_pool!(self, |p| {
             let total: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(count_sql))
@@ -341,10 +379,18 @@ impl Store {
                 .bind(offset)
                 .fetch_all(p)
                 .await?;
-            let items = rows.iter().map(read_account).collect::<Result<Vec<_>, _>>()?;
+            let items = rows
+                .iter()
+                .map(read_account)
+                .collect::<Result<Vec<_>, _>>()?;
             (items, total)
         });
-        Ok(Page { items, total, limit, offset })
+        Ok(Page {
+            items,
+            total,
+            limit,
+            offset,
+        })
     }
 
     /// Changes an account; disabling one ends its sessions.
@@ -362,10 +408,13 @@ impl Store {
         if let Some(v) = expected_version
             && v != current.version
         {
-            return Err(StoreError::VersionConflict { current: current.version });
+            return Err(StoreError::VersionConflict {
+                current: current.version,
+            });
         }
         let patch = change(&current)?;
-        self.check_neighbourhood(current.subdistrict_id, patch.neighbourhood_id).await?;
+        self.check_neighbourhood(current.subdistrict_id, patch.neighbourhood_id)
+            .await?;
         let detail = serde_json::to_value(&patch).unwrap_or_default();
         with_tx!(self, |tx| {
             let done = sqlx::query(
@@ -386,7 +435,9 @@ impl Store {
             .execute(&mut *tx)
             .await?;
             if done.rows_affected() != 1 {
-                return Err(StoreError::VersionConflict { current: current.version + 1 });
+                return Err(StoreError::VersionConflict {
+                    current: current.version + 1,
+                });
             }
             if patch.disabled {
                 sqlx::query("DELETE FROM sessions WHERE account_id = $1")
@@ -394,7 +445,11 @@ impl Store {
                     .execute(&mut *tx)
                     .await?;
             }
-            insert_audit!(&mut *tx, ctx, AuditEntry::write("update", "account", id, detail));
+            insert_audit!(
+                &mut *tx,
+                ctx,
+                AuditEntry::write("update", "account", id, detail)
+            );
         });
         self.get_account(id).await
     }
@@ -417,13 +472,21 @@ impl Store {
                 .bind(id)
                 .execute(&mut *tx)
                 .await?;
-            insert_audit!(&mut *tx, ctx, AuditEntry::write("set_password", "account", id, serde_json::Value::Null));
+            insert_audit!(
+                &mut *tx,
+                ctx,
+                AuditEntry::write("set_password", "account", id, serde_json::Value::Null)
+            );
         });
         Ok(())
     }
 
     /// Failed sign-ins of `username` since `since` and since its last success.
-    pub async fn login_attempts(&self, username: &str, since: DateTime<Utc>) -> Result<LoginAttempts> {
+    pub async fn login_attempts(
+        &self,
+        username: &str,
+        since: DateTime<Utc>,
+    ) -> Result<LoginAttempts> {
         let username = username.trim().to_lowercase();
         let sql = "SELECT COUNT(*) AS n, MAX(at) AS last FROM login_attempts \
             WHERE username = $1 AND at >= $2 AND NOT succeeded AND at > COALESCE( \
@@ -444,7 +507,11 @@ impl Store {
         });
         let chosen = if has_success { sql } else { sql_no_success };
         Ok(with_pool!(self, |p| {
-            let row = sqlx::query(chosen).bind(&username).bind(since).fetch_one(p).await?;
+            let row = sqlx::query(chosen)
+                .bind(&username)
+                .bind(since)
+                .fetch_one(p)
+                .await?;
             LoginAttempts {
                 failures: row.try_get("n")?,
                 last_failure: row.try_get("last")?,
@@ -464,13 +531,15 @@ impl Store {
         let username = username.trim().to_lowercase();
         let detail = serde_json::json!({ "username": username, "reason": reason });
         with_tx!(self, |tx| {
-            sqlx::query("INSERT INTO login_attempts (username, ip, succeeded, at) VALUES ($1, $2, $3, $4)")
-                .bind(&username)
-                .bind(&ctx.ip)
-                .bind(succeeded)
-                .bind(ctx.at)
-                .execute(&mut *tx)
-                .await?;
+            sqlx::query(
+                "INSERT INTO login_attempts (username, ip, succeeded, at) VALUES ($1, $2, $3, $4)",
+            )
+            .bind(&username)
+            .bind(&ctx.ip)
+            .bind(succeeded)
+            .bind(ctx.at)
+            .execute(&mut *tx)
+            .await?;
             if let (true, Some(a)) = (succeeded, account) {
                 sqlx::query("UPDATE accounts SET last_login_at = $1 WHERE id = $2")
                     .bind(ctx.at)
@@ -556,7 +625,11 @@ impl Store {
     }
 
     /// Removes sessions idle since before `idle_before` or created before `created_before`.
-    pub async fn purge_sessions(&self, idle_before: DateTime<Utc>, created_before: DateTime<Utc>) -> Result<u64> {
+    pub async fn purge_sessions(
+        &self,
+        idle_before: DateTime<Utc>,
+        created_before: DateTime<Utc>,
+    ) -> Result<u64> {
         Ok(with_tx!(self, |tx| {
             sqlx::query("DELETE FROM sessions WHERE last_seen_at < $1 OR created_at < $2")
                 .bind(idle_before)
@@ -567,7 +640,13 @@ impl Store {
         }))
     }
 
-    pub async fn create_api_token(&self, account_id: i64, name: &str, token_hash: &str, ctx: &WriteCtx) -> Result<ApiToken> {
+    pub async fn create_api_token(
+        &self,
+        account_id: i64,
+        name: &str,
+        token_hash: &str,
+        ctx: &WriteCtx,
+    ) -> Result<ApiToken> {
         let id = with_tx!(self, |tx| {
             let id: i64 = sqlx::query_scalar(
                 "INSERT INTO api_tokens (account_id, name, token_hash, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
@@ -578,21 +657,37 @@ impl Store {
             .bind(ctx.at)
             .fetch_one(&mut *tx)
             .await?;
-            insert_audit!(&mut *tx, ctx, AuditEntry::write("create", "api_token", id, serde_json::json!({"name": name, "account_id": account_id})));
+            insert_audit!(
+                &mut *tx,
+                ctx,
+                AuditEntry::write(
+                    "create",
+                    "api_token",
+                    id,
+                    serde_json::json!({"name": name, "account_id": account_id})
+                )
+            );
             id
         });
         Ok(with_pool!(self, |p| {
-            read_token(&sqlx::query("SELECT * FROM api_tokens WHERE id = $1").bind(id).fetch_one(p).await?)?
+            read_token(
+                &sqlx::query("SELECT * FROM api_tokens WHERE id = $1")
+                    .bind(id)
+                    .fetch_one(p)
+                    .await?,
+            )?
         }))
     }
 
     /// The live token with this hash and its account.
     pub async fn find_api_token(&self, token_hash: &str) -> Result<Option<(ApiToken, Account)>> {
         let token = with_pool!(self, |p| {
-            match sqlx::query("SELECT * FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL")
-                .bind(token_hash)
-                .fetch_optional(p)
-                .await?
+            match sqlx::query(
+                "SELECT * FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL",
+            )
+            .bind(token_hash)
+            .fetch_optional(p)
+            .await?
             {
                 Some(r) => Some(read_token(&r)?),
                 None => None,
@@ -617,10 +712,11 @@ impl Store {
 
     pub async fn list_api_tokens(&self, account_id: i64) -> Result<Vec<ApiToken>> {
         Ok(with_pool!(self, |p| {
-            let rows = sqlx::query("SELECT * FROM api_tokens WHERE account_id = $1 ORDER BY id DESC")
-                .bind(account_id)
-                .fetch_all(p)
-                .await?;
+            let rows =
+                sqlx::query("SELECT * FROM api_tokens WHERE account_id = $1 ORDER BY id DESC")
+                    .bind(account_id)
+                    .fetch_all(p)
+                    .await?;
             rows.iter().map(read_token).collect::<Result<Vec<_>, _>>()?
         }))
     }
@@ -638,7 +734,11 @@ impl Store {
             if done.rows_affected() != 1 {
                 return Err(StoreError::NotFound);
             }
-            insert_audit!(&mut *tx, ctx, AuditEntry::write("revoke", "api_token", id, serde_json::Value::Null));
+            insert_audit!(
+                &mut *tx,
+                ctx,
+                AuditEntry::write("revoke", "api_token", id, serde_json::Value::Null)
+            );
         });
         Ok(())
     }

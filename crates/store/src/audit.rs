@@ -18,7 +18,12 @@ pub struct AuditEntry {
 }
 
 impl AuditEntry {
-    pub fn write(action: &'static str, entity: &'static str, id: i64, detail: serde_json::Value) -> Self {
+    pub fn write(
+        action: &'static str,
+        entity: &'static str,
+        id: i64,
+        detail: serde_json::Value,
+    ) -> Self {
         Self {
             action,
             entity: Some(entity),
@@ -102,14 +107,20 @@ impl Store {
         let mut binds: Vec<(FieldKind, Value)> = Vec::new();
         let mut clauses: Vec<String> = vec!["1 = 1".into()];
         let int = FieldKind::Int { min: 0, max: 0 };
-        let text = FieldKind::Text { max: 0, multiline: false };
+        let text = FieldKind::Text {
+            max: 0,
+            multiline: false,
+        };
         if let Some(sd) = f.subdistrict_id {
             binds.push((int, Value::Int(sd)));
             clauses.push(format!("subdistrict_id = ${}", binds.len()));
         }
         if let Some(a) = f.actor.as_deref().filter(|s| !s.is_empty()) {
             binds.push((text, Value::Text(like_pattern(&a.to_lowercase()))));
-            clauses.push(format!("LOWER(actor_name) LIKE ${} ESCAPE '\\'", binds.len()));
+            clauses.push(format!(
+                "LOWER(actor_name) LIKE ${} ESCAPE '\\'",
+                binds.len()
+            ));
         }
         if let Some(a) = f.action.as_deref().filter(|s| !s.is_empty()) {
             binds.push((text, Value::Text(a.to_string())));
@@ -188,4 +199,3 @@ impl Store {
         })
     }
 }
-

@@ -44,7 +44,8 @@ impl From<sqlx::Error> for StoreError {
             }
             sqlx::Error::Database(db) if db.is_foreign_key_violation() => StoreError::InUse,
             sqlx::Error::Database(db)
-                if db.code().as_deref() == Some("57P01") || db.code().as_deref() == Some("57P03") =>
+                if db.code().as_deref() == Some("57P01")
+                    || db.code().as_deref() == Some("57P03") =>
             {
                 StoreError::Unavailable(e.to_string())
             }

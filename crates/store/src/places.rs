@@ -112,7 +112,11 @@ pub struct RoomAreas {
 }
 
 fn sub_col(e: Entity) -> &'static str {
-    if e == Entity::Subdistrict { "id" } else { "subdistrict_id" }
+    if e == Entity::Subdistrict {
+        "id"
+    } else {
+        "subdistrict_id"
+    }
 }
 
 fn nb_col(e: Entity) -> Option<&'static str> {
@@ -173,7 +177,13 @@ fn scope_clause(entity: Entity, scope: Scope, binds: &mut Binds) -> String {
                 binds.len()
             )
         }
-        (Scope::Subdistrict(sd), _) | (Scope::Neighbourhood { subdistrict_id: sd, .. }, None) => {
+        (Scope::Subdistrict(sd), _)
+        | (
+            Scope::Neighbourhood {
+                subdistrict_id: sd, ..
+            },
+            None,
+        ) => {
             binds.push((int, Value::Int(sd)));
             format!("{} = ${}", sub_col(entity), binds.len())
         }
@@ -201,20 +211,30 @@ impl Store {
 
     /// The record, archived or not.
     pub async fn get_place(&self, entity: Entity, id: i64) -> Result<PlaceRecord> {
-        self.find_place(entity, id).await?.ok_or(StoreError::NotFound)
+        self.find_place(entity, id)
+            .await?
+            .ok_or(StoreError::NotFound)
     }
 
     pub async fn find_place(&self, entity: Entity, id: i64) -> Result<Option<PlaceRecord>> {
         let sql = format!("SELECT * FROM {} WHERE id = $1", entity.table());
         Ok(with_pool!(self, |p| {
-            match sqlx::query(AssertSqlSafe(sql)).bind(id).fetch_optional(p).await? {
+            match sqlx::query(AssertSqlSafe(sql))
+                .bind(id)
+                .fetch_optional(p)
+                .await?
+            {
                 Some(row) => Some(read_record(&row, entity)?),
                 None => None,
             }
         }))
     }
 
-    pub async fn list_places(&self, entity: Entity, query: &ListQuery) -> Result<Page<PlaceRecord>> {
+    pub async fn list_places(
+        &self,
+        entity: Entity,
+        query: &ListQuery,
+    ) -> Result<Page<PlaceRecord>> {
         let mut binds = Binds::new();
         let mut clauses = vec![scope_clause(entity, query.scope, &mut binds)];
         for (field, v) in &query.filters {
@@ -232,7 +252,10 @@ impl Store {
         }
         if let Some(q) = query.q.as_deref().filter(|q| !q.trim().is_empty()) {
             binds.push((
-                FieldKind::Text { max: 0, multiline: false },
+                FieldKind::Text {
+                    max: 0,
+                    multiline: false,
+                },
                 Value::Text(like_pattern(&q.trim().to_lowercase())),
             ));
             clauses.push(format!(
@@ -245,7 +268,10 @@ impl Store {
             clauses.push("archived_at IS NULL".into());
         }
         let where_ = clauses.join(" AND ");
-        let count_sql = format!("SELECT COUNT(*) AS n FROM {} WHERE {where_}", entity.table());
+        let count_sql = format!(
+            "SELECT COUNT(*) AS n FROM {} WHERE {where_}",
+            entity.table()
+        );
         let list_sql = format!(
             "SELECT * FROM {} WHERE {where_} ORDER BY id LIMIT ${} OFFSET ${}",
             entity.table(),
@@ -278,7 +304,11 @@ impl Store {
     }
 
     /// Where a new record under `parent_id` would sit (for scope checks before creating).
-    pub async fn parent_place(&self, entity: Entity, values: &Values) -> Result<Option<PlaceRecord>> {
+    pub async fn parent_place(
+        &self,
+        entity: Entity,
+        values: &Values,
+    ) -> Result<Option<PlaceRecord>> {
         let Some((parent, fk)) = entity.parent() else {
             return Ok(None);
         };
@@ -294,11 +324,15 @@ impl Store {
         let mut errors = FieldErrors::new();
         let parent_fk = entity.parent().map(|(_, fk)| fk);
         for spec in entity.fields() {
-            let FieldKind::Ref(table) = spec.kind else { continue };
+            let FieldKind::Ref(table) = spec.kind else {
+                continue;
+            };
             if Some(spec.name) == parent_fk {
                 continue;
             }
-            let Some(id) = values.get(spec.name).and_then(Value::as_i64) else { continue };
+            let Some(id) = values.get(spec.name).and_then(Value::as_i64) else {
+                continue;
+            };
             let ok = if table == "accounts" {
                 match self.find_account(id).await? {
                     Some(a) => {
@@ -335,7 +369,12 @@ impl Store {
     }
 
     /// Creates a record from validated values. The parent must exist and not be archived.
-    pub async fn create_place(&self, entity: Entity, values: &Values, ctx: &WriteCtx) -> Result<PlaceRecord> {
+    pub async fn create_place(
+        &self,
+        entity: Entity,
+        values: &Values,
+        ctx: &WriteCtx,
+    ) -> Result<PlaceRecord> {
         let place = match self.parent_place(entity, values).await? {
             Some(parent) if parent.archived_at.is_some() => {
                 let fk = entity.parent().map(|(_, fk)| fk).unwrap_or("parent");
@@ -403,9 +442,16 @@ impl Store {
                 .await
                 .map_err(map_write_err(entity))?;
             let id: i64 = row.try_get("id")?;
-            let row = sqlx::query(AssertSqlSafe(select)).bind(id).fetch_one(&mut *tx).await?;
+            let row = sqlx::query(AssertSqlSafe(select))
+                .bind(id)
+                .fetch_one(&mut *tx)
+                .await?;
             let record = read_record(&row, entity)?;
-            insert_audit!(&mut *tx, ctx, AuditEntry::write("create", entity.name(), id, detail));
+            insert_audit!(
+                &mut *tx,
+                ctx,
+                AuditEntry::write("create", entity.name(), id, detail)
+            );
             record
         });
         Ok(record)
@@ -427,7 +473,11 @@ impl Store {
         // References are checked against a snapshot first: they are other rows, whose
         // scope never changes.
         let snapshot = self.get_place(entity, id).await?;
-        let select = format!("SELECT * FROM {} WHERE id = $1{}", entity.table(), self.for_update());
+        let select = format!(
+            "SELECT * FROM {} WHERE id = $1{}",
+            entity.table(),
+            self.for_update()
+        );
         let specs: Vec<_> = entity.fields().iter().filter(|s| s.editable).collect();
         let sets: Vec<String> = specs
             .iter()
@@ -455,11 +505,14 @@ impl Store {
             if let Some(v) = expected_version
                 && v != current.version
             {
-                return Err(StoreError::VersionConflict { current: current.version });
+                return Err(StoreError::VersionConflict {
+                    current: current.version,
+                });
             }
             let change = change.take().ok_or(StoreError::Conflict("retry"))?;
             let new_values = change(&current)?;
-            self.check_refs(entity, &new_values, snapshot.place()).await?;
+            self.check_refs(entity, &new_values, snapshot.place())
+                .await?;
             let mut q = sqlx::query(AssertSqlSafe(update.clone()));
             for s in &specs {
                 q = bind_value(q, s.kind, new_values.get(s.name).unwrap_or(&Value::Null));
@@ -472,7 +525,9 @@ impl Store {
                 .await
                 .map_err(map_write_err(entity))?;
             if done.rows_affected() != 1 {
-                return Err(StoreError::VersionConflict { current: current.version });
+                return Err(StoreError::VersionConflict {
+                    current: current.version,
+                });
             }
             let changes: serde_json::Map<String, serde_json::Value> = specs
                 .iter()
@@ -485,9 +540,17 @@ impl Store {
             insert_audit!(
                 &mut *tx,
                 ctx,
-                AuditEntry::write("update", entity.name(), id, serde_json::Value::Object(changes))
+                AuditEntry::write(
+                    "update",
+                    entity.name(),
+                    id,
+                    serde_json::Value::Object(changes)
+                )
             );
-            let row = sqlx::query(AssertSqlSafe(reselect)).bind(id).fetch_one(&mut *tx).await?;
+            let row = sqlx::query(AssertSqlSafe(reselect))
+                .bind(id)
+                .fetch_one(&mut *tx)
+                .await?;
             read_record(&row, entity)?
         });
         Ok(record)
@@ -502,19 +565,25 @@ impl Store {
         archive: bool,
         ctx: &WriteCtx,
     ) -> Result<PlaceRecord> {
-        let select = format!("SELECT * FROM {} WHERE id = $1{}", entity.table(), self.for_update());
+        let select = format!(
+            "SELECT * FROM {} WHERE id = $1{}",
+            entity.table(),
+            self.for_update()
+        );
         let children: Vec<String> = Entity::ALL
             .iter()
             .flat_map(|child| {
-                child.fields().iter().filter_map(move |f| {
-                    (f.kind == FieldKind::Ref(entity.table())).then(|| {
+                child
+                    .fields()
+                    .iter()
+                    .filter(move |f| f.kind == FieldKind::Ref(entity.table()))
+                    .map(move |f| {
                         format!(
                             "SELECT COUNT(*) AS n FROM {} WHERE {} = $1 AND archived_at IS NULL",
                             child.table(),
                             f.name
                         )
                     })
-                })
             })
             .collect();
         let update = format!(
@@ -532,7 +601,9 @@ impl Store {
             if let Some(v) = expected_version
                 && v != current.version
             {
-                return Err(StoreError::VersionConflict { current: current.version });
+                return Err(StoreError::VersionConflict {
+                    current: current.version,
+                });
             }
             if archive {
                 for sql in &children {
@@ -553,8 +624,15 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
             let action = if archive { "archive" } else { "restore" };
-            insert_audit!(&mut *tx, ctx, AuditEntry::write(action, entity.name(), id, serde_json::Value::Null));
-            let row = sqlx::query(AssertSqlSafe(reselect)).bind(id).fetch_one(&mut *tx).await?;
+            insert_audit!(
+                &mut *tx,
+                ctx,
+                AuditEntry::write(action, entity.name(), id, serde_json::Value::Null)
+            );
+            let row = sqlx::query(AssertSqlSafe(reselect))
+                .bind(id)
+                .fetch_one(&mut *tx)
+                .await?;
             read_record(&row, entity)?
         });
         Ok(record)
@@ -593,6 +671,7 @@ impl Store {
     /// Counts and areas over the active places in a scope.
     pub async fn place_totals(&self, scope: Scope) -> Result<PlaceTotals> {
         let mut t = PlaceTotals::default();
+        let subdistrict_wide = matches!(scope, Scope::Subdistrict(_));
         for entity in [
             Entity::Community,
             Entity::Neighbourhood,
@@ -623,7 +702,11 @@ impl Store {
                 }
                 let row = q.fetch_one(p).await?;
                 let n: i64 = row.try_get("n")?;
-                let a: i64 = if entity == Entity::Building { row.try_get("a")? } else { 0 };
+                let a: i64 = if entity == Entity::Building {
+                    row.try_get("a")?
+                } else {
+                    0
+                };
                 let (b, c): (f64, f64) = if entity == Entity::Room {
                     (row.try_get("b")?, row.try_get("c")?)
                 } else {
@@ -632,7 +715,9 @@ impl Store {
                 (n, a, b, c)
             });
             match entity {
-                Entity::Community => t.communities = n,
+                // Communities sit above neighbourhoods: counted for a whole subdistrict only.
+                Entity::Community if subdistrict_wide => t.communities = n,
+                Entity::Community => {}
                 Entity::Neighbourhood => t.neighbourhoods = n,
                 Entity::Estate => t.estates = n,
                 Entity::Building => {
@@ -686,7 +771,12 @@ impl Store {
     /// Creates many records of one kind in one transaction (imports, the demo): all or
     /// nothing. Each row's parent and references are checked inside the transaction; the
     /// audit log gets one entry for the batch.
-    pub async fn create_places(&self, entity: Entity, rows: &[Values], ctx: &WriteCtx) -> Result<Vec<i64>> {
+    pub async fn create_places(
+        &self,
+        entity: Entity,
+        rows: &[Values],
+        ctx: &WriteCtx,
+    ) -> Result<Vec<i64>> {
         let specs = entity.fields();
         let (parent, fk) = entity.parent().ok_or(StoreError::Conflict("no_parent"))?;
         let mut cols: Vec<&str> = specs.iter().map(|s| s.name).collect();
@@ -733,11 +823,20 @@ impl Store {
                             .bind(pid)
                             .fetch_optional(&mut *tx)
                             .await?
-                            .ok_or_else(|| StoreError::Validation(FieldErrors::single(&format!("{i}.{fk}"), "invalid_reference")))?;
+                            .ok_or_else(|| {
+                                StoreError::Validation(FieldErrors::single(
+                                    &format!("{i}.{fk}"),
+                                    "invalid_reference",
+                                ))
+                            })?;
                         let pr = read_record(&row, parent)?;
                         let p = Place {
                             subdistrict_id: pr.subdistrict_id,
-                            neighbourhood_id: if entity.in_neighbourhood() { pr.neighbourhood_id } else { None },
+                            neighbourhood_id: if entity.in_neighbourhood() {
+                                pr.neighbourhood_id
+                            } else {
+                                None
+                            },
                         };
                         parents.insert(pid, p);
                         p
@@ -746,12 +845,22 @@ impl Store {
                 for (field, target) in &ref_checks {
                     if let Some(id) = values.get(field).and_then(Value::as_i64) {
                         let sql = format!("SELECT * FROM {} WHERE id = $1", target.table());
-                        let ok = match sqlx::query(AssertSqlSafe(sql)).bind(id).fetch_optional(&mut *tx).await? {
-                            Some(row) => read_record(&row, *target)?.neighbourhood_id == place.neighbourhood_id,
+                        let ok = match sqlx::query(AssertSqlSafe(sql))
+                            .bind(id)
+                            .fetch_optional(&mut *tx)
+                            .await?
+                        {
+                            Some(row) => {
+                                read_record(&row, *target)?.neighbourhood_id
+                                    == place.neighbourhood_id
+                            }
                             None => false,
                         };
                         if !ok {
-                            return Err(StoreError::Validation(FieldErrors::single(&format!("{i}.{field}"), "invalid_reference")));
+                            return Err(StoreError::Validation(FieldErrors::single(
+                                &format!("{i}.{field}"),
+                                "invalid_reference",
+                            )));
                         }
                     }
                 }
@@ -763,7 +872,14 @@ impl Store {
                     q = bind_value(q, int, &Value::Int(place.subdistrict_id));
                 }
                 if extra_nb {
-                    q = bind_value(q, int, &place.neighbourhood_id.map(Value::Int).unwrap_or(Value::Null));
+                    q = bind_value(
+                        q,
+                        int,
+                        &place
+                            .neighbourhood_id
+                            .map(Value::Int)
+                            .unwrap_or(Value::Null),
+                    );
                 }
                 let row = q
                     .bind(ctx.demo)
@@ -777,7 +893,10 @@ impl Store {
             insert_audit!(
                 &mut *tx,
                 ctx,
-                AuditEntry::event("import", serde_json::json!({"entity": entity.name(), "rows": ids.len()}))
+                AuditEntry::event(
+                    "import",
+                    serde_json::json!({"entity": entity.name(), "rows": ids.len()})
+                )
             );
             ids
         });

@@ -44,8 +44,14 @@ impl TestDb {
                 let dir = std::env::temp_dir().join(unique_name());
                 let path = dir.join("test.sqlite");
                 let url = format!("sqlite://{}", path.display());
-                let store = Store::connect(&url).await.expect("open sqlite test database");
-                TestDb { store, url, cleanup: Cleanup::File(dir) }
+                let store = Store::connect(&url)
+                    .await
+                    .expect("open sqlite test database");
+                TestDb {
+                    store,
+                    url,
+                    cleanup: Cleanup::File(dir),
+                }
             }
             Backend::Postgres => {
                 let admin_url = pg_admin_url();
@@ -58,10 +64,17 @@ impl TestDb {
                     .await
                     .expect("create test database");
                 admin.close().await;
-                let base = admin_url.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin_url);
+                let base = admin_url
+                    .rsplit_once('/')
+                    .map(|(b, _)| b)
+                    .unwrap_or(&admin_url);
                 let url = format!("{base}/{name}");
                 let store = Store::connect(&url).await.expect("connect test database");
-                TestDb { store, url, cleanup: Cleanup::Database { admin_url, name } }
+                TestDb {
+                    store,
+                    url,
+                    cleanup: Cleanup::Database { admin_url, name },
+                }
             }
         }
     }

@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used)] // a panic is how a test fails
 //! The store's contract, written once and run on both backends: SQLite always, PostgreSQL
 //! with `--features pg-tests` (which fails, never skips, when the server is unreachable).
 
@@ -34,13 +35,69 @@ struct Seed {
 
 async fn seed(s: &Store) -> Seed {
     let c = ctx();
-    let sd = s.create_place(Entity::Subdistrict, &vals(Entity::Subdistrict, json!({"name": "花木街道", "code": "310115016"})), &c).await.unwrap();
-    let com = s.create_place(Entity::Community, &vals(Entity::Community, json!({"subdistrict_id": sd.id, "name": "牡丹"})), &c).await.unwrap();
-    let nb1 = s.create_place(Entity::Neighbourhood, &vals(Entity::Neighbourhood, json!({"community_id": com.id, "name": "牡丹第七居民区", "short_name": "牡丹七"})), &c).await.unwrap();
-    let nb2 = s.create_place(Entity::Neighbourhood, &vals(Entity::Neighbourhood, json!({"community_id": com.id, "name": "牡丹第六居民区"})), &c).await.unwrap();
-    let estate = s.create_place(Entity::Estate, &vals(Entity::Estate, json!({"neighbourhood_id": nb1.id, "name": "牡丹路100弄"})), &c).await.unwrap();
+    let sd = s
+        .create_place(
+            Entity::Subdistrict,
+            &vals(
+                Entity::Subdistrict,
+                json!({"name": "花木街道", "code": "310115016"}),
+            ),
+            &c,
+        )
+        .await
+        .unwrap();
+    let com = s
+        .create_place(
+            Entity::Community,
+            &vals(
+                Entity::Community,
+                json!({"subdistrict_id": sd.id, "name": "牡丹"}),
+            ),
+            &c,
+        )
+        .await
+        .unwrap();
+    let nb1 = s
+        .create_place(
+            Entity::Neighbourhood,
+            &vals(
+                Entity::Neighbourhood,
+                json!({"community_id": com.id, "name": "牡丹第七居民区", "short_name": "牡丹七"}),
+            ),
+            &c,
+        )
+        .await
+        .unwrap();
+    let nb2 = s
+        .create_place(
+            Entity::Neighbourhood,
+            &vals(
+                Entity::Neighbourhood,
+                json!({"community_id": com.id, "name": "牡丹第六居民区"}),
+            ),
+            &c,
+        )
+        .await
+        .unwrap();
+    let estate = s
+        .create_place(
+            Entity::Estate,
+            &vals(
+                Entity::Estate,
+                json!({"neighbourhood_id": nb1.id, "name": "牡丹路100弄"}),
+            ),
+            &c,
+        )
+        .await
+        .unwrap();
     let station = s.create_place(Entity::Station, &vals(Entity::Station, json!({"neighbourhood_id": nb1.id, "name": "牡丹七家门口服务站", "office_area_before_m2": 300})), &c).await.unwrap();
-    Seed { sd: sd.id, nb1: nb1.id, nb2: nb2.id, estate: estate.id, station: station.id }
+    Seed {
+        sd: sd.id,
+        nb1: nb1.id,
+        nb2: nb2.id,
+        estate: estate.id,
+        station: station.id,
+    }
 }
 
 async fn places_nest_and_carry_their_scope(s: Store) {
@@ -54,23 +111,63 @@ async fn places_nest_and_carry_their_scope(s: Store) {
     assert_eq!(b.version, 1);
     assert_eq!(b.get("households"), &Value::Int(24));
     let nb = s.get_place(Entity::Neighbourhood, seed.nb1).await.unwrap();
-    assert_eq!(nb.place(), Place { subdistrict_id: seed.sd, neighbourhood_id: Some(seed.nb1) });
+    assert_eq!(
+        nb.place(),
+        Place {
+            subdistrict_id: seed.sd,
+            neighbourhood_id: Some(seed.nb1)
+        }
+    );
 
     // Scope: the other neighbourhood sees none of these buildings.
-    let mine = s.list_places(Entity::Building, &ListQuery::new(Scope::Neighbourhood { subdistrict_id: seed.sd, neighbourhood_id: seed.nb1 })).await.unwrap();
+    let mine = s
+        .list_places(
+            Entity::Building,
+            &ListQuery::new(Scope::Neighbourhood {
+                subdistrict_id: seed.sd,
+                neighbourhood_id: seed.nb1,
+            }),
+        )
+        .await
+        .unwrap();
     assert_eq!(mine.total, 1);
-    let other = s.list_places(Entity::Building, &ListQuery::new(Scope::Neighbourhood { subdistrict_id: seed.sd, neighbourhood_id: seed.nb2 })).await.unwrap();
+    let other = s
+        .list_places(
+            Entity::Building,
+            &ListQuery::new(Scope::Neighbourhood {
+                subdistrict_id: seed.sd,
+                neighbourhood_id: seed.nb2,
+            }),
+        )
+        .await
+        .unwrap();
     assert_eq!(other.total, 0);
-    let elsewhere = s.list_places(Entity::Building, &ListQuery::new(Scope::Subdistrict(seed.sd + 1000))).await.unwrap();
+    let elsewhere = s
+        .list_places(
+            Entity::Building,
+            &ListQuery::new(Scope::Subdistrict(seed.sd + 1000)),
+        )
+        .await
+        .unwrap();
     assert_eq!(elsewhere.total, 0);
 }
 
 async fn lists_page_filter_and_search(s: Store) {
     let seed = seed(&s).await;
     for i in 1..=25 {
-        s.create_place(Entity::Building, &vals(Entity::Building, json!({"estate_id": seed.estate, "number": format!("{i}号")})), &ctx()).await.unwrap();
+        s.create_place(
+            Entity::Building,
+            &vals(
+                Entity::Building,
+                json!({"estate_id": seed.estate, "number": format!("{i}号")}),
+            ),
+            &ctx(),
+        )
+        .await
+        .unwrap();
     }
-    let mut q = ListQuery::new(Scope::Subdistrict(seed.sd)).filter("estate_id", Value::Int(seed.estate));
+    let mut q =
+        ListQuery::new(Scope::Subdistrict(seed.sd)).filter("estate_id", Value::Int(seed.estate));
     q.limit = 10;
     q.offset = 20;
     let page = s.list_places(Entity::Building, &q).await.unwrap();
@@ -84,28 +181,56 @@ async fn lists_page_filter_and_search(s: Store) {
     // LIKE wildcards in the search are literal.
     q.q = Some("%".into());
     assert_eq!(s.list_places(Entity::Building, &q).await.unwrap().total, 0);
-    let err = s.list_places(Entity::Building, &ListQuery::new(Scope::Subdistrict(seed.sd)).filter("nope", Value::Int(1))).await.unwrap_err();
+    let err = s
+        .list_places(
+            Entity::Building,
+            &ListQuery::new(Scope::Subdistrict(seed.sd)).filter("nope", Value::Int(1)),
+        )
+        .await
+        .unwrap_err();
     assert!(matches!(err, StoreError::Validation(_)));
 }
 
 async fn duplicates_within_a_parent_conflict(s: Store) {
     let seed = seed(&s).await;
-    let v = vals(Entity::Estate, json!({"neighbourhood_id": seed.nb1, "name": "牡丹路100弄"}));
+    let v = vals(
+        Entity::Estate,
+        json!({"neighbourhood_id": seed.nb1, "name": "牡丹路100弄"}),
+    );
     match s.create_place(Entity::Estate, &v, &ctx()).await {
         Err(StoreError::Duplicate(fields)) => assert_eq!(fields, vec!["neighbourhood_id", "name"]),
         other => panic!("expected a duplicate, got {other:?}"),
     }
     // The same name under another neighbourhood is fine.
-    let v = vals(Entity::Estate, json!({"neighbourhood_id": seed.nb2, "name": "牡丹路100弄"}));
+    let v = vals(
+        Entity::Estate,
+        json!({"neighbourhood_id": seed.nb2, "name": "牡丹路100弄"}),
+    );
     s.create_place(Entity::Estate, &v, &ctx()).await.unwrap();
     // One station per neighbourhood.
-    let v = vals(Entity::Station, json!({"neighbourhood_id": seed.nb1, "name": "第二个站"}));
-    assert!(matches!(s.create_place(Entity::Station, &v, &ctx()).await, Err(StoreError::Duplicate(_))));
+    let v = vals(
+        Entity::Station,
+        json!({"neighbourhood_id": seed.nb1, "name": "第二个站"}),
+    );
+    assert!(matches!(
+        s.create_place(Entity::Station, &v, &ctx()).await,
+        Err(StoreError::Duplicate(_))
+    ));
 }
 
 async fn updates_check_versions_and_never_lose_a_write(s: Store) {
     let seed = seed(&s).await;
-    let b = s.create_place(Entity::Building, &vals(Entity::Building, json!({"estate_id": seed.estate, "number": "1号", "households": 0})), &ctx()).await.unwrap();
+    let b = s
+        .create_place(
+            Entity::Building,
+            &vals(
+                Entity::Building,
+                json!({"estate_id": seed.estate, "number": "1号", "households": 0}),
+            ),
+            &ctx(),
+        )
+        .await
+        .unwrap();
     let change = |households: i64| {
         move |cur: &doorstep_store::PlaceRecord| {
             let mut v = cur.values.clone();
@@ -113,9 +238,15 @@ async fn updates_check_versions_and_never_lose_a_write(s: Store) {
             Ok(v)
         }
     };
-    let after = s.update_place(Entity::Building, b.id, Some(1), &ctx(), change(5)).await.unwrap();
+    let after = s
+        .update_place(Entity::Building, b.id, Some(1), &ctx(), change(5))
+        .await
+        .unwrap();
     assert_eq!(after.version, 2);
-    match s.update_place(Entity::Building, b.id, Some(1), &ctx(), change(6)).await {
+    match s
+        .update_place(Entity::Building, b.id, Some(1), &ctx(), change(6))
+        .await
+    {
         Err(StoreError::VersionConflict { current }) => assert_eq!(current, 2),
         other => panic!("expected a version conflict, got {other:?}"),
     }
@@ -139,17 +270,48 @@ async fn updates_check_versions_and_never_lose_a_write(s: Store) {
     let end = s.get_place(Entity::Building, b.id).await.unwrap();
     assert_eq!(end.get("households"), &Value::Int(25));
     assert_eq!(end.version, 22);
-    let audit = s.list_audit(&AuditFilter { entity: Some("building".into()), entity_id: Some(b.id), limit: 100, ..Default::default() }).await.unwrap();
+    let audit = s
+        .list_audit(&AuditFilter {
+            entity: Some("building".into()),
+            entity_id: Some(b.id),
+            limit: 100,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
     assert_eq!(audit.total, 22, "one audit entry per write");
 }
 
 async fn failed_writes_leave_nothing_behind(s: Store) {
     let seed = seed(&s).await;
-    let before = s.list_audit(&AuditFilter { limit: 1000, ..Default::default() }).await.unwrap().total;
+    let before = s
+        .list_audit(&AuditFilter {
+            limit: 1000,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .total;
     // A block of another neighbourhood cannot be referenced.
-    let other_block = s.create_place(Entity::Block, &vals(Entity::Block, json!({"neighbourhood_id": seed.nb2, "name": "一块区"})), &ctx()).await.unwrap();
-    let v = vals(Entity::Building, json!({"estate_id": seed.estate, "number": "9号", "block_id": other_block.id}));
-    let err = s.create_place(Entity::Building, &v, &ctx()).await.unwrap_err();
+    let other_block = s
+        .create_place(
+            Entity::Block,
+            &vals(
+                Entity::Block,
+                json!({"neighbourhood_id": seed.nb2, "name": "一块区"}),
+            ),
+            &ctx(),
+        )
+        .await
+        .unwrap();
+    let v = vals(
+        Entity::Building,
+        json!({"estate_id": seed.estate, "number": "9号", "block_id": other_block.id}),
+    );
+    let err = s
+        .create_place(Entity::Building, &v, &ctx())
+        .await
+        .unwrap_err();
     match err {
         StoreError::Validation(FieldErrors(e)) => assert_eq!(e[0].code, "invalid_reference"),
         other => panic!("{other:?}"),
@@ -157,23 +319,64 @@ async fn failed_writes_leave_nothing_behind(s: Store) {
     // A change whose validation fails inside the transaction writes nothing.
     let est = s.get_place(Entity::Estate, seed.estate).await.unwrap();
     let err = s
-        .update_place(Entity::Estate, seed.estate, None, &ctx(), |_| Err(FieldErrors::single("name", "required").into()))
+        .update_place(Entity::Estate, seed.estate, None, &ctx(), |_| {
+            Err(FieldErrors::single("name", "required").into())
+        })
         .await
         .unwrap_err();
     assert!(matches!(err, StoreError::Validation(_)));
-    assert_eq!(s.get_place(Entity::Estate, seed.estate).await.unwrap().version, est.version);
+    assert_eq!(
+        s.get_place(Entity::Estate, seed.estate)
+            .await
+            .unwrap()
+            .version,
+        est.version
+    );
     let q = ListQuery::new(Scope::Subdistrict(seed.sd));
     assert_eq!(s.list_places(Entity::Building, &q).await.unwrap().total, 0);
-    let after = s.list_audit(&AuditFilter { limit: 1000, ..Default::default() }).await.unwrap().total;
+    let after = s
+        .list_audit(&AuditFilter {
+            limit: 1000,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .total;
     assert_eq!(after, before + 1, "only the block's creation was audited");
 }
 
 async fn archiving_respects_children(s: Store) {
     let seed = seed(&s).await;
-    s.create_place(Entity::Building, &vals(Entity::Building, json!({"estate_id": seed.estate, "number": "1号"})), &ctx()).await.unwrap();
-    assert!(matches!(s.archive_place(Entity::Estate, seed.estate, None, true, &ctx()).await, Err(StoreError::InUse)));
-    let empty = s.create_place(Entity::Estate, &vals(Entity::Estate, json!({"neighbourhood_id": seed.nb1, "name": "空小区"})), &ctx()).await.unwrap();
-    let archived = s.archive_place(Entity::Estate, empty.id, Some(1), true, &ctx()).await.unwrap();
+    s.create_place(
+        Entity::Building,
+        &vals(
+            Entity::Building,
+            json!({"estate_id": seed.estate, "number": "1号"}),
+        ),
+        &ctx(),
+    )
+    .await
+    .unwrap();
+    assert!(matches!(
+        s.archive_place(Entity::Estate, seed.estate, None, true, &ctx())
+            .await,
+        Err(StoreError::InUse)
+    ));
+    let empty = s
+        .create_place(
+            Entity::Estate,
+            &vals(
+                Entity::Estate,
+                json!({"neighbourhood_id": seed.nb1, "name": "空小区"}),
+            ),
+            &ctx(),
+        )
+        .await
+        .unwrap();
+    let archived = s
+        .archive_place(Entity::Estate, empty.id, Some(1), true, &ctx())
+        .await
+        .unwrap();
     assert!(archived.archived_at.is_some());
     let q = ListQuery::new(Scope::Subdistrict(seed.sd));
     assert_eq!(s.list_places(Entity::Estate, &q).await.unwrap().total, 1);
@@ -181,23 +384,45 @@ async fn archiving_respects_children(s: Store) {
     q2.include_archived = true;
     assert_eq!(s.list_places(Entity::Estate, &q2).await.unwrap().total, 2);
     // Nothing new goes under an archived parent.
-    let v = vals(Entity::Building, json!({"estate_id": empty.id, "number": "1号"}));
-    assert!(matches!(s.create_place(Entity::Building, &v, &ctx()).await, Err(StoreError::Validation(_))));
-    let restored = s.archive_place(Entity::Estate, empty.id, None, false, &ctx()).await.unwrap();
+    let v = vals(
+        Entity::Building,
+        json!({"estate_id": empty.id, "number": "1号"}),
+    );
+    assert!(matches!(
+        s.create_place(Entity::Building, &v, &ctx()).await,
+        Err(StoreError::Validation(_))
+    ));
+    let restored = s
+        .archive_place(Entity::Estate, empty.id, None, false, &ctx())
+        .await
+        .unwrap();
     assert!(restored.archived_at.is_none());
 }
 
 async fn station_areas_split_office_from_service(s: Store) {
     let seed = seed(&s).await;
-    for (name, kind, area, office) in [("社工办公区", "office", 30.0, true), ("综合活动室", "activity", 120.0, false), ("健康小屋", "health_cabin", 25.5, false)] {
+    for (name, kind, area, office) in [
+        ("社工办公区", "office", 30.0, true),
+        ("综合活动室", "activity", 120.0, false),
+        ("健康小屋", "health_cabin", 25.5, false),
+    ] {
         s.create_place(Entity::Room, &vals(Entity::Room, json!({"station_id": seed.station, "name": name, "kind": kind, "area_m2": area, "is_office": office})), &ctx()).await.unwrap();
     }
     let areas = s.room_areas(Scope::Subdistrict(seed.sd)).await.unwrap();
     assert_eq!(areas.len(), 1);
     assert_eq!(areas[0].office_m2, 30.0);
     assert_eq!(areas[0].service_m2, 145.5);
-    let t = s.place_totals(Scope::Neighbourhood { subdistrict_id: seed.sd, neighbourhood_id: seed.nb1 }).await.unwrap();
-    assert_eq!((t.rooms, t.stations, t.estates, t.neighbourhoods), (3, 1, 1, 1));
+    let t = s
+        .place_totals(Scope::Neighbourhood {
+            subdistrict_id: seed.sd,
+            neighbourhood_id: seed.nb1,
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        (t.rooms, t.stations, t.estates, t.neighbourhoods),
+        (3, 1, 1, 1)
+    );
 }
 
 async fn the_audit_log_is_append_only(s: Store) {
@@ -205,9 +430,18 @@ async fn the_audit_log_is_append_only(s: Store) {
     let url_is_pg = s.backend() == doorstep_store::Backend::Postgres;
     let err = s.set_meta("x", "y").await; // an ordinary write still works
     assert!(err.is_ok());
-    let page = s.list_audit(&AuditFilter { limit: 10, ..Default::default() }).await.unwrap();
+    let page = s
+        .list_audit(&AuditFilter {
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
     assert!(page.total >= 6);
-    assert!(s.tamper_with_audit_log().await.is_err(), "UPDATE on audit_log must fail (pg: {url_is_pg})");
+    assert!(
+        s.tamper_with_audit_log().await.is_err(),
+        "UPDATE on audit_log must fail (pg: {url_is_pg})"
+    );
 }
 
 async fn accounts_sessions_and_sign_in_attempts(s: Store) {
@@ -224,27 +458,48 @@ async fn accounts_sessions_and_sign_in_attempts(s: Store) {
     };
     let a = s.create_account(seed.sd, &new, &ctx()).await.unwrap();
     assert!(a.has_password);
-    assert!(matches!(s.create_account(seed.sd, &new, &ctx()).await, Err(StoreError::Duplicate(f)) if f == vec!["username"]));
+    assert!(
+        matches!(s.create_account(seed.sd, &new, &ctx()).await, Err(StoreError::Duplicate(f)) if f == vec!["username"])
+    );
     let mut bad = new.clone();
     bad.username = "x2".into();
     bad.neighbourhood_id = Some(999_999);
-    assert!(matches!(s.create_account(seed.sd, &bad, &ctx()).await, Err(StoreError::Validation(_))));
+    assert!(matches!(
+        s.create_account(seed.sd, &bad, &ctx()).await,
+        Err(StoreError::Validation(_))
+    ));
     let (found, hash) = s.find_login("MUDAN7-SEC").await.unwrap().unwrap();
     assert_eq!(found.id, a.id);
     assert_eq!(hash.as_deref(), Some("$argon2id$fake"));
 
     let t0 = ctx().at;
     for i in 0..3 {
-        let c = WriteCtx { at: t0 + chrono::Duration::minutes(i), ..ctx() };
-        s.record_login("mudan7-sec", Some(&a), false, "bad_password", &c).await.unwrap();
+        let c = WriteCtx {
+            at: t0 + chrono::Duration::minutes(i),
+            ..ctx()
+        };
+        s.record_login("mudan7-sec", Some(&a), false, "bad_password", &c)
+            .await
+            .unwrap();
     }
-    let att = s.login_attempts("mudan7-sec", t0 - chrono::Duration::minutes(15)).await.unwrap();
+    let att = s
+        .login_attempts("mudan7-sec", t0 - chrono::Duration::minutes(15))
+        .await
+        .unwrap();
     assert_eq!(att.failures, 3);
     assert_eq!(att.last_failure, Some(t0 + chrono::Duration::minutes(2)));
     // A success resets the count.
-    let c = WriteCtx { at: t0 + chrono::Duration::minutes(3), ..ctx() };
-    s.record_login("mudan7-sec", Some(&a), true, "ok", &c).await.unwrap();
-    let att = s.login_attempts("mudan7-sec", t0 - chrono::Duration::minutes(15)).await.unwrap();
+    let c = WriteCtx {
+        at: t0 + chrono::Duration::minutes(3),
+        ..ctx()
+    };
+    s.record_login("mudan7-sec", Some(&a), true, "ok", &c)
+        .await
+        .unwrap();
+    let att = s
+        .login_attempts("mudan7-sec", t0 - chrono::Duration::minutes(15))
+        .await
+        .unwrap();
     assert_eq!(att.failures, 0);
 
     let sess = doorstep_store::SessionRecord {
@@ -275,11 +530,24 @@ async fn accounts_sessions_and_sign_in_attempts(s: Store) {
     .await
     .unwrap();
     assert!(s.find_session("h1").await.unwrap().is_none());
-    let tok = s.create_api_token(a.id, "ci", "tokhash", &ctx()).await.unwrap();
+    let tok = s
+        .create_api_token(a.id, "ci", "tokhash", &ctx())
+        .await
+        .unwrap();
     assert!(s.find_api_token("tokhash").await.unwrap().is_some());
     s.revoke_api_token(a.id, tok.id, &ctx()).await.unwrap();
     assert!(s.find_api_token("tokhash").await.unwrap().is_none());
-    let page = s.list_accounts(seed.sd, Some(seed.nb1), Some(Role::Secretary), Some("王"), 10, 0).await.unwrap();
+    let page = s
+        .list_accounts(
+            seed.sd,
+            Some(seed.nb1),
+            Some(Role::Secretary),
+            Some("王"),
+            10,
+            0,
+        )
+        .await
+        .unwrap();
     assert_eq!(page.total, 1);
 }
 
@@ -294,10 +562,19 @@ async fn setup_happens_once(s: Store) {
         locale: "zh-CN".into(),
         password_hash: Some("h".into()),
     };
-    let a = s.setup_first_admin("花木街道", Some("310115016"), &admin, &ctx()).await.unwrap();
+    let a = s
+        .setup_first_admin("花木街道", Some("310115016"), &admin, &ctx())
+        .await
+        .unwrap();
     assert_eq!(a.role, Role::Admin);
-    assert!(matches!(s.setup_first_admin("x", None, &admin, &ctx()).await, Err(StoreError::Conflict("already_set_up"))));
-    assert_eq!(s.first_subdistrict().await.unwrap().unwrap().title(), "花木街道");
+    assert!(matches!(
+        s.setup_first_admin("x", None, &admin, &ctx()).await,
+        Err(StoreError::Conflict("already_set_up"))
+    ));
+    assert_eq!(
+        s.first_subdistrict().await.unwrap().unwrap().title(),
+        "花木街道"
+    );
 }
 
 macro_rules! contract_tests {
@@ -348,10 +625,17 @@ async fn both_backends_have_the_same_schema() {
     let pg = TestDb::postgres().await;
     let a = lite.store.schema_columns().await.unwrap();
     let b = pg.store.schema_columns().await.unwrap();
-    assert!(a.len() > 50, "introspection found too few columns: {}", a.len());
+    assert!(
+        a.len() > 50,
+        "introspection found too few columns: {}",
+        a.len()
+    );
     let only_lite: Vec<_> = a.iter().filter(|c| !b.contains(c)).collect();
     let only_pg: Vec<_> = b.iter().filter(|c| !a.contains(c)).collect();
-    assert!(only_lite.is_empty() && only_pg.is_empty(), "only in SQLite: {only_lite:?}\nonly in PostgreSQL: {only_pg:?}");
+    assert!(
+        only_lite.is_empty() && only_pg.is_empty(),
+        "only in SQLite: {only_lite:?}\nonly in PostgreSQL: {only_pg:?}"
+    );
     lite.drop_db().await;
     pg.drop_db().await;
 }
@@ -360,12 +644,17 @@ async fn both_backends_have_the_same_schema() {
 async fn migrations_are_idempotent_and_sqlite_runs_in_wal() {
     let db = TestDb::sqlite().await;
     db.store.migrate().await.unwrap();
-    assert_eq!(db.store.journal_mode().await.unwrap().as_deref(), Some("wal"));
+    assert_eq!(
+        db.store.journal_mode().await.unwrap().as_deref(),
+        Some("wal")
+    );
     db.drop_db().await;
 }
 
 #[tokio::test]
 async fn a_missing_database_server_is_unavailable_not_a_panic() {
-    let err = Store::connect("postgres://postgres@127.0.0.1:1/nowhere").await.unwrap_err();
+    let err = Store::connect("postgres://postgres@127.0.0.1:1/nowhere")
+        .await
+        .unwrap_err();
     assert!(matches!(err, StoreError::Unavailable(_)), "{err:?}");
 }

@@ -80,7 +80,11 @@ pub async fn verify_password(hash: Option<String>, password: String) -> bool {
         let known = hash.is_some();
         let hash = hash.unwrap_or_else(|| decoy_hash().to_string());
         let ok = PasswordHash::new(&hash)
-            .map(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
+            .map(|h| {
+                Argon2::default()
+                    .verify_password(password.as_bytes(), &h)
+                    .is_ok()
+            })
             .unwrap_or(false);
         ok && known
     })
@@ -153,7 +157,12 @@ impl CurrentUser {
     /// Checks the CSRF token a form sent back.
     pub fn check_csrf(&self, sent: Option<&str>) -> Result<(), AppError> {
         match sent {
-            Some(s) if !self.csrf.is_empty() && constant_time_eq(s.as_bytes(), self.csrf.as_bytes()) => Ok(()),
+            Some(s)
+                if !self.csrf.is_empty()
+                    && constant_time_eq(s.as_bytes(), self.csrf.as_bytes()) =>
+            {
+                Ok(())
+            }
             _ => Err(AppError::Forbidden),
         }
     }
@@ -185,10 +194,15 @@ pub async fn load_user(state: &AppState, parts: &Parts) -> Result<Option<Current
         if account.disabled {
             return Err(AppError::Unauthorized);
         }
-        if tok.last_used_at.is_none_or(|t| now - t > chrono::Duration::minutes(1)) {
+        if tok
+            .last_used_at
+            .is_none_or(|t| now - t > chrono::Duration::minutes(1))
+        {
             state.store.mark_api_token_used(tok.id, now).await?;
         }
-        let lang = cookie_lang.or_else(|| Lang::parse(&account.locale)).unwrap_or_default();
+        let lang = cookie_lang
+            .or_else(|| Lang::parse(&account.locale))
+            .unwrap_or_default();
         return Ok(Some(CurrentUser {
             actor: account.actor(),
             account,
@@ -214,7 +228,9 @@ pub async fn load_user(state: &AppState, parts: &Parts) -> Result<Option<Current
     if now - session.last_seen_at > chrono::Duration::seconds(60) {
         state.store.touch_session(&hash, now).await?;
     }
-    let lang = cookie_lang.or_else(|| Lang::parse(&account.locale)).unwrap_or_default();
+    let lang = cookie_lang
+        .or_else(|| Lang::parse(&account.locale))
+        .unwrap_or_default();
     Ok(Some(CurrentUser {
         actor: account.actor(),
         account,
@@ -228,7 +244,10 @@ pub async fn load_user(state: &AppState, parts: &Parts) -> Result<Option<Current
 impl FromRequestParts<AppState> for CurrentUser {
     type Rejection = AppError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         load_user(state, parts).await?.ok_or(AppError::Unauthorized)
     }
 }
@@ -240,7 +259,10 @@ pub struct MaybeUser(pub Option<CurrentUser>);
 impl FromRequestParts<AppState> for MaybeUser {
     type Rejection = AppError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         match load_user(state, parts).await {
             Ok(u) => Ok(MaybeUser(u)),
             Err(AppError::Unauthorized) => Ok(MaybeUser(None)),
@@ -296,12 +318,18 @@ pub async fn authenticate(
     // Verify even when locked or unknown, so timing tells nothing.
     let ok = verify_password(hash, password.to_string()).await;
     if locked {
-        state.store.record_login(&username, account.as_ref(), false, "locked", &ctx).await?;
+        state
+            .store
+            .record_login(&username, account.as_ref(), false, "locked", &ctx)
+            .await?;
         return Ok(Err(LoginFailure::Locked));
     }
     match account {
         Some(a) if ok && !a.disabled => {
-            state.store.record_login(&username, Some(&a), true, "ok", &ctx).await?;
+            state
+                .store
+                .record_login(&username, Some(&a), true, "ok", &ctx)
+                .await?;
             Ok(Ok(a))
         }
         a => {
@@ -310,7 +338,10 @@ pub async fn authenticate(
                 Some(a) if a.disabled => "disabled",
                 Some(_) => "bad_password",
             };
-            state.store.record_login(&username, a.as_ref(), false, reason, &ctx).await?;
+            state
+                .store
+                .record_login(&username, a.as_ref(), false, reason, &ctx)
+                .await?;
             // This failure may be the one that locks the name.
             if attempts.failures + 1 >= state.config.lockout_failures {
                 return Ok(Err(LoginFailure::Locked));
@@ -350,7 +381,11 @@ pub async fn start_session(
 
 /// The `Set-Cookie` value for a session secret (or its removal).
 pub fn session_cookie(state: &AppState, secret: &str, remove: bool) -> String {
-    let secure = if state.config.secure_cookies { "; Secure" } else { "" };
+    let secure = if state.config.secure_cookies {
+        "; Secure"
+    } else {
+        ""
+    };
     let max_age = if remove { "; Max-Age=0" } else { "" };
     format!("{SESSION_COOKIE}={secret}; Path=/; HttpOnly; SameSite=Lax{secure}{max_age}")
 }
@@ -388,7 +423,10 @@ mod tests {
     #[test]
     fn cookies_are_found_by_name() {
         let mut h = HeaderMap::new();
-        h.insert(header::COOKIE, "a=1; doorstep_sid=xyz; lang=en".parse().unwrap());
+        h.insert(
+            header::COOKIE,
+            "a=1; doorstep_sid=xyz; lang=en".parse().unwrap(),
+        );
         assert_eq!(cookie(&h, SESSION_COOKIE).as_deref(), Some("xyz"));
         assert_eq!(cookie(&h, "nope"), None);
     }

@@ -102,12 +102,21 @@ impl AppError {
                     .collect();
                 body["fields"] = serde_json::Value::Object(fields);
             }
-            AppError::Conflict { fields, current_version, .. } => {
+            AppError::Conflict {
+                fields,
+                current_version,
+                ..
+            } => {
                 if !fields.is_empty() {
                     let dup = i18n.t(lang, "field_error.duplicate");
                     body["fields"] = fields
                         .iter()
-                        .map(|f| (f.clone(), serde_json::json!({"code": "duplicate", "message": dup})))
+                        .map(|f| {
+                            (
+                                f.clone(),
+                                serde_json::json!({"code": "duplicate", "message": dup}),
+                            )
+                        })
                         .collect::<serde_json::Map<_, _>>()
                         .into();
                 }
@@ -176,7 +185,11 @@ pub(crate) fn is_api_path(path: &str) -> bool {
 }
 
 /// Renders an [`AppError`] left in a response's extensions.
-pub(crate) async fn render_errors(State(state): State<AppState>, req: Request, next: Next) -> Response {
+pub(crate) async fn render_errors(
+    State(state): State<AppState>,
+    req: Request,
+    next: Next,
+) -> Response {
     let path = req.uri().path().to_string();
     let query = req.uri().query().map(str::to_string);
     let api = is_api_path(&path);
@@ -188,8 +201,10 @@ pub(crate) async fn render_errors(State(state): State<AppState>, req: Request, n
     if api {
         let mut out = (err.status(), axum::Json(err.to_json(&state.i18n, lang))).into_response();
         if matches!(*err, AppError::Unauthorized) {
-            out.headers_mut()
-                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"doorstep\""));
+            out.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"doorstep\""),
+            );
         }
         return out;
     }

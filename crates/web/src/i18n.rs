@@ -50,7 +50,11 @@ pub struct I18n {
 
 fn flatten(prefix: &str, table: &toml::Table, out: &mut HashMap<String, String>) {
     for (k, v) in table {
-        let key = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
+        let key = if prefix.is_empty() {
+            k.clone()
+        } else {
+            format!("{prefix}.{k}")
+        };
         match v {
             toml::Value::Table(t) => flatten(&key, t, out),
             toml::Value::String(s) => {
@@ -150,9 +154,18 @@ mod tests {
         assert!(i.zh.len() > 100, "zh-CN catalogue looks empty");
         let zh = i.keys(Lang::ZhCn);
         let en = i.keys(Lang::En);
-        let only_zh: Vec<_> = zh.iter().filter(|k| !i.en.contains_key(k.as_str())).collect();
-        let only_en: Vec<_> = en.iter().filter(|k| !i.zh.contains_key(k.as_str())).collect();
-        assert!(only_zh.is_empty() && only_en.is_empty(), "only zh: {only_zh:?}; only en: {only_en:?}");
+        let only_zh: Vec<_> = zh
+            .iter()
+            .filter(|k| !i.en.contains_key(k.as_str()))
+            .collect();
+        let only_en: Vec<_> = en
+            .iter()
+            .filter(|k| !i.zh.contains_key(k.as_str()))
+            .collect();
+        assert!(
+            only_zh.is_empty() && only_en.is_empty(),
+            "only zh: {only_zh:?}; only en: {only_en:?}"
+        );
     }
 
     #[test]
@@ -190,7 +203,11 @@ mod tests {
         }
         for e in doorstep_domain::Entity::ALL {
             for f in e.fields() {
-                for key in [format!("field.{}", f.name), format!("entity.{}", e.name()), format!("entity_plural.{}", e.name())] {
+                for key in [
+                    format!("field.{}", f.name),
+                    format!("entity.{}", e.name()),
+                    format!("entity_plural.{}", e.name()),
+                ] {
                     if !i.has(&key) {
                         missing.push(key);
                     }
@@ -217,7 +234,11 @@ mod tests {
         let mut h = HeaderMap::new();
         h.insert("accept-language", "en-US,en;q=0.9".parse().unwrap());
         assert_eq!(negotiate(&h, true), Lang::En);
-        assert_eq!(negotiate(&h, false), Lang::ZhCn, "pages are Chinese unless switched");
+        assert_eq!(
+            negotiate(&h, false),
+            Lang::ZhCn,
+            "pages are Chinese unless switched"
+        );
         h.insert("cookie", "a=b; lang=en".parse().unwrap());
         assert_eq!(negotiate(&h, false), Lang::En);
     }

@@ -90,6 +90,11 @@ impl AppState {
         }
     }
 
+    /// The pending setup token, if setup is open.
+    pub fn setup_token(&self) -> Option<String> {
+        self.setup_token.lock().ok().and_then(|t| t.clone())
+    }
+
     /// Offers the one-time setup (for an empty database); returns the token to print.
     pub fn enable_setup(&self) -> String {
         let token = auth::random_token(24);
@@ -106,7 +111,10 @@ pub fn router(state: AppState) -> Router {
         .merge(pages::routes())
         .merge(api::routes())
         .merge(assets::routes())
-        .layer(axum::middleware::from_fn_with_state(state.clone(), error::render_errors))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            error::render_errors,
+        ))
         .layer(csrf)
         .layer(axum::extract::DefaultBodyLimit::max(body_limit))
         .layer(axum::middleware::from_fn(security::headers))
@@ -115,7 +123,11 @@ pub fn router(state: AppState) -> Router {
 }
 
 /// Serves `router(state)` on `listener` until `shutdown` completes.
-pub async fn serve<F>(listener: tokio::net::TcpListener, state: AppState, shutdown: F) -> std::io::Result<()>
+pub async fn serve<F>(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: F,
+) -> std::io::Result<()>
 where
     F: std::future::Future<Output = ()> + Send + 'static,
 {
@@ -131,9 +143,12 @@ where
             }
         })
     };
-    let result = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown)
-        .await;
+    let result = axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await;
     janitor.abort();
     result
 }

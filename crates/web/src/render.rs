@@ -17,11 +17,23 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     ("login.html", include_str!("../templates/login.html")),
     ("setup.html", include_str!("../templates/setup.html")),
     ("home.html", include_str!("../templates/home.html")),
-    ("places/index.html", include_str!("../templates/places/index.html")),
-    ("places/show.html", include_str!("../templates/places/show.html")),
+    (
+        "places/index.html",
+        include_str!("../templates/places/index.html"),
+    ),
+    (
+        "places/show.html",
+        include_str!("../templates/places/show.html"),
+    ),
     ("form.html", include_str!("../templates/form.html")),
-    ("accounts/index.html", include_str!("../templates/accounts/index.html")),
-    ("accounts/show.html", include_str!("../templates/accounts/show.html")),
+    (
+        "accounts/index.html",
+        include_str!("../templates/accounts/index.html"),
+    ),
+    (
+        "accounts/show.html",
+        include_str!("../templates/accounts/show.html"),
+    ),
     ("audit.html", include_str!("../templates/audit.html")),
     ("me.html", include_str!("../templates/me.html")),
 ];
@@ -54,24 +66,54 @@ struct NavItem {
 fn nav(state: &AppState, lang: Lang, user: &CurrentUser) -> Vec<NavItem> {
     use doorstep_domain::Role;
     let tr = |k: &str| state.i18n.t(lang, k);
-    let mut items = vec![NavItem { href: "/".into(), label: tr("nav.home") }];
+    let mut items = vec![NavItem {
+        href: "/".into(),
+        label: tr("nav.home"),
+    }];
     if let Some(nb) = user.actor.neighbourhood_id {
-        items.push(NavItem { href: format!("/neighbourhoods/{nb}"), label: tr("nav.my_neighbourhood") });
+        items.push(NavItem {
+            href: format!("/neighbourhoods/{nb}"),
+            label: tr("nav.my_neighbourhood"),
+        });
     }
     if user.actor.role == Role::Worker {
-        items.push(NavItem { href: "/blocks?mine=1".into(), label: tr("nav.my_blocks") });
+        items.push(NavItem {
+            href: "/blocks?mine=1".into(),
+            label: tr("nav.my_blocks"),
+        });
     }
-    items.push(NavItem { href: "/communities".into(), label: tr("nav.communities") });
-    items.push(NavItem { href: "/neighbourhoods".into(), label: tr("nav.neighbourhoods") });
-    items.push(NavItem { href: "/stations".into(), label: tr("nav.stations") });
+    items.push(NavItem {
+        href: "/communities".into(),
+        label: tr("nav.communities"),
+    });
+    items.push(NavItem {
+        href: "/neighbourhoods".into(),
+        label: tr("nav.neighbourhoods"),
+    });
+    items.push(NavItem {
+        href: "/stations".into(),
+        label: tr("nav.stations"),
+    });
     if matches!(user.actor.role, Role::Admin | Role::Secretary) {
-        items.push(NavItem { href: "/accounts".into(), label: tr("nav.accounts") });
+        items.push(NavItem {
+            href: "/accounts".into(),
+            label: tr("nav.accounts"),
+        });
     }
     if user.actor.may_read_audit() {
-        items.push(NavItem { href: "/audit".into(), label: tr("nav.audit") });
+        items.push(NavItem {
+            href: "/audit".into(),
+            label: tr("nav.audit"),
+        });
     }
-    items.push(NavItem { href: "/me".into(), label: tr("nav.me") });
-    items.push(NavItem { href: "/api/docs/".into(), label: tr("nav.api") });
+    items.push(NavItem {
+        href: "/me".into(),
+        label: tr("nav.me"),
+    });
+    items.push(NavItem {
+        href: "/api/docs/".into(),
+        label: tr("nav.api"),
+    });
     items
 }
 
@@ -118,14 +160,24 @@ pub fn page(
 pub fn error_page(state: &AppState, lang: Lang, err: &AppError) -> Html<String> {
     let title = state.i18n.t(lang, &format!("error.{}", err.code()));
     let fields: Vec<String> = match err {
-        AppError::Validation(f) => f
-            .0
-            .iter()
-            .map(|e| format!("{}: {}", state.i18n.t(lang, &format!("field.{}", e.field)), state.i18n.field_error(lang, e)))
-            .collect(),
+        AppError::Validation(f) => {
+            f.0.iter()
+                .map(|e| {
+                    format!(
+                        "{}: {}",
+                        state.i18n.t(lang, &format!("field.{}", e.field)),
+                        state.i18n.field_error(lang, e)
+                    )
+                })
+                .collect()
+        }
         _ => Vec::new(),
     };
     let extra = context! { status => err.status().as_u16(), message => title, fields => fields };
-    page(state, lang, None, "error.html", &title, extra)
-        .unwrap_or_else(|_| Html(format!("<!doctype html><title>{0}</title><h1>{0}</h1>", err.status())))
+    page(state, lang, None, "error.html", &title, extra).unwrap_or_else(|_| {
+        Html(format!(
+            "<!doctype html><title>{0}</title><h1>{0}</h1>",
+            err.status()
+        ))
+    })
 }

@@ -1,8 +1,8 @@
 //! View models shared by the pages: form fields, tables, pagers, value display. Built in
 //! Rust (where translations are looked up) so templates stay simple.
 
-use crate::i18n::{I18n, Lang};
 use crate::AppError;
+use crate::i18n::{I18n, Lang};
 use doorstep_domain::{Entity, FieldErrors, FieldKind, FieldSpec, Value};
 use doorstep_store::{PlaceRecord, Store};
 use serde::Serialize;
@@ -16,11 +16,18 @@ pub fn url_encode(s: &str) -> String {
 pub type Refs = HashMap<&'static str, HashMap<i64, String>>;
 
 /// Looks up the titles of every record that `records` reference.
-pub async fn load_refs(store: &Store, entity: Entity, records: &[PlaceRecord]) -> Result<Refs, AppError> {
+pub async fn load_refs(
+    store: &Store,
+    entity: Entity,
+    records: &[PlaceRecord],
+) -> Result<Refs, AppError> {
     let mut refs = Refs::new();
     for spec in entity.fields() {
         if let FieldKind::Ref(table) = spec.kind {
-            let ids: Vec<i64> = records.iter().filter_map(|r| r.get(spec.name).as_i64()).collect();
+            let ids: Vec<i64> = records
+                .iter()
+                .filter_map(|r| r.get(spec.name).as_i64())
+                .collect();
             if !ids.is_empty() {
                 let titles = store.titles(table, &ids).await?;
                 refs.entry(table).or_default().extend(titles);
@@ -35,13 +42,28 @@ pub fn ref_href(table: &str, id: i64) -> String {
 }
 
 /// A value as people read it, with a link for references.
-pub fn display(i18n: &I18n, lang: Lang, spec: &FieldSpec, v: &Value, refs: &Refs) -> (String, Option<String>) {
+pub fn display(
+    i18n: &I18n,
+    lang: Lang,
+    spec: &FieldSpec,
+    v: &Value,
+    refs: &Refs,
+) -> (String, Option<String>) {
     match (spec.kind, v) {
         (_, Value::Null) => ("—".into(), None),
-        (FieldKind::Bool, Value::Bool(b)) => (i18n.t(lang, if *b { "common.yes" } else { "common.no" }), None),
-        (FieldKind::Choice(_), Value::Text(s)) => (i18n.t(lang, &format!("choice.{}.{s}", spec.name)), None),
+        (FieldKind::Bool, Value::Bool(b)) => (
+            i18n.t(lang, if *b { "common.yes" } else { "common.no" }),
+            None,
+        ),
+        (FieldKind::Choice(_), Value::Text(s)) => {
+            (i18n.t(lang, &format!("choice.{}.{s}", spec.name)), None)
+        }
         (FieldKind::Ref(table), Value::Int(id)) => {
-            let title = refs.get(table).and_then(|m| m.get(id)).cloned().unwrap_or_else(|| format!("#{id}"));
+            let title = refs
+                .get(table)
+                .and_then(|m| m.get(id))
+                .cloned()
+                .unwrap_or_else(|| format!("#{id}"));
             (title, Some(ref_href(table, *id)))
         }
         (FieldKind::Float { .. }, Value::Float(f)) => (format_num(*f), None),
@@ -158,7 +180,10 @@ pub fn form_fields(
 
 /// Stored values as a form shows them.
 pub fn raw_values(values: &doorstep_domain::Values) -> BTreeMap<String, String> {
-    values.iter().map(|(k, v)| (k.to_string(), v.to_form_string())).collect()
+    values
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_form_string()))
+        .collect()
 }
 
 #[derive(Debug, Serialize, Default)]
@@ -197,27 +222,46 @@ pub struct Badge {
 pub fn badges(i18n: &I18n, lang: Lang, r: &PlaceRecord) -> Vec<Badge> {
     let mut b = Vec::new();
     if r.is_demo {
-        b.push(Badge { label: i18n.t(lang, "demo.badge"), class: "demo" });
+        b.push(Badge {
+            label: i18n.t(lang, "demo.badge"),
+            class: "demo",
+        });
     }
     if r.archived_at.is_some() {
-        b.push(Badge { label: i18n.t(lang, "common.archived"), class: "off" });
+        b.push(Badge {
+            label: i18n.t(lang, "common.archived"),
+            class: "off",
+        });
     }
     if r.get("is_model").as_bool() {
-        b.push(Badge { label: i18n.t(lang, "station.model"), class: "model" });
+        b.push(Badge {
+            label: i18n.t(lang, "station.model"),
+            class: "model",
+        });
     }
     b
 }
 
 /// A table of records: the title links to the record; other listed fields follow, except
 /// `skip` (the parent a section is already under).
-pub fn records_table(i18n: &I18n, lang: Lang, entity: Entity, records: &[PlaceRecord], refs: &Refs, skip: Option<&str>) -> Table {
+pub fn records_table(
+    i18n: &I18n,
+    lang: Lang,
+    entity: Entity,
+    records: &[PlaceRecord],
+    refs: &Refs,
+    skip: Option<&str>,
+) -> Table {
     let title = entity.title_field();
     let cols: Vec<&FieldSpec> = entity
         .fields()
         .iter()
         .filter(|f| f.listed && f.name != title && Some(f.name) != skip)
         .collect();
-    let mut headers = vec![Header { label: i18n.t(lang, &format!("field.{title}")), num: false }];
+    let mut headers = vec![Header {
+        label: i18n.t(lang, &format!("field.{title}")),
+        num: false,
+    }];
     headers.extend(cols.iter().map(|f| Header {
         label: i18n.t(lang, &format!("field.{}", f.name)),
         num: matches!(f.kind, FieldKind::Int { .. } | FieldKind::Float { .. }),
@@ -240,7 +284,10 @@ pub fn records_table(i18n: &I18n, lang: Lang, entity: Entity, records: &[PlaceRe
                     ..Default::default()
                 });
             }
-            Row { cells, archived: r.archived_at.is_some() }
+            Row {
+                cells,
+                archived: r.archived_at.is_some(),
+            }
         })
         .collect();
     Table { headers, rows }
@@ -282,7 +329,9 @@ pub fn paging(page: Option<i64>, per_page: Option<i64>) -> (i64, i64) {
 
 /// Tracks the time as people in Shanghai read it.
 pub fn local_time(t: chrono::DateTime<chrono::Utc>) -> String {
-    t.with_timezone(&chrono_tz::Asia::Shanghai).format("%Y-%m-%d %H:%M").to_string()
+    t.with_timezone(&chrono_tz::Asia::Shanghai)
+        .format("%Y-%m-%d %H:%M")
+        .to_string()
 }
 
 #[cfg(test)]

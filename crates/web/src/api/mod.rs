@@ -58,20 +58,60 @@ pub fn ops() -> Vec<Op> {
         if e != Entity::Subdistrict {
             out.push(op(Method::POST, base.clone(), OpKind::CreatePlace(e)));
         }
-        out.push(op(Method::GET, format!("{base}/{{id}}"), OpKind::GetPlace(e)));
-        out.push(op(Method::PATCH, format!("{base}/{{id}}"), OpKind::UpdatePlace(e)));
+        out.push(op(
+            Method::GET,
+            format!("{base}/{{id}}"),
+            OpKind::GetPlace(e),
+        ));
+        out.push(op(
+            Method::PATCH,
+            format!("{base}/{{id}}"),
+            OpKind::UpdatePlace(e),
+        ));
         if e != Entity::Subdistrict {
-            out.push(op(Method::POST, format!("{base}/{{id}}/archive"), OpKind::ArchivePlace(e)));
-            out.push(op(Method::POST, format!("{base}/{{id}}/restore"), OpKind::RestorePlace(e)));
+            out.push(op(
+                Method::POST,
+                format!("{base}/{{id}}/archive"),
+                OpKind::ArchivePlace(e),
+            ));
+            out.push(op(
+                Method::POST,
+                format!("{base}/{{id}}/restore"),
+                OpKind::RestorePlace(e),
+            ));
         }
     }
-    out.push(op(Method::GET, "/api/v1/accounts".into(), OpKind::ListAccounts));
-    out.push(op(Method::POST, "/api/v1/accounts".into(), OpKind::CreateAccount));
-    out.push(op(Method::GET, "/api/v1/accounts/{id}".into(), OpKind::GetAccount));
-    out.push(op(Method::PATCH, "/api/v1/accounts/{id}".into(), OpKind::UpdateAccount));
-    out.push(op(Method::POST, "/api/v1/accounts/{id}/password".into(), OpKind::SetAccountPassword));
+    out.push(op(
+        Method::GET,
+        "/api/v1/accounts".into(),
+        OpKind::ListAccounts,
+    ));
+    out.push(op(
+        Method::POST,
+        "/api/v1/accounts".into(),
+        OpKind::CreateAccount,
+    ));
+    out.push(op(
+        Method::GET,
+        "/api/v1/accounts/{id}".into(),
+        OpKind::GetAccount,
+    ));
+    out.push(op(
+        Method::PATCH,
+        "/api/v1/accounts/{id}".into(),
+        OpKind::UpdateAccount,
+    ));
+    out.push(op(
+        Method::POST,
+        "/api/v1/accounts/{id}/password".into(),
+        OpKind::SetAccountPassword,
+    ));
     out.push(op(Method::GET, "/api/v1/me".into(), OpKind::Me));
-    out.push(op(Method::GET, "/api/v1/stats/places".into(), OpKind::PlaceStats));
+    out.push(op(
+        Method::GET,
+        "/api/v1/stats/places".into(),
+        OpKind::PlaceStats,
+    ));
     out.push(op(Method::GET, "/healthz".into(), OpKind::Health));
     out
 }
@@ -83,7 +123,9 @@ fn handler(kind: OpKind, filter: MethodFilter) -> MethodRouter<AppState> {
         OpKind::CreatePlace(e) => on(filter, move |s, u, b| create_place(e, s, u, b)),
         OpKind::UpdatePlace(e) => on(filter, move |s, u, p, b| update_place(e, s, u, p, b)),
         OpKind::ArchivePlace(e) => on(filter, move |s, u, p, b| archive_place(e, true, s, u, p, b)),
-        OpKind::RestorePlace(e) => on(filter, move |s, u, p, b| archive_place(e, false, s, u, p, b)),
+        OpKind::RestorePlace(e) => on(filter, move |s, u, p, b| {
+            archive_place(e, false, s, u, p, b)
+        }),
         OpKind::ListAccounts => on(filter, list_accounts),
         OpKind::GetAccount => on(filter, get_account),
         OpKind::CreateAccount => on(filter, create_account),
@@ -101,7 +143,10 @@ pub fn routes() -> Router<AppState> {
         let filter = MethodFilter::try_from(op.method.clone()).unwrap_or(MethodFilter::GET);
         r = r.route(&op.path, handler(op.kind, filter));
     }
-    r.route("/api/{*rest}", axum::routing::any(|| async { AppError::NotFound }))
+    r.route(
+        "/api/{*rest}",
+        axum::routing::any(|| async { AppError::NotFound }),
+    )
 }
 
 async fn openapi_json() -> Json<serde_json::Value> {
@@ -115,16 +160,27 @@ impl<S: Send + Sync> FromRequest<S> for ApiJson {
     type Rejection = AppError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let empty = req.headers().get(header::CONTENT_LENGTH).is_some_and(|v| v == "0");
-        if empty {
-            return Ok(ApiJson(serde_json::Map::new()));
-        }
-        let Json(v) = Json::<serde_json::Value>::from_request(req, state)
+        let json_type = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("application/json") || v.contains("+json"));
+        let bytes = axum::body::Bytes::from_request(req, state)
             .await
             .map_err(|e| AppError::BadRequest(e.body_text()))?;
-        match v {
-            serde_json::Value::Object(m) => Ok(ApiJson(m)),
-            _ => Err(AppError::BadRequest("expected a JSON object".into())),
+        // An empty body is an empty object (e.g. POST …/archive without a version).
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Ok(ApiJson(serde_json::Map::new()));
+        }
+        if !json_type {
+            return Err(AppError::BadRequest(
+                "expected Content-Type: application/json".into(),
+            ));
+        }
+        match serde_json::from_slice::<serde_json::Value>(&bytes) {
+            Ok(serde_json::Value::Object(m)) => Ok(ApiJson(m)),
+            Ok(_) => Err(AppError::BadRequest("expected a JSON object".into())),
+            Err(e) => Err(AppError::BadRequest(format!("invalid JSON: {e}"))),
         }
     }
 }
@@ -132,17 +188,35 @@ impl<S: Send + Sync> FromRequest<S> for ApiJson {
 fn version_of(body: &serde_json::Map<String, serde_json::Value>) -> Result<Option<i64>, AppError> {
     match body.get("version") {
         None | Some(serde_json::Value::Null) => Ok(None),
-        Some(v) => v.as_i64().map(Some).ok_or_else(|| AppError::validation("version", "not_integer")),
+        Some(v) => v
+            .as_i64()
+            .map(Some)
+            .ok_or_else(|| AppError::validation("version", "not_integer")),
     }
 }
 
-fn page_json<T: serde::Serialize>(items: &[T], total: i64, limit: i64, offset: i64) -> serde_json::Value {
+fn page_json<T: serde::Serialize>(
+    items: &[T],
+    total: i64,
+    limit: i64,
+    offset: i64,
+) -> serde_json::Value {
     json!({ "items": items, "total": total, "page": offset / limit.max(1) + 1, "per_page": limit })
 }
 
-async fn list_places(entity: Entity, State(state): State<AppState>, user: CurrentUser, Query(p): Query<HashMap<String, String>>) -> Result<Json<serde_json::Value>, AppError> {
+async fn list_places(
+    entity: Entity,
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(p): Query<HashMap<String, String>>,
+) -> Result<Json<serde_json::Value>, AppError> {
     let int = |k: &str| -> Result<Option<i64>, AppError> {
-        p.get(k).map(|v| v.parse::<i64>().map_err(|_| AppError::validation(k, "not_integer"))).transpose()
+        p.get(k)
+            .map(|v| {
+                v.parse::<i64>()
+                    .map_err(|_| AppError::validation(k, "not_integer"))
+            })
+            .transpose()
     };
     let (limit, offset) = views::paging(int("page")?, int("per_page")?);
     let mut q = ListQuery::new(user.actor.list_scope(entity));
@@ -158,26 +232,47 @@ async fn list_places(entity: Entity, State(state): State<AppState>, user: Curren
         if !(is_ref || (k == "neighbourhood_id" && entity.in_neighbourhood())) {
             return Err(AppError::validation(k, "unknown_field"));
         }
-        let id: i64 = v.parse().map_err(|_| AppError::validation(k, "not_integer"))?;
+        let id: i64 = v
+            .parse()
+            .map_err(|_| AppError::validation(k, "not_integer"))?;
         q = q.filter(k, Value::Int(id));
     }
     let page = state.store.list_places(entity, &q).await?;
     Ok(Json(page_json(&page.items, page.total, limit, offset)))
 }
 
-async fn get_place(entity: Entity, State(state): State<AppState>, user: CurrentUser, Path(id): Path<i64>) -> Result<Json<serde_json::Value>, AppError> {
+async fn get_place(
+    entity: Entity,
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+) -> Result<Json<serde_json::Value>, AppError> {
     let r = shared::readable(&state, &user.actor, entity, id).await?;
     Ok(Json(json!(r)))
 }
 
-async fn create_place(entity: Entity, State(state): State<AppState>, user: CurrentUser, ApiJson(body): ApiJson) -> Result<Response, AppError> {
+async fn create_place(
+    entity: Entity,
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ApiJson(body): ApiJson,
+) -> Result<Response, AppError> {
     let values = doorstep_domain::validate(entity.fields(), &body, None, &[])?;
     let parent = state.store.parent_place(entity, &values).await?;
     let Some(parent) = parent else {
-        return Err(AppError::validation(entity.parent().map(|(_, fk)| fk).unwrap_or("parent"), "invalid_reference"));
+        return Err(AppError::validation(
+            entity.parent().map(|(_, fk)| fk).unwrap_or("parent"),
+            "invalid_reference",
+        ));
     };
-    shared::check(user.actor.may(Action::Create, entity, shared::child_place(&parent, entity)))?;
-    let r = state.store.create_place(entity, &values, &user.ctx(&state)).await?;
+    shared::check(
+        user.actor
+            .may(Action::Create, entity, shared::child_place(&parent, entity)),
+    )?;
+    let r = state
+        .store
+        .create_place(entity, &values, &user.ctx(&state))
+        .await?;
     let mut res = (StatusCode::CREATED, Json(json!(r))).into_response();
     if let Ok(loc) = HeaderValue::from_str(&format!("/api/v1/{}/{}", entity.table(), r.id)) {
         res.headers_mut().insert(header::LOCATION, loc);
@@ -185,30 +280,60 @@ async fn create_place(entity: Entity, State(state): State<AppState>, user: Curre
     Ok(res)
 }
 
-async fn update_place(entity: Entity, State(state): State<AppState>, user: CurrentUser, Path(id): Path<i64>, ApiJson(body): ApiJson) -> Result<Json<serde_json::Value>, AppError> {
+async fn update_place(
+    entity: Entity,
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+    ApiJson(body): ApiJson,
+) -> Result<Json<serde_json::Value>, AppError> {
     let r = shared::readable(&state, &user.actor, entity, id).await?;
     shared::check(user.actor.may(Action::Update, entity, r.place()))?;
     let version = version_of(&body)?;
     let r = state
         .store
-        .update_place(entity, id, version, &user.ctx(&state), |cur| shared::merged(entity, &body, cur))
+        .update_place(entity, id, version, &user.ctx(&state), |cur| {
+            shared::merged(entity, &body, cur)
+        })
         .await?;
     Ok(Json(json!(r)))
 }
 
-async fn archive_place(entity: Entity, archive: bool, State(state): State<AppState>, user: CurrentUser, Path(id): Path<i64>, ApiJson(body): ApiJson) -> Result<Json<serde_json::Value>, AppError> {
+async fn archive_place(
+    entity: Entity,
+    archive: bool,
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+    ApiJson(body): ApiJson,
+) -> Result<Json<serde_json::Value>, AppError> {
     let r = shared::readable(&state, &user.actor, entity, id).await?;
     shared::check(user.actor.may(Action::Archive, entity, r.place()))?;
-    let r = state.store.archive_place(entity, id, version_of(&body)?, archive, &user.ctx(&state)).await?;
+    let r = state
+        .store
+        .archive_place(entity, id, version_of(&body)?, archive, &user.ctx(&state))
+        .await?;
     Ok(Json(json!(r)))
 }
 
-async fn list_accounts(State(state): State<AppState>, user: CurrentUser, Query(p): Query<HashMap<String, String>>) -> Result<Json<serde_json::Value>, AppError> {
+async fn list_accounts(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(p): Query<HashMap<String, String>>,
+) -> Result<Json<serde_json::Value>, AppError> {
     let int = |k: &str| -> Result<Option<i64>, AppError> {
-        p.get(k).map(|v| v.parse::<i64>().map_err(|_| AppError::validation(k, "not_integer"))).transpose()
+        p.get(k)
+            .map(|v| {
+                v.parse::<i64>()
+                    .map_err(|_| AppError::validation(k, "not_integer"))
+            })
+            .transpose()
     };
     for k in p.keys() {
-        if !matches!(k.as_str(), "page" | "per_page" | "q" | "role" | "neighbourhood_id") {
+        if !matches!(
+            k.as_str(),
+            "page" | "per_page" | "q" | "role" | "neighbourhood_id"
+        ) {
             return Err(AppError::validation(k, "unknown_field"));
         }
     }
@@ -229,22 +354,44 @@ async fn list_accounts(State(state): State<AppState>, user: CurrentUser, Query(p
     let (limit, offset) = views::paging(int("page")?, int("per_page")?);
     let page = state
         .store
-        .list_accounts(user.actor.subdistrict_id, nb, role, p.get("q").map(String::as_str), limit, offset)
+        .list_accounts(
+            user.actor.subdistrict_id,
+            nb,
+            role,
+            p.get("q").map(String::as_str),
+            limit,
+            offset,
+        )
         .await?;
     Ok(Json(page_json(&page.items, page.total, limit, offset)))
 }
 
-async fn readable_account(state: &AppState, user: &CurrentUser, id: i64) -> Result<Account, AppError> {
+async fn readable_account(
+    state: &AppState,
+    user: &CurrentUser,
+    id: i64,
+) -> Result<Account, AppError> {
     let a = state.store.get_account(id).await?;
-    shared::check(user.actor.may_read_account(a.subdistrict_id, a.neighbourhood_id, a.id))?;
+    shared::check(
+        user.actor
+            .may_read_account(a.subdistrict_id, a.neighbourhood_id, a.id),
+    )?;
     Ok(a)
 }
 
-async fn get_account(State(state): State<AppState>, user: CurrentUser, Path(id): Path<i64>) -> Result<Json<Account>, AppError> {
+async fn get_account(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+) -> Result<Json<Account>, AppError> {
     Ok(Json(readable_account(&state, &user, id).await?))
 }
 
-async fn create_account(State(state): State<AppState>, user: CurrentUser, ApiJson(body): ApiJson) -> Result<Response, AppError> {
+async fn create_account(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ApiJson(body): ApiJson,
+) -> Result<Response, AppError> {
     if !user.actor.may_manage_accounts() {
         return Err(AppError::Forbidden);
     }
@@ -255,7 +402,11 @@ async fn create_account(State(state): State<AppState>, user: CurrentUser, ApiJso
         Some(_) => return Err(AppError::validation("password", "invalid")),
     };
     let mut v = shared::validate_account(&body, None)?;
-    let username = v.get("username").and_then(Value::as_str).unwrap_or("").to_lowercase();
+    let username = v
+        .get("username")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_lowercase();
     v.insert("username", Value::Text(username.clone()));
     let hash = match password {
         Some(pw) => {
@@ -277,11 +428,19 @@ async fn create_account(State(state): State<AppState>, user: CurrentUser, ApiJso
         locale: p.locale,
         password_hash: hash,
     };
-    let a = state.store.create_account(user.actor.subdistrict_id, &new, &user.ctx(&state)).await?;
+    let a = state
+        .store
+        .create_account(user.actor.subdistrict_id, &new, &user.ctx(&state))
+        .await?;
     Ok((StatusCode::CREATED, Json(a)).into_response())
 }
 
-async fn update_account(State(state): State<AppState>, user: CurrentUser, Path(id): Path<i64>, ApiJson(body): ApiJson) -> Result<Json<Account>, AppError> {
+async fn update_account(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+    ApiJson(body): ApiJson,
+) -> Result<Json<Account>, AppError> {
     let a = readable_account(&state, &user, id).await?;
     if !user.actor.may_manage_accounts() {
         return Err(AppError::Forbidden);
@@ -300,17 +459,28 @@ async fn update_account(State(state): State<AppState>, user: CurrentUser, Path(i
     Ok(Json(a))
 }
 
-async fn set_account_password(State(state): State<AppState>, user: CurrentUser, Path(id): Path<i64>, ApiJson(body): ApiJson) -> Result<StatusCode, AppError> {
+async fn set_account_password(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+    ApiJson(body): ApiJson,
+) -> Result<StatusCode, AppError> {
     let a = readable_account(&state, &user, id).await?;
     if !user.actor.may_manage_accounts() {
         return Err(AppError::Forbidden);
     }
-    let pw = body.get("password").and_then(|v| v.as_str()).ok_or_else(|| AppError::validation("password", "required"))?;
+    let pw = body
+        .get("password")
+        .and_then(|v| v.as_str())
+        .ok_or_else(|| AppError::validation("password", "required"))?;
     if let Some(code) = doorstep_domain::accounts::check_password(pw, &a.username) {
         return Err(AppError::validation("password", code));
     }
     let hash = crate::auth::hash_password(pw.to_string()).await?;
-    state.store.set_password(id, &hash, &user.ctx(&state)).await?;
+    state
+        .store
+        .set_password(id, &hash, &user.ctx(&state))
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -318,18 +488,30 @@ async fn me(user: CurrentUser) -> Json<serde_json::Value> {
     Json(json!({ "account": user.account, "lang": user.lang.code() }))
 }
 
-async fn place_stats(State(state): State<AppState>, user: CurrentUser, Query(p): Query<HashMap<String, String>>) -> Result<Json<serde_json::Value>, AppError> {
+async fn place_stats(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(p): Query<HashMap<String, String>>,
+) -> Result<Json<serde_json::Value>, AppError> {
     let scope = match p.get("neighbourhood_id") {
         Some(v) => {
-            let nb: i64 = v.parse().map_err(|_| AppError::validation("neighbourhood_id", "not_integer"))?;
+            let nb: i64 = v
+                .parse()
+                .map_err(|_| AppError::validation("neighbourhood_id", "not_integer"))?;
             let r = state.store.get_place(Entity::Neighbourhood, nb).await?;
             // Figures of a neighbourhood include its buildings: its scope is needed.
             shared::check(user.actor.may(Action::Read, Entity::Estate, r.place()))?;
-            Scope::Neighbourhood { subdistrict_id: r.subdistrict_id, neighbourhood_id: nb }
+            Scope::Neighbourhood {
+                subdistrict_id: r.subdistrict_id,
+                neighbourhood_id: nb,
+            }
         }
         None => match (user.actor.role, user.actor.neighbourhood_id) {
             (Role::Admin, _) | (_, None) => Scope::Subdistrict(user.actor.subdistrict_id),
-            (_, Some(nb)) => Scope::Neighbourhood { subdistrict_id: user.actor.subdistrict_id, neighbourhood_id: nb },
+            (_, Some(nb)) => Scope::Neighbourhood {
+                subdistrict_id: user.actor.subdistrict_id,
+                neighbourhood_id: nb,
+            },
         },
     };
     let totals = state.store.place_totals(scope).await?;

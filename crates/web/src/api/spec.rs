@@ -10,7 +10,9 @@ fn title_case(s: &str) -> String {
     s.split('_')
         .map(|w| {
             let mut c = w.chars();
-            c.next().map(|f| f.to_uppercase().collect::<String>() + c.as_str()).unwrap_or_default()
+            c.next()
+                .map(|f| f.to_uppercase().collect::<String>() + c.as_str())
+                .unwrap_or_default()
         })
         .collect()
 }
@@ -18,12 +20,16 @@ fn title_case(s: &str) -> String {
 fn field_schema(f: &FieldSpec) -> Value {
     match f.kind {
         FieldKind::Text { max, .. } => json!({"type": "string", "maxLength": max}),
-        FieldKind::Phone => json!({"type": "string", "maxLength": 20, "pattern": "^[0-9 +()-]{5,20}$"}),
+        FieldKind::Phone => {
+            json!({"type": "string", "maxLength": 20, "pattern": "^[0-9 +()-]{5,20}$"})
+        }
         FieldKind::Int { min, max } => json!({"type": "integer", "minimum": min, "maximum": max}),
         FieldKind::Float { min, max } => json!({"type": "number", "minimum": min, "maximum": max}),
         FieldKind::Bool => json!({"type": "boolean"}),
         FieldKind::Choice(c) => json!({"type": "string", "enum": c}),
-        FieldKind::Ref(t) => json!({"type": "integer", "minimum": 1, "description": format!("id of a record in {t}")}),
+        FieldKind::Ref(t) => {
+            json!({"type": "integer", "minimum": 1, "description": format!("id of a record in {t}")})
+        }
     }
 }
 
@@ -37,13 +43,24 @@ fn nullable(mut s: Value) -> Value {
 fn input_schemas(fields: &[FieldSpec], patch: bool) -> Value {
     let mut props = Map::new();
     for f in fields.iter().filter(|f| !patch || f.editable) {
-        props.insert(f.name.into(), if f.required { field_schema(f) } else { nullable(field_schema(f)) });
+        props.insert(
+            f.name.into(),
+            if f.required {
+                field_schema(f)
+            } else {
+                nullable(field_schema(f))
+            },
+        );
     }
     let mut s = json!({"type": "object", "additionalProperties": false, "properties": props});
     if patch {
         s["properties"]["version"] = json!({"type": "integer", "description": "the version the change is based on; a stale one is a 409"});
     } else {
-        let required: Vec<&str> = fields.iter().filter(|f| f.required).map(|f| f.name).collect();
+        let required: Vec<&str> = fields
+            .iter()
+            .filter(|f| f.required)
+            .map(|f| f.name)
+            .collect();
         s["required"] = json!(required);
     }
     s
@@ -59,11 +76,23 @@ fn record_schema(e: Entity) -> Value {
     for f in e.fields() {
         props.insert(f.name.into(), nullable(field_schema(f)));
     }
-    props.insert("is_demo".into(), json!({"type": "boolean", "description": "invented by `doorstep demo`"}));
+    props.insert(
+        "is_demo".into(),
+        json!({"type": "boolean", "description": "invented by `doorstep demo`"}),
+    );
     props.insert("version".into(), json!({"type": "integer"}));
-    props.insert("archived_at".into(), json!({"type": ["string", "null"], "format": "date-time"}));
-    props.insert("created_at".into(), json!({"type": "string", "format": "date-time"}));
-    props.insert("updated_at".into(), json!({"type": "string", "format": "date-time"}));
+    props.insert(
+        "archived_at".into(),
+        json!({"type": ["string", "null"], "format": "date-time"}),
+    );
+    props.insert(
+        "created_at".into(),
+        json!({"type": "string", "format": "date-time"}),
+    );
+    props.insert(
+        "updated_at".into(),
+        json!({"type": "string", "format": "date-time"}),
+    );
     json!({"type": "object", "properties": props})
 }
 
@@ -102,7 +131,12 @@ fn error_responses(codes: &[u16]) -> Map<String, Value> {
     };
     codes
         .iter()
-        .map(|c| (c.to_string(), json!({"description": text(*c), "content": content(r("Error"))})))
+        .map(|c| {
+            (
+                c.to_string(),
+                json!({"description": text(*c), "content": content(r("Error"))}),
+            )
+        })
         .collect()
 }
 
@@ -116,8 +150,16 @@ fn query(name: &str, schema: Value, desc: &str) -> Value {
 
 fn paging_params() -> Vec<Value> {
     vec![
-        query("page", json!({"type": "integer", "minimum": 1}), "1-based page number"),
-        query("per_page", json!({"type": "integer", "minimum": 1, "maximum": 200}), "page size (default 50)"),
+        query(
+            "page",
+            json!({"type": "integer", "minimum": 1}),
+            "1-based page number",
+        ),
+        query(
+            "per_page",
+            json!({"type": "integer", "minimum": 1, "maximum": 200}),
+            "page size (default 50)",
+        ),
     ]
 }
 
@@ -146,78 +188,234 @@ pub fn openapi() -> Value {
         schemas.insert(n.clone(), record_schema(e));
         schemas.insert(format!("{n}Input"), input_schemas(e.fields(), false));
         schemas.insert(format!("{n}Patch"), input_schemas(e.fields(), true));
-        schemas.insert(format!("{n}Page"), json!({"type": "object", "properties": {
+        schemas.insert(
+            format!("{n}Page"),
+            json!({"type": "object", "properties": {
             "items": {"type": "array", "items": r(&n)}, "total": {"type": "integer"},
-            "page": {"type": "integer"}, "per_page": {"type": "integer"}}}));
+            "page": {"type": "integer"}, "per_page": {"type": "integer"}}}),
+        );
     }
-    schemas.insert("AccountPage".into(), json!({"type": "object", "properties": {
+    schemas.insert(
+        "AccountPage".into(),
+        json!({"type": "object", "properties": {
         "items": {"type": "array", "items": r("Account")}, "total": {"type": "integer"},
-        "page": {"type": "integer"}, "per_page": {"type": "integer"}}}));
+        "page": {"type": "integer"}, "per_page": {"type": "integer"}}}),
+    );
 
     for op in ops() {
         let method = op.method.as_str().to_lowercase();
-        let (op_id, summary, tag, params, body, ok_status, ok): (String, String, String, Vec<Value>, Option<Value>, u16, Value) = match op.kind {
+        let (op_id, summary, tag, params, body, ok_status, ok): (
+            String,
+            String,
+            String,
+            Vec<Value>,
+            Option<Value>,
+            u16,
+            Value,
+        ) = match op.kind {
             OpKind::ListPlaces(e) => {
                 let n = title_case(e.name());
                 let mut params = paging_params();
-                params.push(query("q", json!({"type": "string"}), &format!("matches the {} (case-insensitive)", e.title_field())));
-                params.push(query("archived", json!({"type": "boolean"}), "include archived records"));
+                params.push(query(
+                    "q",
+                    json!({"type": "string"}),
+                    &format!("matches the {} (case-insensitive)", e.title_field()),
+                ));
+                params.push(query(
+                    "archived",
+                    json!({"type": "boolean"}),
+                    "include archived records",
+                ));
                 for f in e.fields() {
                     if let FieldKind::Ref(t) = f.kind {
-                        params.push(query(f.name, json!({"type": "integer"}), &format!("only records under this {t} id")));
+                        params.push(query(
+                            f.name,
+                            json!({"type": "integer"}),
+                            &format!("only records under this {t} id"),
+                        ));
                     }
                 }
                 if e.in_neighbourhood() && e.field("neighbourhood_id").is_none() {
-                    params.push(query("neighbourhood_id", json!({"type": "integer"}), "only records in this neighbourhood"));
+                    params.push(query(
+                        "neighbourhood_id",
+                        json!({"type": "integer"}),
+                        "only records in this neighbourhood",
+                    ));
                 }
-                (format!("list_{}", e.table()), format!("List {} in the caller's scope", e.table()), e.table().into(), params, None, 200, r(&format!("{n}Page")))
+                (
+                    format!("list_{}", e.table()),
+                    format!("List {} in the caller's scope", e.table()),
+                    e.table().into(),
+                    params,
+                    None,
+                    200,
+                    r(&format!("{n}Page")),
+                )
             }
-            OpKind::GetPlace(e) => (format!("get_{}", e.name()), format!("Get one {}", e.name()), e.table().into(), vec![id_param()], None, 200, r(&title_case(e.name()))),
+            OpKind::GetPlace(e) => (
+                format!("get_{}", e.name()),
+                format!("Get one {}", e.name()),
+                e.table().into(),
+                vec![id_param()],
+                None,
+                200,
+                r(&title_case(e.name())),
+            ),
             OpKind::CreatePlace(e) => {
                 let n = title_case(e.name());
-                (format!("create_{}", e.name()), format!("Create a {}", e.name()), e.table().into(), vec![], Some(r(&format!("{n}Input"))), 201, r(&n))
+                (
+                    format!("create_{}", e.name()),
+                    format!("Create a {}", e.name()),
+                    e.table().into(),
+                    vec![],
+                    Some(r(&format!("{n}Input"))),
+                    201,
+                    r(&n),
+                )
             }
             OpKind::UpdatePlace(e) => {
                 let n = title_case(e.name());
-                (format!("update_{}", e.name()), format!("Change fields of a {} (absent fields keep their values)", e.name()), e.table().into(), vec![id_param()], Some(r(&format!("{n}Patch"))), 200, r(&n))
+                (
+                    format!("update_{}", e.name()),
+                    format!(
+                        "Change fields of a {} (absent fields keep their values)",
+                        e.name()
+                    ),
+                    e.table().into(),
+                    vec![id_param()],
+                    Some(r(&format!("{n}Patch"))),
+                    200,
+                    r(&n),
+                )
             }
             OpKind::ArchivePlace(e) | OpKind::RestorePlace(e) => {
-                let verb = if matches!(op.kind, OpKind::ArchivePlace(_)) { "archive" } else { "restore" };
-                let body = json!({"type": "object", "properties": {"version": {"type": "integer"}}});
-                (format!("{verb}_{}", e.name()), format!("{} a {}", title_case(verb), e.name()), e.table().into(), vec![id_param()], Some(body), 200, r(&title_case(e.name())))
+                let verb = if matches!(op.kind, OpKind::ArchivePlace(_)) {
+                    "archive"
+                } else {
+                    "restore"
+                };
+                let body =
+                    json!({"type": "object", "properties": {"version": {"type": "integer"}}});
+                (
+                    format!("{verb}_{}", e.name()),
+                    format!("{} a {}", title_case(verb), e.name()),
+                    e.table().into(),
+                    vec![id_param()],
+                    Some(body),
+                    200,
+                    r(&title_case(e.name())),
+                )
             }
             OpKind::ListAccounts => {
                 let mut params = paging_params();
-                params.push(query("q", json!({"type": "string"}), "matches user name or display name"));
+                params.push(query(
+                    "q",
+                    json!({"type": "string"}),
+                    "matches user name or display name",
+                ));
                 params.push(query("role", json!({"type": "string"}), "only this role"));
-                params.push(query("neighbourhood_id", json!({"type": "integer"}), "only this neighbourhood"));
-                ("list_accounts".into(), "List staff accounts (admins: all; secretaries: their neighbourhood)".into(), "accounts".into(), params, None, 200, r("AccountPage"))
+                params.push(query(
+                    "neighbourhood_id",
+                    json!({"type": "integer"}),
+                    "only this neighbourhood",
+                ));
+                (
+                    "list_accounts".into(),
+                    "List staff accounts (admins: all; secretaries: their neighbourhood)".into(),
+                    "accounts".into(),
+                    params,
+                    None,
+                    200,
+                    r("AccountPage"),
+                )
             }
-            OpKind::GetAccount => ("get_account".into(), "Get one account".into(), "accounts".into(), vec![id_param()], None, 200, r("Account")),
-            OpKind::CreateAccount => ("create_account".into(), "Create an account (admins)".into(), "accounts".into(), vec![], Some(r("AccountInput")), 201, r("Account")),
-            OpKind::UpdateAccount => ("update_account".into(), "Change an account (admins)".into(), "accounts".into(), vec![id_param()], Some(r("AccountPatch")), 200, r("Account")),
+            OpKind::GetAccount => (
+                "get_account".into(),
+                "Get one account".into(),
+                "accounts".into(),
+                vec![id_param()],
+                None,
+                200,
+                r("Account"),
+            ),
+            OpKind::CreateAccount => (
+                "create_account".into(),
+                "Create an account (admins)".into(),
+                "accounts".into(),
+                vec![],
+                Some(r("AccountInput")),
+                201,
+                r("Account"),
+            ),
+            OpKind::UpdateAccount => (
+                "update_account".into(),
+                "Change an account (admins)".into(),
+                "accounts".into(),
+                vec![id_param()],
+                Some(r("AccountPatch")),
+                200,
+                r("Account"),
+            ),
             OpKind::SetAccountPassword => {
                 let body = json!({"type": "object", "required": ["password"], "properties": {"password": {"type": "string", "minLength": 10}}});
-                ("set_account_password".into(), "Set an account's password and end its sessions (admins)".into(), "accounts".into(), vec![id_param()], Some(body), 204, Value::Null)
+                (
+                    "set_account_password".into(),
+                    "Set an account's password and end its sessions (admins)".into(),
+                    "accounts".into(),
+                    vec![id_param()],
+                    Some(body),
+                    204,
+                    Value::Null,
+                )
             }
-            OpKind::Me => ("get_me".into(), "The signed-in account".into(), "accounts".into(), vec![], None, 200, json!({"type": "object", "properties": {"account": r("Account"), "lang": {"type": "string"}}})),
+            OpKind::Me => (
+                "get_me".into(),
+                "The signed-in account".into(),
+                "accounts".into(),
+                vec![],
+                None,
+                200,
+                json!({"type": "object", "properties": {"account": r("Account"), "lang": {"type": "string"}}}),
+            ),
             OpKind::PlaceStats => (
                 "get_place_stats".into(),
-                "Counts of places and office vs service area per station, in the caller's scope".into(),
+                "Counts of places and office vs service area per station, in the caller's scope"
+                    .into(),
                 "stats".into(),
-                vec![query("neighbourhood_id", json!({"type": "integer"}), "one neighbourhood")],
+                vec![query(
+                    "neighbourhood_id",
+                    json!({"type": "integer"}),
+                    "one neighbourhood",
+                )],
                 None,
                 200,
                 json!({"type": "object"}),
             ),
-            OpKind::Health => ("health".into(), "Liveness and database reachability (no sign-in needed)".into(), "system".into(), vec![], None, 200, json!({"type": "object", "properties": {"status": {"type": "string"}, "backend": {"type": "string"}}})),
+            OpKind::Health => (
+                "health".into(),
+                "Liveness and database reachability (no sign-in needed)".into(),
+                "system".into(),
+                vec![],
+                None,
+                200,
+                json!({"type": "object", "properties": {"status": {"type": "string"}, "backend": {"type": "string"}}}),
+            ),
         };
         let mut responses = Map::new();
-        let ok_desc = if ok_status == 201 { "created" } else if ok_status == 204 { "done" } else { "OK" };
+        let ok_desc = if ok_status == 201 {
+            "created"
+        } else if ok_status == 204 {
+            "done"
+        } else {
+            "OK"
+        };
         if ok.is_null() {
             responses.insert(ok_status.to_string(), json!({"description": ok_desc}));
         } else {
-            responses.insert(ok_status.to_string(), json!({"description": ok_desc, "content": content(ok)}));
+            responses.insert(
+                ok_status.to_string(),
+                json!({"description": ok_desc, "content": content(ok)}),
+            );
         }
         let errs: &[u16] = match (op.kind, body.is_some()) {
             (OpKind::Health, _) => &[503],
@@ -271,16 +469,29 @@ mod tests {
         let mut n = 0;
         for op in ops() {
             let m = op.method.as_str().to_lowercase();
-            assert!(doc["paths"][&op.path][&m].is_object(), "{} {} missing", m, op.path);
+            assert!(
+                doc["paths"][&op.path][&m].is_object(),
+                "{} {} missing",
+                m,
+                op.path
+            );
             n += 1;
         }
-        let documented: usize = doc["paths"].as_object().unwrap().values().map(|p| p.as_object().unwrap().len()).sum();
+        let documented: usize = doc["paths"]
+            .as_object()
+            .unwrap()
+            .values()
+            .map(|p| p.as_object().unwrap().len())
+            .sum();
         assert_eq!(documented, n);
         // Every $ref resolves.
         let text = doc.to_string();
         for part in text.split("#/components/schemas/").skip(1) {
             let name: String = part.chars().take_while(|c| c.is_alphanumeric()).collect();
-            assert!(doc["components"]["schemas"][&name].is_object(), "dangling $ref {name}");
+            assert!(
+                doc["components"]["schemas"][&name].is_object(),
+                "dangling $ref {name}"
+            );
         }
     }
 }

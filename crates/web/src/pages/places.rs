@@ -39,7 +39,12 @@ pub(crate) fn check(decision: Decision) -> Result<(), AppError> {
 }
 
 /// The record, if the actor may read it.
-pub(crate) async fn readable(state: &AppState, actor: &Actor, entity: Entity, id: i64) -> Result<PlaceRecord, AppError> {
+pub(crate) async fn readable(
+    state: &AppState,
+    actor: &Actor,
+    entity: Entity,
+    id: i64,
+) -> Result<PlaceRecord, AppError> {
     let r = state.store.get_place(entity, id).await?;
     check(actor.may(Action::Read, entity, r.place()))?;
     Ok(r)
@@ -47,7 +52,11 @@ pub(crate) async fn readable(state: &AppState, actor: &Actor, entity: Entity, id
 
 /// The field of `child` that points at `parent` (e.g. `block_id` of a building).
 fn link_field(child: Entity, parent: Entity) -> Option<&'static str> {
-    child.fields().iter().find(|f| f.kind == FieldKind::Ref(parent.table())).map(|f| f.name)
+    child
+        .fields()
+        .iter()
+        .find(|f| f.kind == FieldKind::Ref(parent.table()))
+        .map(|f| f.name)
 }
 
 fn plural(state: &AppState, lang: Lang, e: Entity) -> String {
@@ -64,15 +73,29 @@ struct Crumb {
 }
 
 /// The trail from the subdistrict down to (not including) `record`.
-async fn crumbs(state: &AppState, actor: &Actor, record: &PlaceRecord) -> Result<Vec<Crumb>, AppError> {
+async fn crumbs(
+    state: &AppState,
+    actor: &Actor,
+    record: &PlaceRecord,
+) -> Result<Vec<Crumb>, AppError> {
     let mut out = Vec::new();
-    let mut cur = record.entity.parent().and_then(|(pe, fk)| record.get(fk).as_i64().map(|id| (pe, id)));
+    let mut cur = record
+        .entity
+        .parent()
+        .and_then(|(pe, fk)| record.get(fk).as_i64().map(|id| (pe, id)));
     while let Some((e, id)) = cur {
-        let Some(r) = state.store.find_place(e, id).await? else { break };
+        let Some(r) = state.store.find_place(e, id).await? else {
+            break;
+        };
         if actor.may(Action::Read, e, r.place()) == Decision::Allow {
-            out.push(Crumb { href: views::ref_href(e.table(), id), label: r.title() });
+            out.push(Crumb {
+                href: views::ref_href(e.table(), id),
+                label: r.title(),
+            });
         }
-        cur = e.parent().and_then(|(pe, fk)| r.get(fk).as_i64().map(|id| (pe, id)));
+        cur = e
+            .parent()
+            .and_then(|(pe, fk)| r.get(fk).as_i64().map(|id| (pe, id)));
     }
     out.reverse();
     Ok(out)
@@ -89,7 +112,12 @@ pub struct ListParams {
     rest: HashMap<String, String>,
 }
 
-async fn index(State(state): State<AppState>, user: CurrentUser, Path(table): Path<String>, Query(p): Query<ListParams>) -> Result<Response, AppError> {
+async fn index(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(table): Path<String>,
+    Query(p): Query<ListParams>,
+) -> Result<Response, AppError> {
     let entity = entity_of(&table)?;
     let lang = user.lang;
     let (limit, offset) = views::paging(p.page, p.per_page);
@@ -115,7 +143,10 @@ async fn index(State(state): State<AppState>, user: CurrentUser, Path(table): Pa
             && let Some(r) = state.store.find_place(pe, id).await?
             && user.actor.may(Action::Read, pe, r.place()) == Decision::Allow
         {
-            crumbs.push(Crumb { href: views::ref_href(t, id), label: r.title() });
+            crumbs.push(Crumb {
+                href: views::ref_href(t, id),
+                label: r.title(),
+            });
         }
     }
     if p.mine.is_some() && entity == Entity::Block {
@@ -132,7 +163,14 @@ async fn index(State(state): State<AppState>, user: CurrentUser, Path(table): Pa
     let page_data = state.store.list_places(entity, &q).await?;
     let refs = views::load_refs(&state.store, entity, &page_data.items).await?;
     let table_view = views::records_table(&state.i18n, lang, entity, &page_data.items, &refs, None);
-    let pager = views::Pager::new(page_data.total, limit, offset, page_data.items.len(), &format!("/{table}"), &base_query.join("&"));
+    let pager = views::Pager::new(
+        page_data.total,
+        limit,
+        offset,
+        page_data.items.len(),
+        &format!("/{table}"),
+        &base_query.join("&"),
+    );
     let may_create = may_create_somewhere(&user.actor, entity);
     let extra = context! {
         title => plural(&state, lang, entity),
@@ -146,7 +184,15 @@ async fn index(State(state): State<AppState>, user: CurrentUser, Path(table): Pa
         create_href => may_create.then(|| format!("/{table}/new{}", if base_query.is_empty() { String::new() } else { format!("?{}", base_query.join("&")) })),
         api_href => format!("/api/v1/{table}"),
     };
-    Ok(page(&state, lang, Some(&user), "places/index.html", &plural(&state, lang, entity), extra)?.into_response())
+    Ok(page(
+        &state,
+        lang,
+        Some(&user),
+        "places/index.html",
+        &plural(&state, lang, entity),
+        extra,
+    )?
+    .into_response())
 }
 
 fn may_create_somewhere(actor: &Actor, entity: Entity) -> bool {
@@ -162,7 +208,12 @@ pub struct ShowParams {
     saved: Option<String>,
 }
 
-async fn show(State(state): State<AppState>, user: CurrentUser, Path((table, id)): Path<(String, i64)>, Query(sp): Query<ShowParams>) -> Result<Response, AppError> {
+async fn show(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path((table, id)): Path<(String, i64)>,
+    Query(sp): Query<ShowParams>,
+) -> Result<Response, AppError> {
     let entity = entity_of(&table)?;
     let lang = user.lang;
     let actor = &user.actor;
@@ -180,7 +231,9 @@ async fn show(State(state): State<AppState>, user: CurrentUser, Path((table, id)
 
     let mut sections = Vec::new();
     for child in entity.children() {
-        let Some(fk) = link_field(*child, entity) else { continue };
+        let Some(fk) = link_field(*child, entity) else {
+            continue;
+        };
         let mut q = ListQuery::new(actor.list_scope(*child)).filter(fk, Value::Int(id));
         q.limit = 200;
         if actor.may(Action::Read, *child, child_place(&record, *child)) != Decision::Allow {
@@ -188,7 +241,8 @@ async fn show(State(state): State<AppState>, user: CurrentUser, Path((table, id)
         }
         let items = state.store.list_places(*child, &q).await?;
         let crefs = views::load_refs(&state.store, *child, &items.items).await?;
-        let table_view = views::records_table(&state.i18n, lang, *child, &items.items, &crefs, Some(fk));
+        let table_view =
+            views::records_table(&state.i18n, lang, *child, &items.items, &crefs, Some(fk));
         let may_create = record.archived_at.is_none()
             && child.parent().map(|(p, _)| p) == Some(entity)
             && actor.may(Action::Create, *child, child_place(&record, *child)) == Decision::Allow;
@@ -209,7 +263,10 @@ async fn show(State(state): State<AppState>, user: CurrentUser, Path((table, id)
             let scope = if entity == Entity::Subdistrict {
                 Scope::Subdistrict(id)
             } else {
-                Scope::Neighbourhood { subdistrict_id: record.subdistrict_id, neighbourhood_id: id }
+                Scope::Neighbourhood {
+                    subdistrict_id: record.subdistrict_id,
+                    neighbourhood_id: id,
+                }
             };
             let t = state.store.place_totals(scope).await?;
             stats.push(stat(&state, lang, "stat.estates", t.estates));
@@ -226,11 +283,33 @@ async fn show(State(state): State<AppState>, user: CurrentUser, Path((table, id)
                 subdistrict_id: record.subdistrict_id,
                 neighbourhood_id: record.neighbourhood_id.unwrap_or_default(),
             };
-            let a = state.store.room_areas(scope).await?.into_iter().find(|a| a.station_id == id).unwrap_or_default();
+            let a = state
+                .store
+                .room_areas(scope)
+                .await?
+                .into_iter()
+                .find(|a| a.station_id == id)
+                .unwrap_or_default();
             stats.push(stat(&state, lang, "stat.rooms", a.rooms));
-            stats.push(stat(&state, lang, "station.office_area_m2", views::format_num(a.office_m2)));
-            stats.push(stat(&state, lang, "station.service_area_m2", views::format_num(a.service_m2)));
-            areas = Some(area_view(&state, lang, a.office_m2, a.service_m2, record.get("office_area_before_m2").as_f64()));
+            stats.push(stat(
+                &state,
+                lang,
+                "station.office_area_m2",
+                views::format_num(a.office_m2),
+            ));
+            stats.push(stat(
+                &state,
+                lang,
+                "station.service_area_m2",
+                views::format_num(a.service_m2),
+            ));
+            areas = Some(area_view(
+                &state,
+                lang,
+                a.office_m2,
+                a.service_m2,
+                record.get("office_area_before_m2").as_f64(),
+            ));
         }
         _ => {}
     }
@@ -277,35 +356,73 @@ pub(crate) fn child_place(parent: &PlaceRecord, child: Entity) -> Place {
 }
 
 /// Choices for the reference fields of a form, limited to what the actor may use.
-async fn ref_options(state: &AppState, actor: &Actor, entity: Entity, neighbourhood: Option<i64>) -> Result<RefOptions, AppError> {
+async fn ref_options(
+    state: &AppState,
+    actor: &Actor,
+    entity: Entity,
+    neighbourhood: Option<i64>,
+) -> Result<RefOptions, AppError> {
     let mut out = RefOptions::new();
     for spec in entity.fields() {
-        let FieldKind::Ref(table) = spec.kind else { continue };
+        let FieldKind::Ref(table) = spec.kind else {
+            continue;
+        };
         let options: Vec<SelectOption> = if table == "accounts" {
             let page = state
                 .store
-                .list_accounts(actor.subdistrict_id, neighbourhood.or(actor.neighbourhood_id), Some(Role::Worker), None, 500, 0)
+                .list_accounts(
+                    actor.subdistrict_id,
+                    neighbourhood.or(actor.neighbourhood_id),
+                    Some(Role::Worker),
+                    None,
+                    500,
+                    0,
+                )
                 .await?;
             page.items
                 .into_iter()
                 .filter(|a| !a.disabled)
-                .map(|a| SelectOption { value: a.id.to_string(), label: format!("{} ({})", a.display_name, a.username) })
+                .map(|a| SelectOption {
+                    value: a.id.to_string(),
+                    label: format!("{} ({})", a.display_name, a.username),
+                })
                 .collect()
         } else if let Some(target) = Entity::from_table(table) {
-            let scope = match (neighbourhood, target.in_neighbourhood() || target == Entity::Neighbourhood) {
-                (Some(nb), true) => Scope::Neighbourhood { subdistrict_id: actor.subdistrict_id, neighbourhood_id: nb },
+            let scope = match (
+                neighbourhood,
+                target.in_neighbourhood() || target == Entity::Neighbourhood,
+            ) {
+                (Some(nb), true) => Scope::Neighbourhood {
+                    subdistrict_id: actor.subdistrict_id,
+                    neighbourhood_id: nb,
+                },
                 _ => match actor.role {
                     Role::Admin => Scope::Subdistrict(actor.subdistrict_id),
                     _ => match actor.neighbourhood_id {
-                        Some(nb) if target.in_neighbourhood() || target == Entity::Neighbourhood => {
-                            Scope::Neighbourhood { subdistrict_id: actor.subdistrict_id, neighbourhood_id: nb }
+                        Some(nb)
+                            if target.in_neighbourhood() || target == Entity::Neighbourhood =>
+                        {
+                            Scope::Neighbourhood {
+                                subdistrict_id: actor.subdistrict_id,
+                                neighbourhood_id: nb,
+                            }
                         }
                         _ => Scope::Subdistrict(actor.subdistrict_id),
                     },
                 },
             };
-            let items = state.store.list_places(target, &ListQuery::new(scope).all()).await?;
-            items.items.into_iter().map(|r| SelectOption { value: r.id.to_string(), label: r.title() }).collect()
+            let items = state
+                .store
+                .list_places(target, &ListQuery::new(scope).all())
+                .await?;
+            items
+                .items
+                .into_iter()
+                .map(|r| SelectOption {
+                    value: r.id.to_string(),
+                    label: r.title(),
+                })
+                .collect()
         } else {
             Vec::new()
         };
@@ -328,31 +445,55 @@ async fn render_form(
 ) -> Result<Response, AppError> {
     let lang = user.lang;
     let options = ref_options(state, &user.actor, entity, neighbourhood).await?;
-    let fields = views::form_fields(&state.i18n, lang, entity.fields(), raw, errors, &options, record.is_some());
+    let fields = views::form_fields(
+        &state.i18n,
+        lang,
+        entity.fields(),
+        raw,
+        errors,
+        &options,
+        record.is_some(),
+    );
     let (title, action, cancel, crumbs) = match record {
         Some(r) => (
-            state.i18n.t_args(lang, "action.edit_title", &[singular(state, lang, entity), r.title()]),
+            state.i18n.t_args(
+                lang,
+                "action.edit_title",
+                &[singular(state, lang, entity), r.title()],
+            ),
             format!("/{}/{}", entity.table(), r.id),
             format!("/{}/{}", entity.table(), r.id),
             crumbs(state, &user.actor, r).await?,
         ),
         None => (
-            state.i18n.t_args(lang, "action.create", &[singular(state, lang, entity)]),
+            state
+                .i18n
+                .t_args(lang, "action.create", &[singular(state, lang, entity)]),
             format!("/{}", entity.table()),
             format!("/{}", entity.table()),
             Vec::new(),
         ),
     };
-    let error = error.or_else(|| (!errors.is_empty()).then(|| state.i18n.t(lang, "error.validation_failed")));
+    let error = error
+        .or_else(|| (!errors.is_empty()).then(|| state.i18n.t(lang, "error.validation_failed")));
     let extra = context! {
         fields, title => title.clone(), action, cancel, crumbs, error,
         version => record.map(|r| r.version),
         submit => state.i18n.t(lang, "action.save"),
     };
-    Ok((status, page(state, lang, Some(user), "form.html", &title, extra)?).into_response())
+    Ok((
+        status,
+        page(state, lang, Some(user), "form.html", &title, extra)?,
+    )
+        .into_response())
 }
 
-async fn new_form(State(state): State<AppState>, user: CurrentUser, Path(table): Path<String>, Query(p): Query<HashMap<String, String>>) -> Result<Response, AppError> {
+async fn new_form(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(table): Path<String>,
+    Query(p): Query<HashMap<String, String>>,
+) -> Result<Response, AppError> {
     let entity = entity_of(&table)?;
     if !may_create_somewhere(&user.actor, entity) {
         return Err(AppError::Forbidden);
@@ -362,7 +503,10 @@ async fn new_form(State(state): State<AppState>, user: CurrentUser, Path(table):
     if let Some((parent, fk)) = entity.parent() {
         if let Some(id) = p.get(fk).and_then(|v| v.parse::<i64>().ok()) {
             let pr = readable(&state, &user.actor, parent, id).await?;
-            check(user.actor.may(Action::Create, entity, child_place(&pr, entity)))?;
+            check(
+                user.actor
+                    .may(Action::Create, entity, child_place(&pr, entity)),
+            )?;
             neighbourhood = pr.neighbourhood_id.or(neighbourhood);
             raw.insert(fk.to_string(), id.to_string());
         } else if entity == Entity::Community {
@@ -372,7 +516,18 @@ async fn new_form(State(state): State<AppState>, user: CurrentUser, Path(table):
     if entity == Entity::Room {
         raw.insert("kind".into(), "activity".into());
     }
-    render_form(&state, &user, entity, None, &raw, &FieldErrors::new(), None, neighbourhood, StatusCode::OK).await
+    render_form(
+        &state,
+        &user,
+        entity,
+        None,
+        &raw,
+        &FieldErrors::new(),
+        None,
+        neighbourhood,
+        StatusCode::OK,
+    )
+    .await
 }
 
 /// Unticked checkboxes send nothing: count them as "no".
@@ -381,32 +536,56 @@ fn with_unticked(entity: Entity, form: &FormData) -> serde_json::Map<String, ser
     map.remove("version");
     for f in entity.fields() {
         if f.kind == FieldKind::Bool && !map.contains_key(f.name) {
-            map.insert(f.name.to_string(), serde_json::Value::String("false".into()));
+            map.insert(
+                f.name.to_string(),
+                serde_json::Value::String("false".into()),
+            );
         }
     }
     map
 }
 
 /// Maps store errors on a form to field errors where they belong to fields.
-fn form_error(state: &AppState, lang: Lang, e: AppError) -> Result<(FieldErrors, Option<String>, StatusCode), AppError> {
+fn form_error(
+    state: &AppState,
+    lang: Lang,
+    e: AppError,
+) -> Result<(FieldErrors, Option<String>, StatusCode), AppError> {
     match e {
         AppError::Validation(fe) => Ok((fe, None, StatusCode::UNPROCESSABLE_ENTITY)),
-        AppError::Conflict { code: "duplicate", fields, .. } => {
+        AppError::Conflict {
+            code: "duplicate",
+            fields,
+            ..
+        } => {
             let mut fe = FieldErrors::new();
             for f in fields.iter().filter(|f| !f.ends_with("_id")) {
                 fe.add(f, "duplicate");
             }
             if fe.is_empty() {
-                return Ok((fe, Some(state.i18n.t(lang, "error.duplicate")), StatusCode::CONFLICT));
+                return Ok((
+                    fe,
+                    Some(state.i18n.t(lang, "error.duplicate")),
+                    StatusCode::CONFLICT,
+                ));
             }
             Ok((fe, None, StatusCode::CONFLICT))
         }
-        AppError::Conflict { code, .. } => Ok((FieldErrors::new(), Some(state.i18n.t(lang, &format!("error.{code}"))), StatusCode::CONFLICT)),
+        AppError::Conflict { code, .. } => Ok((
+            FieldErrors::new(),
+            Some(state.i18n.t(lang, &format!("error.{code}"))),
+            StatusCode::CONFLICT,
+        )),
         other => Err(other),
     }
 }
 
-async fn create(State(state): State<AppState>, user: CurrentUser, Path(table): Path<String>, form: FormData) -> Result<Response, AppError> {
+async fn create(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(table): Path<String>,
+    form: FormData,
+) -> Result<Response, AppError> {
     let entity = entity_of(&table)?;
     user.check_csrf(form.get("_csrf"))?;
     if !may_create_somewhere(&user.actor, entity) {
@@ -418,35 +597,81 @@ async fn create(State(state): State<AppState>, user: CurrentUser, Path(table): P
         let parent = state.store.parent_place(entity, &values).await?;
         let place = match &parent {
             Some(p) => child_place(p, entity),
-            None => return Err(AppError::validation(entity.parent().map(|(_, fk)| fk).unwrap_or("parent"), "invalid_reference")),
+            None => {
+                return Err(AppError::validation(
+                    entity.parent().map(|(_, fk)| fk).unwrap_or("parent"),
+                    "invalid_reference",
+                ));
+            }
         };
         check(user.actor.may(Action::Create, entity, place))?;
-        Ok::<_, AppError>(state.store.create_place(entity, &values, &user.ctx(&state)).await?)
+        Ok::<_, AppError>(
+            state
+                .store
+                .create_place(entity, &values, &user.ctx(&state))
+                .await?,
+        )
     }
     .await;
     match result {
         Ok(r) => Ok(Redirect::to(&format!("/{table}/{}?saved=1", r.id)).into_response()),
         Err(e) => {
             let (fe, msg, status) = form_error(&state, user.lang, e)?;
-            render_form(&state, &user, entity, None, &form.raw(), &fe, msg, user.actor.neighbourhood_id, status).await
+            render_form(
+                &state,
+                &user,
+                entity,
+                None,
+                &form.raw(),
+                &fe,
+                msg,
+                user.actor.neighbourhood_id,
+                status,
+            )
+            .await
         }
     }
 }
 
-async fn edit_form(State(state): State<AppState>, user: CurrentUser, Path((table, id)): Path<(String, i64)>) -> Result<Response, AppError> {
+async fn edit_form(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path((table, id)): Path<(String, i64)>,
+) -> Result<Response, AppError> {
     let entity = entity_of(&table)?;
     let record = readable(&state, &user.actor, entity, id).await?;
     check(user.actor.may(Action::Update, entity, record.place()))?;
     let raw = views::raw_values(&record.values);
-    render_form(&state, &user, entity, Some(&record), &raw, &FieldErrors::new(), None, record.neighbourhood_id, StatusCode::OK).await
+    render_form(
+        &state,
+        &user,
+        entity,
+        Some(&record),
+        &raw,
+        &FieldErrors::new(),
+        None,
+        record.neighbourhood_id,
+        StatusCode::OK,
+    )
+    .await
 }
 
 /// Validates a change against the current values (merged) — shared with the API.
-pub(crate) fn merged(entity: Entity, input: &serde_json::Map<String, serde_json::Value>, current: &PlaceRecord) -> Result<Values, StoreError> {
-    doorstep_domain::validate(entity.fields(), input, Some(&current.values), &["version"]).map_err(StoreError::from)
+pub(crate) fn merged(
+    entity: Entity,
+    input: &serde_json::Map<String, serde_json::Value>,
+    current: &PlaceRecord,
+) -> Result<Values, StoreError> {
+    doorstep_domain::validate(entity.fields(), input, Some(&current.values), &["version"])
+        .map_err(StoreError::from)
 }
 
-async fn update(State(state): State<AppState>, user: CurrentUser, Path((table, id)): Path<(String, i64)>, form: FormData) -> Result<Response, AppError> {
+async fn update(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path((table, id)): Path<(String, i64)>,
+    form: FormData,
+) -> Result<Response, AppError> {
     let entity = entity_of(&table)?;
     user.check_csrf(form.get("_csrf"))?;
     let record = readable(&state, &user.actor, entity, id).await?;
@@ -455,33 +680,68 @@ async fn update(State(state): State<AppState>, user: CurrentUser, Path((table, i
     let version = form.version()?;
     let result = state
         .store
-        .update_place(entity, id, version, &user.ctx(&state), |cur| merged(entity, &input, cur))
+        .update_place(entity, id, version, &user.ctx(&state), |cur| {
+            merged(entity, &input, cur)
+        })
         .await
         .map_err(AppError::from);
     match result {
         Ok(r) => Ok(Redirect::to(&format!("/{table}/{}?saved=1", r.id)).into_response()),
-        Err(AppError::Conflict { code: "version_conflict", .. }) => {
+        Err(AppError::Conflict {
+            code: "version_conflict",
+            ..
+        }) => {
             // Show what was typed, against the newest version, so a second save is a
             // deliberate overwrite.
             let latest = state.store.get_place(entity, id).await?;
             let msg = state.i18n.t(user.lang, "error.version_conflict");
             let mut raw = views::raw_values(&latest.values);
             raw.extend(form.raw());
-            render_form(&state, &user, entity, Some(&latest), &raw, &FieldErrors::new(), Some(msg), latest.neighbourhood_id, StatusCode::CONFLICT).await
+            render_form(
+                &state,
+                &user,
+                entity,
+                Some(&latest),
+                &raw,
+                &FieldErrors::new(),
+                Some(msg),
+                latest.neighbourhood_id,
+                StatusCode::CONFLICT,
+            )
+            .await
         }
         Err(e) => {
             let (fe, msg, status) = form_error(&state, user.lang, e)?;
-            render_form(&state, &user, entity, Some(&record), &form.raw(), &fe, msg, record.neighbourhood_id, status).await
+            render_form(
+                &state,
+                &user,
+                entity,
+                Some(&record),
+                &form.raw(),
+                &fe,
+                msg,
+                record.neighbourhood_id,
+                status,
+            )
+            .await
         }
     }
 }
 
-async fn archive(State(state): State<AppState>, user: CurrentUser, Path((table, id)): Path<(String, i64)>, form: FormData) -> Result<Response, AppError> {
+async fn archive(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path((table, id)): Path<(String, i64)>,
+    form: FormData,
+) -> Result<Response, AppError> {
     let entity = entity_of(&table)?;
     user.check_csrf(form.get("_csrf"))?;
     let record = readable(&state, &user.actor, entity, id).await?;
     check(user.actor.may(Action::Archive, entity, record.place()))?;
     let archive = form.get("archived") != Some("false");
-    state.store.archive_place(entity, id, form.version()?, archive, &user.ctx(&state)).await?;
+    state
+        .store
+        .archive_place(entity, id, form.version()?, archive, &user.ctx(&state))
+        .await?;
     Ok(Redirect::to(&format!("/{table}/{id}?saved=1")).into_response())
 }

@@ -1,0 +1,9 @@
+#![allow(clippy::unwrap_used)] // a panic is how a test fails
+//! Integration tests: the real server on port 0 against a fresh database, for each
+//! backend (PostgreSQL with `--features pg-tests`).
+
+mod support;
+
+mod api;
+mod auth;
+mod pages;

@@ -1,0 +1,336 @@
+//! `TestApp`: a running server with a fresh database and a small fixture.
+
+use chrono::Utc;
+use doorstep::config::Config;
+use doorstep::startup::Application;
+use doorstep_domain::clock::ManualClock;
+use doorstep_domain::{Entity, Role, Values};
+use doorstep_store::testing::TestDb;
+use doorstep_store::{Backend, NewAccount, Store, WriteCtx};
+use std::sync::Arc;
+use tokio::sync::OnceCell;
+
+pub const PASSWORD: &str = "test-password-1";
+
+/// Ids of the fixture's records.
+#[derive(Debug, Clone, Default)]
+pub struct Fixture {
+    pub sd: i64,
+    pub sd2: i64,
+    pub community: i64,
+    pub nb1: i64,
+    pub nb2: i64,
+    pub estate1: i64,
+    pub estate2: i64,
+    pub building1: i64,
+    pub block1: i64,
+    pub station1: i64,
+    pub station2: i64,
+    pub room1: i64,
+    pub admin: i64,
+    pub sec1: i64,
+    pub w1: i64,
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub db: Option<TestDb>,
+    pub clock: ManualClock,
+    pub fx: Fixture,
+    pub setup_token: Option<String>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    handle: Option<tokio::task::JoinHandle<()>>,
+}
+
+async fn password_hash() -> String {
+    static HASH: OnceCell<String> = OnceCell::const_new();
+    HASH.get_or_init(|| async {
+        doorstep_web::auth::hash_password(PASSWORD.into())
+            .await
+            .expect("hash")
+    })
+    .await
+    .clone()
+}
+
+fn ctx() -> WriteCtx {
+    WriteCtx {
+        actor_id: None,
+        actor_name: "fixture".into(),
+        subdistrict_id: None,
+        ip: None,
+        at: Utc::now(),
+        demo: false,
+    }
+}
+
+fn vals(entity: Entity, v: serde_json::Value) -> Values {
+    doorstep_domain::validate(entity.fields(), v.as_object().expect("object"), None, &[])
+        .expect("valid fixture")
+}
+
+async fn account(store: &Store, sd: i64, username: &str, role: Role, nb: Option<i64>) -> i64 {
+    let a = NewAccount {
+        username: username.into(),
+        display_name: format!("测试{username}"),
+        role,
+        neighbourhood_id: nb,
+        partner_unit: (role == Role::Partner).then(|| "花木社区卫生服务中心".to_string()),
+        phone: None,
+        locale: "zh-CN".into(),
+        password_hash: Some(password_hash().await),
+    };
+    store
+        .create_account(sd, &a, &ctx())
+        .await
+        .expect("account")
+        .id
+}
+
+async fn place(store: &Store, e: Entity, v: serde_json::Value) -> i64 {
+    store
+        .create_place(e, &vals(e, v), &ctx())
+        .await
+        .expect("place")
+        .id
+}
+
+pub async fn fixture(s: &Store) -> Fixture {
+    use serde_json::json;
+    let mut f = Fixture::default();
+    f.sd = place(s, Entity::Subdistrict, json!({"name": "花木街道"})).await;
+    f.sd2 = place(s, Entity::Subdistrict, json!({"name": "其他街道"})).await;
+    f.community = place(
+        s,
+        Entity::Community,
+        json!({"subdistrict_id": f.sd, "name": "牡丹社区"}),
+    )
+    .await;
+    f.nb1 = place(
+        s,
+        Entity::Neighbourhood,
+        json!({"community_id": f.community, "name": "牡丹第七居民区", "short_name": "牡丹七"}),
+    )
+    .await;
+    f.nb2 = place(
+        s,
+        Entity::Neighbourhood,
+        json!({"community_id": f.community, "name": "牡丹第六居民区"}),
+    )
+    .await;
+    f.admin = account(s, f.sd, "admin", Role::Admin, None).await;
+    f.sec1 = account(s, f.sd, "sec1", Role::Secretary, Some(f.nb1)).await;
+    account(s, f.sd, "sec2", Role::Secretary, Some(f.nb2)).await;
+    f.w1 = account(s, f.sd, "w1", Role::Worker, Some(f.nb1)).await;
+    account(s, f.sd, "partner1", Role::Partner, Some(f.nb1)).await;
+    account(s, f.sd, "vol1", Role::Volunteer, Some(f.nb1)).await;
+    account(s, f.sd2, "admin2", Role::Admin, None).await;
+    f.estate1 = place(
+        s,
+        Entity::Estate,
+        json!({"neighbourhood_id": f.nb1, "name": "牡丹路100弄"}),
+    )
+    .await;
+    f.estate2 = place(
+        s,
+        Entity::Estate,
+        json!({"neighbourhood_id": f.nb2, "name": "芳甸路200弄"}),
+    )
+    .await;
+    f.block1 = place(
+        s,
+        Entity::Block,
+        json!({"neighbourhood_id": f.nb1, "name": "第1块区", "worker_id": f.w1}),
+    )
+    .await;
+    f.building1 = place(s, Entity::Building, json!({"estate_id": f.estate1, "number": "1号", "floors": 6, "households": 24, "block_id": f.block1})).await;
+    f.station1 = place(
+        s,
+        Entity::Station,
+        json!({"neighbourhood_id": f.nb1, "name": "牡丹七服务站", "office_area_before_m2": 300}),
+    )
+    .await;
+    f.station2 = place(
+        s,
+        Entity::Station,
+        json!({"neighbourhood_id": f.nb2, "name": "牡丹六服务站"}),
+    )
+    .await;
+    f.room1 = place(
+        s,
+        Entity::Room,
+        json!({"station_id": f.station1, "name": "综合活动室", "kind": "activity", "area_m2": 120}),
+    )
+    .await;
+    place(s, Entity::Room, json!({"station_id": f.station1, "name": "社工办公区", "kind": "office", "area_m2": 30, "is_office": true})).await;
+    f
+}
+
+impl TestApp {
+    /// A server on a fresh database holding the fixture.
+    pub async fn spawn(backend: Backend) -> TestApp {
+        let db = TestDb::new(backend).await;
+        let fx = fixture(&db.store).await;
+        Self::start(db, fx).await
+    }
+
+    /// A server on a fresh, empty database (setup pending).
+    pub async fn spawn_empty(backend: Backend) -> TestApp {
+        let db = TestDb::new(backend).await;
+        Self::start(db, Fixture::default()).await
+    }
+
+    async fn start(db: TestDb, fx: Fixture) -> TestApp {
+        let config = Config {
+            bind: "127.0.0.1:0".into(),
+            database_url: db.url.clone(),
+            ..Default::default()
+        };
+        let clock = ManualClock::new(Utc::now());
+        let app = Application::build_with_clock(&config, false, Arc::new(clock.clone()))
+            .await
+            .expect("build app");
+        let base = format!("http://{}", app.addr());
+        let setup_token = app.state().setup_token();
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let handle = tokio::spawn(async move {
+            app.run_until(async move {
+                let _ = rx.await;
+            })
+            .await
+            .expect("server");
+        });
+        let t = TestApp {
+            base,
+            db: Some(db),
+            clock,
+            fx,
+            setup_token,
+            stop: Some(tx),
+            handle: Some(handle),
+        };
+        // Ready when /healthz answers (no sleeping).
+        let c = t.client();
+        for _ in 0..200 {
+            if c.get(t.url("/healthz"))
+                .send()
+                .await
+                .is_ok_and(|r| r.status() == 200)
+            {
+                return t;
+            }
+            tokio::task::yield_now().await;
+        }
+        panic!("server did not become healthy");
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.db.as_ref().expect("db").store
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// A client with its own cookie jar that does not follow redirects.
+    pub fn client(&self) -> reqwest::Client {
+        reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client")
+    }
+
+    /// A client signed in through the login form.
+    pub async fn login(&self, username: &str) -> reqwest::Client {
+        let c = self.client();
+        let r = c
+            .post(self.url("/login"))
+            .form(&[
+                ("username", username),
+                ("password", PASSWORD),
+                ("next", "/"),
+            ])
+            .send()
+            .await
+            .expect("login");
+        assert_eq!(r.status(), 303, "login of {username} failed");
+        c
+    }
+
+    /// The CSRF token of a signed-in client's session (from a page's forms).
+    pub async fn csrf(&self, c: &reqwest::Client) -> String {
+        let html = c
+            .get(self.url("/me"))
+            .send()
+            .await
+            .expect("me")
+            .text()
+            .await
+            .expect("text");
+        let marker = "name=\"_csrf\" value=\"";
+        let start = html.find(marker).expect("csrf field") + marker.len();
+        html[start..start + html[start..].find('"').expect("end")].to_string()
+    }
+
+    /// An API token for `username`, made directly in the store.
+    pub async fn token(&self, username: &str) -> String {
+        let (a, _) = self
+            .store()
+            .find_login(username)
+            .await
+            .expect("lookup")
+            .expect("account");
+        let secret = format!("ds_test_{username}_{}", doorstep_web::auth::random_token(8));
+        self.store()
+            .create_api_token(
+                a.id,
+                "test",
+                &doorstep_web::auth::sha256_hex(&secret),
+                &ctx(),
+            )
+            .await
+            .expect("token");
+        secret
+    }
+
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+        if let Some(h) = self.handle.take() {
+            let _ = h.await;
+        }
+        if let Some(db) = self.db.take() {
+            db.drop_db().await;
+        }
+    }
+}
+
+/// Writes each test once and runs it on SQLite, and on PostgreSQL with `pg-tests`.
+#[macro_export]
+macro_rules! backend_tests {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name(doorstep_store::Backend::Sqlite).await;
+                }
+            )*
+        }
+        #[cfg(feature = "pg-tests")]
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name(doorstep_store::Backend::Postgres).await;
+                }
+            )*
+        }
+    };
+}
+
+pub fn v_int(v: &serde_json::Value) -> i64 {
+    v.as_i64().unwrap_or_else(|| panic!("not an integer: {v}"))
+}
