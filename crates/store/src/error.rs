@@ -43,10 +43,7 @@ impl From<sqlx::Error> for StoreError {
                 StoreError::Duplicate(Vec::new())
             }
             sqlx::Error::Database(db) if db.is_foreign_key_violation() => StoreError::InUse,
-            sqlx::Error::Database(db)
-                if db.code().as_deref() == Some("57P01")
-                    || db.code().as_deref() == Some("57P03") =>
-            {
+            sqlx::Error::Database(db) if db.code().is_some_and(|c| server_unavailable(&c)) => {
                 StoreError::Unavailable(e.to_string())
             }
             _ => StoreError::Database(e),
@@ -58,4 +55,11 @@ impl From<FieldErrors> for StoreError {
     fn from(e: FieldErrors) -> Self {
         StoreError::Validation(e)
     }
+}
+
+/// PostgreSQL SQLSTATEs that mean "the server (or the database) cannot serve now": class 08
+/// (connection exception), 57P01–57P03 (shut down, crashed, not yet accepting), 3D000 (the
+/// database is gone), 53300 (too many connections).
+fn server_unavailable(code: &str) -> bool {
+    code.starts_with("08") || matches!(code, "57P01" | "57P02" | "57P03" | "3D000" | "53300")
 }

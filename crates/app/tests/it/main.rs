@@ -6,4 +6,6 @@ mod support;
 
 mod api;
 mod auth;
+mod cli;
+mod demo;
 mod pages;
