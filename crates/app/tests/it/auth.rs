@@ -414,15 +414,35 @@ async fn a_database_that_goes_down_answers_503() {
     let app = TestApp::spawn(Backend::Postgres).await;
     let t = app.token("admin").await;
     let c = reqwest::Client::new();
-    assert_eq!(c.get(app.url("/api/v1/estates")).bearer_auth(&t).send().await.unwrap().status(), 200);
+    assert_eq!(
+        c.get(app.url("/api/v1/estates"))
+            .bearer_auth(&t)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
     // Drop the database out from under the server (terminating its connections).
     let url = app.db.as_ref().unwrap().url.clone();
     let name = url.rsplit('/').next().unwrap().to_string();
-    let admin = sqlx::PgPool::connect(&doorstep_store::testing::pg_admin_url()).await.unwrap();
-    sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE {name} WITH (FORCE)"))).execute(&admin).await.unwrap();
+    let admin = sqlx::PgPool::connect(&doorstep_store::testing::pg_admin_url())
+        .await
+        .unwrap();
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "DROP DATABASE {name} WITH (FORCE)"
+    )))
+    .execute(&admin)
+    .await
+    .unwrap();
     let r = c.get(app.url("/healthz")).send().await.unwrap();
     assert_eq!(r.status(), 503);
-    let r = c.get(app.url("/api/v1/estates")).bearer_auth(&t).send().await.unwrap();
+    let r = c
+        .get(app.url("/api/v1/estates"))
+        .bearer_auth(&t)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 503);
     let body: serde_json::Value = r.json().await.unwrap();
     assert_eq!(body["error"], "unavailable");

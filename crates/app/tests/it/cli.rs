@@ -15,19 +15,32 @@ fn doorstep() -> Command {
 
 #[test]
 fn bad_configuration_exits_non_zero_naming_the_cause() {
-    let out = doorstep().args(["config"]).env("DOORSTEP_SESSION_IDLE_MINUTES", "soon").output().unwrap();
+    let out = doorstep()
+        .args(["config"])
+        .env("DOORSTEP_SESSION_IDLE_MINUTES", "soon")
+        .output()
+        .unwrap();
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("DOORSTEP_SESSION_IDLE_MINUTES") && err.contains("not a valid number"), "{err}");
+    assert!(
+        err.contains("DOORSTEP_SESSION_IDLE_MINUTES") && err.contains("not a valid number"),
+        "{err}"
+    );
 
     let dir = std::env::temp_dir().join(format!("doorstep-cli-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join("doorstep.toml");
     std::fs::write(&file, "bind = \"127.0.0.1:9\"\nlog = [1, 2]\n").unwrap();
-    let out = doorstep().args(["--config", file.to_str().unwrap(), "config"]).output().unwrap();
+    let out = doorstep()
+        .args(["--config", file.to_str().unwrap(), "config"])
+        .output()
+        .unwrap();
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("doorstep.toml") && err.contains("`log`"), "{err}");
+    assert!(
+        err.contains("doorstep.toml") && err.contains("`log`"),
+        "{err}"
+    );
     std::fs::remove_dir_all(dir).unwrap();
 }
 
@@ -35,14 +48,26 @@ fn bad_configuration_exits_non_zero_naming_the_cause() {
 fn config_prints_values_and_sources_without_secrets() {
     let out = doorstep()
         .args(["config"])
-        .env("DOORSTEP_DATABASE_URL", "postgres://doorstep:s3cret@db.internal/doorstep")
+        .env(
+            "DOORSTEP_DATABASE_URL",
+            "postgres://doorstep:s3cret@db.internal/doorstep",
+        )
         .output()
         .unwrap();
     assert!(out.status.success());
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains("database_url = \"postgres://doorstep:****@db.internal/doorstep\""), "{text}");
-    assert!(text.contains("# environment DOORSTEP_DATABASE_URL"), "{text}");
-    assert!(text.contains("bind = \"127.0.0.1:8080\"") && text.contains("# default"), "{text}");
+    assert!(
+        text.contains("database_url = \"postgres://doorstep:****@db.internal/doorstep\""),
+        "{text}"
+    );
+    assert!(
+        text.contains("# environment DOORSTEP_DATABASE_URL"),
+        "{text}"
+    );
+    assert!(
+        text.contains("bind = \"127.0.0.1:8080\"") && text.contains("# default"),
+        "{text}"
+    );
     assert!(!text.contains("s3cret"));
 }
 
@@ -50,16 +75,38 @@ fn config_prints_values_and_sources_without_secrets() {
 async fn migrate_and_healthcheck_work_from_the_command_line() {
     let dir = std::env::temp_dir().join(format!("doorstep-cli-m-{}", std::process::id()));
     let url = format!("sqlite://{}/x.sqlite", dir.display());
-    let out = doorstep().args(["migrate"]).env("DOORSTEP_DATABASE_URL", &url).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = doorstep()
+        .args(["migrate"])
+        .env("DOORSTEP_DATABASE_URL", &url)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let _ = std::fs::remove_dir_all(&dir);
 
     let app = TestApp::spawn(Backend::Sqlite).await;
     let base = app.base.clone();
-    let out = tokio::task::spawn_blocking(move || doorstep().args(["healthcheck", "--url", &base]).output().unwrap()).await.unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = tokio::task::spawn_blocking(move || {
+        doorstep()
+            .args(["healthcheck", "--url", &base])
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(String::from_utf8_lossy(&out.stdout).contains("\"status\":\"ok\""));
     app.stop().await;
-    let out = doorstep().args(["healthcheck", "--url", "http://127.0.0.1:9"]).output().unwrap();
+    let out = doorstep()
+        .args(["healthcheck", "--url", "http://127.0.0.1:9"])
+        .output()
+        .unwrap();
     assert!(!out.status.success(), "nothing listens on port 9");
 }

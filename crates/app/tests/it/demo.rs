@@ -10,11 +10,22 @@ backend_tests!(the_demo_mirrors_the_seed);
 async fn the_demo_mirrors_the_seed(b: Backend) {
     let db = TestDb::new(b).await;
     let s = &db.store;
-    let hash = doorstep_web::auth::hash_password(doorstep::demo::DEMO_PASSWORD.into()).await.unwrap();
+    let hash = doorstep_web::auth::hash_password(doorstep::demo::DEMO_PASSWORD.into())
+        .await
+        .unwrap();
     let h = hash.clone();
-    assert!(doorstep::demo::ensure(s, async move || Ok(h)).await.unwrap());
+    assert!(
+        doorstep::demo::ensure(s, async move || Ok(h))
+            .await
+            .unwrap()
+    );
     let h = hash.clone();
-    assert!(!doorstep::demo::ensure(s, async move || Ok(h)).await.unwrap(), "built once, then reused");
+    assert!(
+        !doorstep::demo::ensure(s, async move || Ok(h))
+            .await
+            .unwrap(),
+        "built once, then reused"
+    );
 
     let sd = s.first_subdistrict().await.unwrap().unwrap();
     assert_eq!(sd.title(), "花木街道");
@@ -27,17 +38,44 @@ async fn the_demo_mirrors_the_seed(b: Backend) {
     let nbs = all(Entity::Neighbourhood).await;
     assert_eq!(nbs.len(), 44);
     for short in ["联洋五", "由由七", "东城五", "牡丹六", "牡丹七"] {
-        assert!(nbs.iter().any(|n| n.get("short_name").as_str() == Some(short)), "{short}");
+        assert!(
+            nbs.iter()
+                .any(|n| n.get("short_name").as_str() == Some(short)),
+            "{short}"
+        );
     }
     let mudan7 = nbs.iter().find(|n| n.title() == "牡丹第七居民区").unwrap();
-    let scope = Scope::Neighbourhood { subdistrict_id: sd.id, neighbourhood_id: mudan7.id };
-    let estates = s.list_places(Entity::Estate, &ListQuery::new(scope).all()).await.unwrap();
+    let scope = Scope::Neighbourhood {
+        subdistrict_id: sd.id,
+        neighbourhood_id: mudan7.id,
+    };
+    let estates = s
+        .list_places(Entity::Estate, &ListQuery::new(scope).all())
+        .await
+        .unwrap();
     assert_eq!(estates.total, 10, "牡丹七 serves 10 estates");
-    let station = s.list_places(Entity::Station, &ListQuery::new(scope).all()).await.unwrap().items.remove(0);
+    let station = s
+        .list_places(Entity::Station, &ListQuery::new(scope).all())
+        .await
+        .unwrap()
+        .items
+        .remove(0);
     assert!(station.get("is_model").as_bool());
     assert_eq!(station.get("office_area_before_m2"), &Value::Float(300.0));
-    let rooms = s.list_places(Entity::Room, &ListQuery::new(scope).all()).await.unwrap().items;
-    for name in ["首问接待区", "党建服务站", "文化客厅", "联勤联动服务站", "综合活动室", "健康小屋", "绿色小屋"] {
+    let rooms = s
+        .list_places(Entity::Room, &ListQuery::new(scope).all())
+        .await
+        .unwrap()
+        .items;
+    for name in [
+        "首问接待区",
+        "党建服务站",
+        "文化客厅",
+        "联勤联动服务站",
+        "综合活动室",
+        "健康小屋",
+        "绿色小屋",
+    ] {
         assert!(rooms.iter().any(|r| r.title() == name), "{name}");
     }
     let areas = s.room_areas(scope).await.unwrap();
@@ -45,7 +83,11 @@ async fn the_demo_mirrors_the_seed(b: Backend) {
 
     // Realistic sizes: 1,000–2,500 households per neighbourhood; buildings inside Huamu.
     let totals = s.place_totals(Scope::Subdistrict(sd.id)).await.unwrap();
-    assert!((44_000..=115_000).contains(&totals.households), "{}", totals.households);
+    assert!(
+        (44_000..=115_000).contains(&totals.households),
+        "{}",
+        totals.households
+    );
     assert!((120..=230).contains(&totals.estates), "{}", totals.estates);
     for n in &nbs {
         let h = n.get("households").as_i64().unwrap();
@@ -55,8 +97,14 @@ async fn the_demo_mirrors_the_seed(b: Backend) {
     let buildings = all(Entity::Building).await;
     assert_eq!(buildings.len() as i64, totals.buildings);
     for b in &buildings {
-        let (lat, lon) = (b.get("lat").as_f64().unwrap(), b.get("lon").as_f64().unwrap());
-        assert!((31.20..=31.23).contains(&lat) && (121.53..=121.57).contains(&lon), "{lat},{lon}");
+        let (lat, lon) = (
+            b.get("lat").as_f64().unwrap(),
+            b.get("lon").as_f64().unwrap(),
+        );
+        assert!(
+            (31.20..=31.23).contains(&lat) && (121.53..=121.57).contains(&lon),
+            "{lat},{lon}"
+        );
         assert!(b.is_demo && b.get("block_id").as_i64().is_some());
     }
     // Demo accounts for every role.
