@@ -71,9 +71,9 @@ pub fn display(
     }
 }
 
-/// A number without trailing zeros (`30`, `25.5`).
+/// A number without trailing zeros (`30`, `25.5`, `31.208512`).
 pub fn format_num(f: f64) -> String {
-    let s = format!("{f:.2}");
+    let s = format!("{f:.6}");
     s.trim_end_matches('0').trim_end_matches('.').to_string()
 }
 
@@ -353,5 +353,6 @@ mod tests {
     fn numbers_show_without_trailing_zeros() {
         assert_eq!(format_num(30.0), "30");
         assert_eq!(format_num(25.5), "25.5");
+        assert_eq!(format_num(31.208512), "31.208512");
     }
 }
