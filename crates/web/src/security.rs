@@ -28,11 +28,30 @@ pub fn csrf_layer(trusted_origins: &[String]) -> CsrfLayer {
     layer
 }
 
-/// Adds the security headers every response carries.
+/// Adds the security headers every response carries. Behind a TLS-terminating proxy
+/// (`X-Forwarded-Proto: https`) cookies are marked `Secure` too.
 pub async fn headers(req: Request, next: Next) -> Response {
     let docs = req.uri().path().starts_with("/api/docs");
+    let behind_tls = req
+        .headers()
+        .get("x-forwarded-proto")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case("https"));
     let mut res = next.run(req).await;
     let h = res.headers_mut();
+    if behind_tls {
+        let cookies: Vec<HeaderValue> = h.get_all(header::SET_COOKIE).iter().cloned().collect();
+        h.remove(header::SET_COOKIE);
+        for c in cookies {
+            let secured = match c.to_str() {
+                Ok(s) if !s.contains("; Secure") => {
+                    HeaderValue::from_str(&format!("{s}; Secure")).unwrap_or(c)
+                }
+                _ => c,
+            };
+            h.append(header::SET_COOKIE, secured);
+        }
+    }
     let csp = if docs { CSP_API_DOCS } else { CSP };
     h.insert(
         header::CONTENT_SECURITY_POLICY,

@@ -157,6 +157,20 @@ async fn sign_in_rotates_the_session_and_sign_out_ends_it(b: Backend) {
         200
     );
     let c = app.login("sec1").await;
+    // Behind a TLS proxy the cookie is Secure.
+    let r = plain
+        .post(app.url("/login"))
+        .header("x-forwarded-proto", "https")
+        .form(&login)
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        r.headers()["set-cookie"]
+            .to_str()
+            .unwrap()
+            .ends_with("; Secure")
+    );
     // An open redirect is refused.
     let r = app
         .client()
