@@ -195,6 +195,16 @@ fn version_of(body: &serde_json::Map<String, serde_json::Value>) -> Result<Optio
     }
 }
 
+/// An optional whole-number query parameter; anything else is a 422 on that parameter.
+fn int_param(p: &HashMap<String, String>, k: &str) -> Result<Option<i64>, AppError> {
+    p.get(k)
+        .map(|v| {
+            v.parse::<i64>()
+                .map_err(|_| AppError::validation(k, "not_integer"))
+        })
+        .transpose()
+}
+
 fn page_json<T: serde::Serialize>(
     items: &[T],
     total: i64,
@@ -210,14 +220,7 @@ async fn list_places(
     user: CurrentUser,
     Query(p): Query<HashMap<String, String>>,
 ) -> Result<Json<serde_json::Value>, AppError> {
-    let int = |k: &str| -> Result<Option<i64>, AppError> {
-        p.get(k)
-            .map(|v| {
-                v.parse::<i64>()
-                    .map_err(|_| AppError::validation(k, "not_integer"))
-            })
-            .transpose()
-    };
+    let int = |k: &str| int_param(&p, k);
     let (limit, offset) = views::paging(int("page")?, int("per_page")?);
     let mut q = ListQuery::new(user.actor.list_scope(entity));
     q.limit = limit;
@@ -321,14 +324,7 @@ async fn list_accounts(
     user: CurrentUser,
     Query(p): Query<HashMap<String, String>>,
 ) -> Result<Json<serde_json::Value>, AppError> {
-    let int = |k: &str| -> Result<Option<i64>, AppError> {
-        p.get(k)
-            .map(|v| {
-                v.parse::<i64>()
-                    .map_err(|_| AppError::validation(k, "not_integer"))
-            })
-            .transpose()
-    };
+    let int = |k: &str| int_param(&p, k);
     for k in p.keys() {
         if !matches!(
             k.as_str(),
