@@ -94,13 +94,10 @@ pub(crate) mod tests {
         for &(s, d) in sources {
             dist[s as usize] = dist[s as usize].min(d);
         }
-        loop {
-            let Some(u) = (0..n)
-                .filter(|i| !done[*i] && dist[*i].is_finite())
-                .min_by(|a, b| dist[*a].total_cmp(&dist[*b]))
-            else {
-                break;
-            };
+        while let Some(u) = (0..n)
+            .filter(|i| !done[*i] && dist[*i].is_finite())
+            .min_by(|a, b| dist[*a].total_cmp(&dist[*b]))
+        {
             done[u] = true;
             for (v, l) in net.neighbours(u as u32) {
                 let nd = dist[u] + l;
