@@ -9,6 +9,7 @@
 mod accounts;
 mod audit;
 mod error;
+mod geo;
 mod places;
 mod schema;
 mod sql;
@@ -17,6 +18,7 @@ pub mod testing;
 pub use accounts::{Account, AccountPatch, ApiToken, LoginAttempts, NewAccount, SessionRecord};
 pub use audit::{AuditEntry, AuditFilter, AuditRecord};
 pub use error::StoreError;
+pub use geo::{BuildingPoint, FacilityRow, NetworkMeta};
 pub use places::{ListQuery, Page, PlaceRecord, PlaceTotals, RoomAreas};
 pub use schema::Column;
 
