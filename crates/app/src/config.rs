@@ -46,6 +46,8 @@ pub struct Config {
     pub auto_migrate: bool,
     /// tracing filter, e.g. `info` or `doorstep=debug,tower_http=info`.
     pub log: String,
+    /// Walking speed for the 15-minute circle, metres per second.
+    pub walk_speed_mps: f64,
     pub sources: BTreeMap<&'static str, Source>,
 }
 
@@ -64,6 +66,7 @@ const KEYS: &[&str] = &[
     "max_body_bytes",
     "auto_migrate",
     "log",
+    "walk_speed_mps",
 ];
 
 impl Default for Config {
@@ -80,6 +83,7 @@ impl Default for Config {
             max_body_bytes: 2 * 1024 * 1024,
             auto_migrate: true,
             log: "info".into(),
+            walk_speed_mps: 1.2,
             sources: KEYS.iter().map(|k| (*k, Source::Default)).collect(),
         }
     }
@@ -125,6 +129,7 @@ impl Config {
                     toml::Value::String(s) => s.clone(),
                     toml::Value::Integer(i) => i.to_string(),
                     toml::Value::Boolean(b) => b.to_string(),
+                    toml::Value::Float(f) => f.to_string(),
                     other => bail!("{}: `{k}` has an unsupported value {other}", path.display()),
                 };
                 c.set(key, &s)
@@ -189,6 +194,13 @@ impl Config {
                 }
             }
             "log" => self.log = v.to_string(),
+            "walk_speed_mps" => {
+                let s: f64 = num(v)?;
+                if !(0.3..=3.0).contains(&s) {
+                    bail!("must be between 0.3 and 3.0 metres per second");
+                }
+                self.walk_speed_mps = s;
+            }
             other => bail!("unknown setting `{other}`"),
         }
         Ok(())
@@ -215,6 +227,7 @@ impl Config {
                 .is_some_and(|u| u.starts_with("https://")),
             max_body_bytes: self.max_body_bytes,
             trusted_origins: origin.into_iter().collect(),
+            walk_speed_mps: self.walk_speed_mps,
         }
     }
 
@@ -250,6 +263,7 @@ impl Config {
             ("max_body_bytes", self.max_body_bytes.to_string()),
             ("auto_migrate", self.auto_migrate.to_string()),
             ("log", quote(&self.log)),
+            ("walk_speed_mps", self.walk_speed_mps.to_string()),
         ];
         let width = vals
             .iter()

@@ -4,6 +4,7 @@
 
 use anyhow::{Context, bail};
 use doorstep_domain::{Entity, Role, Value, Values};
+use doorstep_geo::Category;
 use doorstep_store::{NewAccount, Store, WriteCtx};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -228,6 +229,8 @@ pub async fn ensure(
     password_hash: impl AsyncFnOnce() -> anyhow::Result<String>,
 ) -> anyhow::Result<bool> {
     if is_demo(store).await? {
+        // Demo databases from before the 15-minute circle get their network now.
+        add_network(store).await?;
         return Ok(false);
     }
     if store.count_accounts().await? > 0 || store.first_subdistrict().await?.is_some() {
@@ -237,8 +240,74 @@ pub async fn ensure(
     }
     let hash = password_hash().await?;
     load(store, &hash).await.context("loading the demo data")?;
+    add_network(store)
+        .await
+        .context("building the demo street network")?;
     store.set_meta(DEMO_MARKER, DEMO_VERSION).await?;
     Ok(true)
+}
+
+/// Synthetic facilities of the demo network: (category, label, how many).
+const DEMO_FACILITIES: &[(Category, &str, usize)] = &[
+    (Category::ElderlyCare, "长者照护之家", 12),
+    (Category::Health, "卫生服务站", 9),
+    (Category::Education, "学校", 10),
+    (Category::ChildCare, "托育点", 10),
+    (Category::Market, "菜场", 22),
+    (Category::CultureSport, "文体活动点", 12),
+];
+
+/// The demo's street network: a synthetic grid over Huamu (stated as synthetic in the
+/// UI) with invented facilities; every station counts as a community-service facility.
+pub async fn add_network(store: &Store) -> anyhow::Result<()> {
+    let Some(sd) = store.first_subdistrict().await? else {
+        bail!("no subdistrict")
+    };
+    if store.current_network(sd.id).await?.is_some() {
+        return Ok(());
+    }
+    let (lat0, lon0, spacing): (f64, f64, f64) = (31.2005, 121.5305, 70.0);
+    let rows = ((31.2295 - lat0) * 111_195.0 / spacing) as usize + 1;
+    let cols = ((121.5695 - lon0) * 111_195.0 * lat0.to_radians().cos() / spacing) as usize + 1;
+    let net = doorstep_geo::synth::grid(lat0, lon0, rows, cols, spacing, 60, 2026);
+    let mut rng = StdRng::seed_from_u64(15);
+    let mut facilities = Vec::new();
+    for (cat, label, n) in DEMO_FACILITIES {
+        for i in 1..=*n {
+            let v = rng.random_range(0..net.node_count());
+            facilities.push(doorstep_store::FacilityRow {
+                category: cat.code().into(),
+                name: format!("演示·{label}{i}"),
+                lat: net.lat[v],
+                lon: net.lon[v],
+                source: format!("demo:{}:{i}", cat.code()),
+            });
+        }
+    }
+    let bbox = net.bbox().unwrap_or_default();
+    let meta = doorstep_store::NetworkMeta {
+        id: 0,
+        subdistrict_id: sd.id,
+        name: "花木演示路网（合成）".into(),
+        source: "synthetic".into(),
+        synthetic: true,
+        nodes: net.node_count() as i64,
+        edges: net.edge_count() as i64,
+        bbox,
+        created_at: chrono::Utc::now(),
+    };
+    let ctx = WriteCtx {
+        actor_id: None,
+        actor_name: "demo".into(),
+        subdistrict_id: Some(sd.id),
+        ip: None,
+        at: meta.created_at,
+        demo: true,
+    };
+    store
+        .save_network(&meta, &net.to_bytes(), &facilities, &ctx)
+        .await?;
+    Ok(())
 }
 
 async fn load(store: &Store, hash: &str) -> anyhow::Result<()> {

@@ -42,6 +42,11 @@ enum Command {
     Migrate,
     /// Print the effective configuration and where each value came from.
     Config,
+    /// The 15-minute circle's walking network.
+    Geo {
+        #[command(subcommand)]
+        command: GeoCommand,
+    },
     /// Print the OpenAPI document of the JSON API.
     Openapi,
     /// Ask a running server whether it and its database are healthy (exit 0 if so).
@@ -49,6 +54,22 @@ enum Command {
         /// Base URL of the server (default: from `bind`).
         #[arg(long, value_name = "URL")]
         url: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum GeoCommand {
+    /// Import a walking network and facilities from an OpenStreetMap .osm.pbf extract,
+    /// replacing the subdistrict's current network.
+    Import {
+        /// The .osm.pbf file.
+        file: PathBuf,
+        /// Keep only this box: south,west,north,east (degrees).
+        #[arg(long, value_name = "S,W,N,E")]
+        bbox: Option<String>,
+        /// A name for the network (default: the file name).
+        #[arg(long)]
+        name: Option<String>,
     },
 }
 
@@ -76,6 +97,18 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let mut config = Config::load(cli.config.as_deref())?;
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     match cli.command {
+        Command::Geo {
+            command: GeoCommand::Import { file, bbox, name },
+        } => {
+            init_logging(&config);
+            runtime.block_on(doorstep::geo_cmd::import(
+                &config,
+                &file,
+                bbox.as_deref(),
+                name,
+            ))?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Openapi => {
             println!(
                 "{}",

@@ -5,6 +5,7 @@
 pub mod api;
 mod assets;
 pub mod auth;
+pub mod circle;
 mod error;
 pub mod i18n;
 mod pages;
@@ -42,6 +43,8 @@ pub struct WebConfig {
     pub max_body_bytes: usize,
     /// Origins allowed to post cross-origin (e.g. the public URL behind a proxy).
     pub trusted_origins: Vec<String>,
+    /// Walking speed for the 15-minute circle, metres per second.
+    pub walk_speed_mps: f64,
 }
 
 impl Default for WebConfig {
@@ -57,6 +60,7 @@ impl Default for WebConfig {
             secure_cookies: false,
             max_body_bytes: 2 * 1024 * 1024,
             trusted_origins: Vec::new(),
+            walk_speed_mps: 1.2,
         }
     }
 }
@@ -72,6 +76,8 @@ pub struct AppState {
     /// The one-time setup token, while the database has no account.
     pub(crate) setup_token: Arc<Mutex<Option<String>>>,
     pub(crate) throttle: Arc<auth::Throttle>,
+    /// The 15-minute-circle analyses, per subdistrict and data version.
+    pub(crate) circle: Arc<circle::CircleCache>,
     /// Whether the database holds the demo (shown as a banner on every page).
     pub(crate) demo: bool,
 }
@@ -86,6 +92,7 @@ impl AppState {
             templates: Arc::new(render::environment()),
             setup_token: Arc::new(Mutex::new(None)),
             throttle: Arc::new(auth::Throttle::default()),
+            circle: Arc::new(circle::CircleCache::default()),
             demo,
         }
     }

@@ -36,6 +36,7 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     ),
     ("audit.html", include_str!("../templates/audit.html")),
     ("me.html", include_str!("../templates/me.html")),
+    ("circle.html", include_str!("../templates/circle.html")),
 ];
 
 pub fn environment() -> Environment<'static> {

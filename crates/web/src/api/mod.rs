@@ -1,6 +1,7 @@
 //! The JSON API under `/api/v1`. One table of operations ([`ops`]) drives both the router
 //! and the OpenAPI document, so the two cannot drift apart.
 
+mod circle;
 mod spec;
 
 pub use spec::openapi;
@@ -36,6 +37,11 @@ pub enum OpKind {
     SetAccountPassword,
     Me,
     PlaceStats,
+    CircleSummary,
+    CircleBuildings,
+    CircleGeojson,
+    CircleSites,
+    CircleXlsx,
     Health,
 }
 
@@ -112,6 +118,31 @@ pub fn ops() -> Vec<Op> {
         "/api/v1/stats/places".into(),
         OpKind::PlaceStats,
     ));
+    out.push(op(
+        Method::GET,
+        "/api/v1/circle".into(),
+        OpKind::CircleSummary,
+    ));
+    out.push(op(
+        Method::GET,
+        "/api/v1/circle/buildings".into(),
+        OpKind::CircleBuildings,
+    ));
+    out.push(op(
+        Method::GET,
+        "/api/v1/circle/buildings.geojson".into(),
+        OpKind::CircleGeojson,
+    ));
+    out.push(op(
+        Method::GET,
+        "/api/v1/circle/sites".into(),
+        OpKind::CircleSites,
+    ));
+    out.push(op(
+        Method::GET,
+        "/api/v1/circle/export.xlsx".into(),
+        OpKind::CircleXlsx,
+    ));
     out.push(op(Method::GET, "/healthz".into(), OpKind::Health));
     out
 }
@@ -133,6 +164,11 @@ fn handler(kind: OpKind, filter: MethodFilter) -> MethodRouter<AppState> {
         OpKind::SetAccountPassword => on(filter, set_account_password),
         OpKind::Me => on(filter, me),
         OpKind::PlaceStats => on(filter, place_stats),
+        OpKind::CircleSummary => on(filter, circle::summary),
+        OpKind::CircleBuildings => on(filter, circle::buildings),
+        OpKind::CircleGeojson => on(filter, circle::geojson),
+        OpKind::CircleSites => on(filter, circle::sites),
+        OpKind::CircleXlsx => on(filter, circle::xlsx),
         OpKind::Health => on(filter, health),
     }
 }

@@ -391,6 +391,39 @@ pub fn openapi() -> Value {
                 200,
                 json!({"type": "object"}),
             ),
+            OpKind::CircleSummary => (
+                "get_circle".into(),
+                "The 15-minute circle: the network, facility counts, and residents' coverage per neighbourhood and category".into(),
+                "circle".into(),
+                vec![],
+                None,
+                200,
+                json!({"type": "object"}),
+            ),
+            OpKind::CircleBuildings | OpKind::CircleGeojson | OpKind::CircleSites | OpKind::CircleXlsx => {
+                let mut params = vec![
+                    query("category", json!({"type": "string", "enum": doorstep_geo::Category::ALL.iter().map(|c| c.code()).collect::<Vec<_>>()}), "service category (default market)"),
+                    query("minutes", json!({"type": "number", "minimum": 1, "maximum": 60}), "walking limit (default: the category's guideline, 5/10/15)"),
+                    query("neighbourhood_id", json!({"type": "integer"}), "one neighbourhood"),
+                ];
+                let (id, summary, schema) = match op.kind {
+                    OpKind::CircleBuildings => {
+                        params.push(query("outside", json!({"type": "boolean"}), "only buildings outside the limit"));
+                        ("list_circle_buildings", "Every building's walking minutes to the nearest facility of each category, and facilities within 5/10/15 minutes", json!({"type": "object"}))
+                    }
+                    OpKind::CircleGeojson => {
+                        params.push(query("k", json!({"type": "integer", "minimum": 0, "maximum": 20}), "also include k suggested sites"));
+                        ("get_circle_geojson", "Buildings with their walking minutes as a GeoJSON FeatureCollection (RFC 7946)", json!({"type": "object"}))
+                    }
+                    OpKind::CircleSites => {
+                        params.push(query("k", json!({"type": "integer", "minimum": 1, "maximum": 20}), "how many sites (default 3)"));
+                        params.push(query("candidate_buildings", json!({"type": "string"}), "comma-separated building ids to choose among (default: every network node)"));
+                        ("get_circle_sites", "Where new facilities would cover the most uncovered residents (greedy maximum coverage, with each pick's marginal gain)", json!({"type": "object"}))
+                    }
+                    _ => ("get_circle_xlsx", "Coverage per neighbourhood and every building's walking minutes as an XLSX workbook", json!({"type": "string", "format": "binary"})),
+                };
+                (id.into(), summary.into(), "circle".into(), params, None, 200, schema)
+            }
             OpKind::Health => (
                 "health".into(),
                 "Liveness and database reachability (no sign-in needed)".into(),
@@ -411,6 +444,10 @@ pub fn openapi() -> Value {
         };
         if ok.is_null() {
             responses.insert(ok_status.to_string(), json!({"description": ok_desc}));
+        } else if matches!(op.kind, OpKind::CircleXlsx) {
+            responses.insert(ok_status.to_string(), json!({"description": ok_desc, "content": {"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {"schema": ok}}}));
+        } else if matches!(op.kind, OpKind::CircleGeojson) {
+            responses.insert(ok_status.to_string(), json!({"description": ok_desc, "content": {"application/geo+json": {"schema": ok}}}));
         } else {
             responses.insert(
                 ok_status.to_string(),

@@ -857,6 +857,7 @@ const AUDIT_ACTIONS: &[&str] = &[
     "archive",
     "restore",
     "import",
+    "export",
     "set_password",
     "revoke",
 ];
@@ -871,6 +872,7 @@ const AUDIT_ENTITIES: &[&str] = &[
     "block",
     "station",
     "room",
+    "geo_network",
 ];
 
 async fn audit(

@@ -1,7 +1,13 @@
 //! The staff web app's pages.
 
 mod accounts;
+mod circle;
 mod places;
+
+/// What the API shares with the circle page.
+pub(crate) mod circle_api {
+    pub(crate) use super::circle::{category_label, coverage_rows};
+}
 
 /// What the API shares with the pages: scope checks and validation.
 pub(crate) mod places_api {
@@ -33,6 +39,7 @@ pub fn routes() -> Router<AppState> {
         .route("/setup", get(setup_form).post(setup))
         .route("/lang/{code}", get(switch_lang))
         .merge(accounts::routes())
+        .merge(circle::routes())
         .merge(places::routes())
         .fallback(not_found)
 }

@@ -1,0 +1,222 @@
+//! The 15-minute circle page: map, coverage per neighbourhood, buildings outside the
+//! circle, and where to add a facility.
+
+use crate::auth::CurrentUser;
+use crate::circle::{self, CircleQuery, MapLabels};
+use crate::render::page;
+use crate::views::{self, SelectOption};
+use crate::{AppError, AppState};
+use axum::Router;
+use axum::extract::{Query, State};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use doorstep_domain::{Entity, Role, Scope};
+use doorstep_geo::Category;
+use doorstep_store::ListQuery;
+use minijinja::context;
+use std::collections::HashMap;
+
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/circle", get(show))
+}
+
+pub(crate) fn category_label(state: &AppState, lang: crate::i18n::Lang, c: Category) -> String {
+    state.i18n.t(lang, &format!("circle.category.{}", c.code()))
+}
+
+/// Coverage rows for each neighbourhood in the actor's scope, then the subdistrict.
+pub(crate) async fn coverage_rows(
+    state: &AppState,
+    user: &CurrentUser,
+    data: &circle::CircleData,
+    total_label: String,
+) -> Result<Vec<circle::Coverage>, AppError> {
+    let nbs = state
+        .store
+        .list_places(
+            Entity::Neighbourhood,
+            &ListQuery::new(Scope::Subdistrict(user.actor.subdistrict_id)).all(),
+        )
+        .await?;
+    let limits: HashMap<Category, f64> = Category::ALL
+        .iter()
+        .map(|c| (*c, c.default_minutes()))
+        .collect();
+    let all = circle::scoped(data, &user.actor, None)?;
+    let mut rows = Vec::new();
+    for nb in nbs
+        .items
+        .iter()
+        .filter(|n| user.actor.role == Role::Admin || Some(n.id) == user.actor.neighbourhood_id)
+    {
+        let bs: Vec<_> = all
+            .iter()
+            .copied()
+            .filter(|b| b.point.neighbourhood_id == nb.id)
+            .collect();
+        rows.push(circle::coverage(
+            data,
+            &bs,
+            &limits,
+            Some(nb.id),
+            nb.title(),
+        ));
+    }
+    if user.actor.role == Role::Admin {
+        rows.push(circle::coverage(data, &all, &limits, None, total_label));
+    }
+    Ok(rows)
+}
+
+async fn show(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(q): Query<CircleQuery>,
+) -> Result<Response, AppError> {
+    let lang = user.lang;
+    let tr = |k: &str| state.i18n.t(lang, k);
+    let title = tr("circle.title");
+    let Some(data) = circle::load(&state, user.actor.subdistrict_id).await? else {
+        let extra = context! { title => title.clone(), missing => true, admin => user.actor.role == Role::Admin };
+        return Ok(page(&state, lang, Some(&user), "circle.html", &title, extra)?.into_response());
+    };
+    let p = match q.check() {
+        Ok(p) => p,
+        Err(AppError::Validation(_)) => CircleQuery::default().check()?,
+        Err(e) => return Err(e),
+    };
+    let buildings = circle::scoped(&data, &user.actor, p.neighbourhood_id)?;
+    let candidates = match &p.candidate_buildings {
+        Some(ids) => Some(circle::candidate_nodes(&buildings, ids)?),
+        None => None,
+    };
+    let sites = if p.k > 0 {
+        data.sites(&buildings, p.category, p.limit, p.k, candidates.as_deref())
+    } else {
+        Vec::new()
+    };
+    let labels = MapLabels {
+        title: state.i18n.t_args(
+            lang,
+            "circle.map_label",
+            &[category_label(&state, lang, p.category)],
+        ),
+        minutes: tr("circle.minutes"),
+        site: tr("circle.site"),
+        unnamed: tr("circle.unnamed"),
+    };
+    let svg = circle::map_svg(&data, &buildings, p.category, p.limit, &sites, &labels);
+    let rows = coverage_rows(&state, &user, &data, tr("circle.subdistrict_total")).await?;
+    let coverage: Vec<serde_json::Value> = rows
+        .iter()
+        .map(|r| {
+            let cells: Vec<serde_json::Value> = Category::ALL
+                .iter()
+                .map(|c| {
+                    let s = r.share[c.code()];
+                    serde_json::json!({"pct": format!("{:.1}%", s * 100.0), "low": s < 0.99})
+                })
+                .collect();
+            serde_json::json!({
+                "name": r.name, "href": r.neighbourhood_id.map(|n| format!("/circle?neighbourhood_id={n}&category={}", p.category.code())),
+                "buildings": r.buildings, "residents": format!("{:.0}", r.residents), "cells": cells,
+            })
+        })
+        .collect();
+    let mut outside: Vec<&circle::PlacedBuilding> = buildings
+        .iter()
+        .copied()
+        .filter(|b| !data.covered(b, p.category, p.limit))
+        .collect();
+    outside.sort_by(|a, b| {
+        data.minutes(b, p.category)
+            .unwrap_or(f64::MAX)
+            .total_cmp(&data.minutes(a, p.category).unwrap_or(f64::MAX))
+    });
+    let outside_residents: f64 = outside.iter().map(|b| b.point.residents).sum();
+    let outside_rows: Vec<serde_json::Value> = outside
+        .iter()
+        .take(200)
+        .map(|b| {
+            serde_json::json!({
+                "href": format!("/buildings/{}", b.point.id), "label": format!("{} {}", b.point.estate, b.point.number),
+                "minutes": data.minutes(b, p.category).map(|m| format!("{m:.1}")).unwrap_or_else(|| "—".into()),
+                "residents": format!("{:.0}", b.point.residents),
+            })
+        })
+        .collect();
+    let site_rows: Vec<serde_json::Value> = sites
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let near = buildings
+                .iter()
+                .min_by(|a, b| {
+                    doorstep_geo::haversine_m(a.point.lat, a.point.lon, s.lat, s.lon)
+                        .total_cmp(&doorstep_geo::haversine_m(b.point.lat, b.point.lon, s.lat, s.lon))
+                })
+                .map(|b| format!("{} {}", b.point.estate, b.point.number))
+                .unwrap_or_default();
+            serde_json::json!({
+                "rank": i + 1, "lat": format!("{:.6}", s.lat), "lon": format!("{:.6}", s.lon), "near": near,
+                "residents": format!("{:.0}", s.gain_weight), "buildings": s.gain_points,
+            })
+        })
+        .collect();
+    let categories: Vec<SelectOption> = Category::ALL
+        .iter()
+        .map(|c| SelectOption {
+            value: c.code().into(),
+            label: category_label(&state, lang, *c),
+        })
+        .collect();
+    let headers: Vec<String> = Category::ALL
+        .iter()
+        .map(|c| category_label(&state, lang, *c))
+        .collect();
+    let neighbourhoods: Vec<SelectOption> = rows
+        .iter()
+        .filter_map(|r| {
+            r.neighbourhood_id.map(|id| SelectOption {
+                value: id.to_string(),
+                label: r.name.clone(),
+            })
+        })
+        .collect();
+    let mut query = vec![format!("category={}", p.category.code())];
+    if let Some(n) = p.neighbourhood_id {
+        query.push(format!("neighbourhood_id={n}"));
+    }
+    if q.minutes.as_deref().is_some_and(|m| !m.is_empty()) {
+        query.push(format!("minutes={}", p.limit));
+    }
+    let qs = query.join("&");
+    let meta = &data.meta;
+    let extra = context! {
+        title => title.clone(),
+        svg => minijinja::Value::from_safe_string(svg),
+        synthetic => meta.synthetic,
+        network => serde_json::json!({
+            "name": meta.name, "source": meta.source, "nodes": meta.nodes, "edges": meta.edges,
+            "imported": views::local_time(meta.created_at), "facilities": data.facilities.len(),
+        }),
+        categories, headers, coverage, neighbourhoods,
+        category => p.category.code(),
+        category_label => category_label(&state, lang, p.category),
+        minutes => views::format_num(p.limit),
+        speed => views::format_num(data.speed_mps),
+        neighbourhood_id => p.neighbourhood_id.map(|n| n.to_string()).unwrap_or_default(),
+        k => if p.k > 0 { p.k.to_string() } else { "3".to_string() },
+        outside_rows,
+        outside_count => outside.len(),
+        outside_residents => format!("{outside_residents:.0}"),
+        in_scope => buildings.len(),
+        sites => site_rows,
+        geojson_href => format!("/api/v1/circle/buildings.geojson?{qs}"),
+        xlsx_href => format!("/api/v1/circle/export.xlsx?{qs}"),
+        api_href => format!("/api/v1/circle?{qs}"),
+        attribution => circle::attribution(&data),
+    };
+    let html: Html<String> = page(&state, lang, Some(&user), "circle.html", &title, extra)?;
+    Ok(html.into_response())
+}
