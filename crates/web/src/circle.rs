@@ -221,16 +221,21 @@ pub fn coverage(
                 0.0
             },
         );
-        outside.insert(c.code(), residents - inside);
+        outside.insert(c.code(), round1(residents - inside));
     }
     Coverage {
         neighbourhood_id: nb,
         name,
         buildings: buildings.len(),
-        residents,
+        residents: round1(residents),
         share,
         outside,
     }
+}
+
+/// Residents are estimates: one decimal is plenty.
+fn round1(x: f64) -> f64 {
+    (x * 10.0).round() / 10.0
 }
 
 /// One building's figures, for lists and exports.

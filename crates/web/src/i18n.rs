@@ -194,6 +194,8 @@ mod tests {
             include_str!("views.rs"),
             include_str!("render.rs"),
             include_str!("auth.rs"),
+            include_str!("pages/circle.rs"),
+            include_str!("api/circle.rs"),
         ] {
             for key in re_call(src, "tr(\"") {
                 if !i.has(&key) {
@@ -217,6 +219,11 @@ mod tests {
         for k in doorstep_domain::places::ROOM_KINDS {
             if !i.has(&format!("choice.kind.{k}")) {
                 missing.push(format!("choice.kind.{k}"));
+            }
+        }
+        for c in doorstep_geo::Category::ALL {
+            if !i.has(&format!("circle.category.{}", c.code())) {
+                missing.push(format!("circle.category.{}", c.code()));
             }
         }
         for r in doorstep_domain::Role::ALL {

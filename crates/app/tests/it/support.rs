@@ -143,7 +143,7 @@ pub async fn fixture(s: &Store) -> Fixture {
         json!({"neighbourhood_id": f.nb1, "name": "第1块区", "worker_id": f.w1}),
     )
     .await;
-    f.building1 = place(s, Entity::Building, json!({"estate_id": f.estate1, "number": "1号", "floors": 6, "households": 24, "block_id": f.block1})).await;
+    f.building1 = place(s, Entity::Building, json!({"estate_id": f.estate1, "number": "1号", "floors": 6, "households": 24, "block_id": f.block1, "lat": 31.2100, "lon": 121.5500})).await;
     f.station1 = place(
         s,
         Entity::Station,
