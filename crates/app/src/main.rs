@@ -49,6 +49,11 @@ enum Command {
     },
     /// Print the OpenAPI document of the JSON API.
     Openapi,
+    /// Run a benchmark and print its figures as JSON.
+    Bench {
+        #[command(subcommand)]
+        command: BenchCommand,
+    },
     /// Ask a running server whether it and its database are healthy (exit 0 if so).
     Healthcheck {
         /// Base URL of the server (default: from `bind`).
@@ -70,6 +75,28 @@ enum GeoCommand {
         /// A name for the network (default: the file name).
         #[arg(long)]
         name: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum BenchCommand {
+    /// The 15-minute circle: parse, graph build, snapping, accessibility (all nodes × 7
+    /// categories), siting; time and peak memory per phase.
+    Geo {
+        /// An .osm.pbf extract (or use --synthetic-nodes).
+        file: Option<PathBuf>,
+        /// Use a generated street grid of about this many nodes instead of a file.
+        #[arg(long, value_name = "N")]
+        synthetic_nodes: Option<usize>,
+        /// Demand points (standing in for buildings) to snap and site for.
+        #[arg(long, default_value_t = 20_000)]
+        points: usize,
+        /// Walking speed, metres per second.
+        #[arg(long, default_value_t = 1.2)]
+        speed: f64,
+        /// Also run pandana 0.8 on the same graph (needs python3 with pandana) and compare.
+        #[arg(long)]
+        pandana: bool,
     },
 }
 
@@ -107,6 +134,26 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 bbox.as_deref(),
                 name,
             ))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Bench {
+            command:
+                BenchCommand::Geo {
+                    file,
+                    synthetic_nodes,
+                    points,
+                    speed,
+                    pandana,
+                },
+        } => {
+            let out = doorstep::bench::geo(&doorstep::bench::GeoBench {
+                file,
+                synthetic_nodes,
+                points,
+                speed,
+                pandana,
+            })?;
+            println!("{}", serde_json::to_string_pretty(&out)?);
             Ok(ExitCode::SUCCESS)
         }
         Command::Openapi => {

@@ -143,12 +143,28 @@ fn inside(b: Option<BBox>, lat: f64, lon: f64) -> bool {
     b.is_none_or(|(s, w, n, e)| lat >= s && lat <= n && lon >= w && lon <= e)
 }
 
-/// Reads `data` (the bytes of a `.osm.pbf`), keeping what lies inside `bbox` if given.
+/// What the two passes over a file collect, before the graph is built.
+#[derive(Debug, Clone)]
+pub struct OsmRaw {
+    ways: Vec<Vec<i64>>,
+    coords: HashMap<i64, (f64, f64)>,
+    facilities: Vec<Facility>,
+    bbox: Option<BBox>,
+    stats: ImportStats,
+}
+
+/// Reads `data` (the bytes of a `.osm.pbf`), keeping what lies inside `bbox` if given,
+/// and builds the network.
 ///
 /// Ways split into edges at every node that another walkable way shares, and at their
 /// ends; intermediate nodes only add length (haversine). Only the largest connected
 /// component is kept. Facilities are snapped later, against the stored network.
 pub fn import(data: &[u8], bbox: Option<BBox>) -> Result<OsmImport, GeoError> {
+    read(data, bbox)?.build()
+}
+
+/// The parsing half of [`import`]: walkable ways, the coordinates they need, facilities.
+pub fn read(data: &[u8], bbox: Option<BBox>) -> Result<OsmRaw, GeoError> {
     let err = |e: osmpbf::Error| GeoError::Osm(e.to_string());
     let mut stats = ImportStats::default();
     let mut ways: Vec<Vec<i64>> = Vec::new();
@@ -237,6 +253,36 @@ pub fn import(data: &[u8], bbox: Option<BBox>) -> Result<OsmImport, GeoError> {
             }
         }
     }
+    Ok(OsmRaw {
+        ways,
+        coords,
+        facilities,
+        bbox,
+        stats,
+    })
+}
+
+impl OsmRaw {
+    /// The graph-building half of [`import`].
+    pub fn build(self) -> Result<OsmImport, GeoError> {
+        let OsmRaw {
+            ways,
+            coords,
+            facilities,
+            bbox,
+            mut stats,
+        } = self;
+        build_graph(&ways, &coords, facilities, bbox, &mut stats)
+    }
+}
+
+fn build_graph(
+    ways: &[Vec<i64>],
+    coords: &HashMap<i64, (f64, f64)>,
+    facilities: Vec<Facility>,
+    bbox: Option<BBox>,
+    stats: &mut ImportStats,
+) -> Result<OsmImport, GeoError> {
     let usable = |r: &i64| {
         coords
             .get(r)
@@ -284,7 +330,7 @@ pub fn import(data: &[u8], bbox: Option<BBox>) -> Result<OsmImport, GeoError> {
     Ok(OsmImport {
         network,
         facilities,
-        stats,
+        stats: stats.clone(),
     })
 }
 

@@ -1,0 +1,244 @@
+//! `doorstep bench`: reproducible benchmarks that print JSON figures.
+
+use anyhow::{Context, bail};
+use doorstep_geo::access::greedy_sites;
+use doorstep_geo::snap::Snapper;
+use doorstep_geo::{Accessibility, Category, Network};
+use serde_json::json;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+/// Resets the kernel's peak-RSS mark of this process (Linux: `clear_refs` 5).
+fn reset_peak() {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
+/// Peak resident memory since the last reset, in MB (Linux `VmHWM`).
+fn peak_mb() -> Option<f64> {
+    let s = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = s.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024.0)
+}
+
+struct Phases(Vec<serde_json::Value>);
+
+impl Phases {
+    fn run<T>(&mut self, name: &str, f: impl FnOnce() -> T) -> (T, f64) {
+        reset_peak();
+        let t = Instant::now();
+        let out = f();
+        let secs = t.elapsed().as_secs_f64();
+        self.0.push(json!({"phase": name, "seconds": (secs * 1e4).round() / 1e4, "peak_rss_mb": peak_mb().map(|m| (m * 10.0).round() / 10.0)}));
+        eprintln!(
+            "{name:<14} {secs:>9.3} s  peak {:>8.1} MB",
+            peak_mb().unwrap_or(0.0)
+        );
+        (out, secs)
+    }
+}
+
+/// Deterministic pseudo-random numbers (xorshift64*).
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+    fn unit(&mut self) -> f64 {
+        (self.next() >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
+/// Facilities per 1,000 network nodes, by category, for synthetic networks (roughly a
+/// dense Chinese city's: markets and shops most, elderly care least).
+const SYNTHETIC_DENSITY: [(Category, f64); 7] = [
+    (Category::ElderlyCare, 1.0),
+    (Category::Health, 1.5),
+    (Category::Education, 1.5),
+    (Category::ChildCare, 1.2),
+    (Category::Market, 3.0),
+    (Category::CultureSport, 2.0),
+    (Category::CommunityService, 1.0),
+];
+
+pub struct GeoBench {
+    pub file: Option<PathBuf>,
+    pub synthetic_nodes: Option<usize>,
+    pub points: usize,
+    pub speed: f64,
+    pub pandana: bool,
+}
+
+pub fn geo(b: &GeoBench) -> anyhow::Result<serde_json::Value> {
+    let mut phases = Phases(Vec::new());
+    let mut rng = Rng(0x5EED_2026);
+    let threads = rayon::current_num_threads();
+    let (net, facilities, source): (Network, Vec<(Category, f64, f64)>, String) =
+        match (&b.file, b.synthetic_nodes) {
+            (Some(file), None) => {
+                let data = std::fs::read(file)
+                    .with_context(|| format!("cannot read {}", file.display()))?;
+                let (raw, _) = phases.run("parse", || doorstep_geo::osm::read(&data, None));
+                let raw = raw.with_context(|| {
+                    format!("{} is not a usable OpenStreetMap extract", file.display())
+                })?;
+                let (imp, _) = phases.run("graph_build", || raw.build());
+                let imp = imp?;
+                let fac = imp
+                    .facilities
+                    .iter()
+                    .map(|f| (f.category, f.lat, f.lon))
+                    .collect();
+                (imp.network, fac, file.display().to_string())
+            }
+            (None, Some(n)) => {
+                let side = (n as f64).sqrt().ceil() as usize;
+                let (net, _) = phases.run("graph_build", || {
+                    doorstep_geo::synth::grid(31.0, 121.0, side, side, 80.0, 30, 2026)
+                });
+                let mut fac = Vec::new();
+                for (c, per_k) in SYNTHETIC_DENSITY {
+                    for _ in 0..((net.node_count() as f64 * per_k / 1000.0) as usize).max(1) {
+                        let v = (rng.next() % net.node_count() as u64) as usize;
+                        fac.push((c, net.lat[v], net.lon[v]));
+                    }
+                }
+                let label = format!("synthetic grid of {} nodes", net.node_count());
+                (net, fac, label)
+            }
+            _ => bail!("give an .osm.pbf file or --synthetic-nodes N"),
+        };
+    let (s, w, n, e) = net.bbox().context("empty network")?;
+    // Demand points standing in for buildings, spread over the network's box.
+    let points: Vec<(f64, f64)> = (0..b.points)
+        .map(|_| (s + rng.unit() * (n - s), w + rng.unit() * (e - w)))
+        .collect();
+    let ((fac_nodes, point_nodes), _) = phases.run("snapping", || {
+        let snap = Snapper::new(&net, 100.0);
+        let f: Vec<(Category, u32)> = facilities
+            .iter()
+            .filter_map(|(c, la, lo)| snap.nearest(&net, *la, *lo).map(|(v, _)| (*c, v)))
+            .collect();
+        let p: Vec<(u32, f32)> = points
+            .iter()
+            .filter_map(|(la, lo)| snap.nearest(&net, *la, *lo).map(|(v, d)| (v, d as f32)))
+            .collect();
+        (f, p)
+    });
+    let (acc, acc_secs) = phases.run("accessibility", || {
+        Accessibility::compute(&net, &fac_nodes, b.speed)
+    });
+    let limit_m = (15.0 * 60.0 * b.speed) as f32;
+    let (sites, _) = phases.run("siting", || {
+        // Markets, 15 minutes: demand is every point not yet within reach.
+        let c = Category::Market.index();
+        let demand: Vec<(u32, f32, f64)> = point_nodes
+            .iter()
+            .filter(|(v, d)| acc.nearest[c][*v as usize] + d > limit_m)
+            .map(|(v, d)| (*v, *d, 100.0))
+            .collect();
+        let picks = greedy_sites(&net, &demand, None, limit_m, 5);
+        (demand.len(), picks)
+    });
+    let mut out = json!({
+        "benchmark": "geo",
+        "source": source,
+        "threads": threads,
+        "walk_speed_mps": b.speed,
+        "nodes": net.node_count(),
+        "edges": net.edge_count(),
+        "facilities": fac_nodes.len(),
+        "demand_points": point_nodes.len(),
+        "phases": phases.0,
+        "siting": {"category": "market", "uncovered_points": sites.0, "picks": sites.1.iter().map(|p| json!({"node": p.node, "gain_points": p.gain_points})).collect::<Vec<_>>()},
+    });
+    if b.pandana {
+        let dir = std::env::temp_dir().join(format!("doorstep-pandana-{}", std::process::id()));
+        export_for_pandana(&dir, &net, &fac_nodes, &acc)?;
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../bench/pandana_compare.py");
+        let res = std::process::Command::new("python3")
+            .arg(&script)
+            .arg(&dir)
+            .arg(limit_m.to_string())
+            .output()
+            .context("running python3 bench/pandana_compare.py (pip install pandana==0.8)")?;
+        let _ = std::fs::remove_dir_all(&dir);
+        if !res.status.success() {
+            bail!(
+                "pandana comparison failed: {}",
+                String::from_utf8_lossy(&res.stderr)
+            );
+        }
+        // pandana prints progress on stdout: the figures are the last line.
+        let stdout = String::from_utf8_lossy(&res.stdout);
+        let last = stdout
+            .lines()
+            .rev()
+            .find(|l| l.trim_start().starts_with('{'))
+            .unwrap_or("");
+        let mut p: serde_json::Value = serde_json::from_str(last)
+            .with_context(|| format!("pandana_compare.py output: {stdout}"))?;
+        let q = p["query_seconds"].as_f64().unwrap_or(f64::NAN);
+        p["doorstep_accessibility_seconds"] = json!(acc_secs);
+        p["speedup_vs_pandana_query"] = json!((q / acc_secs * 100.0).round() / 100.0);
+        out["pandana"] = p;
+    }
+    Ok(out)
+}
+
+fn export_for_pandana(
+    dir: &Path,
+    net: &Network,
+    fac: &[(Category, u32)],
+    acc: &Accessibility,
+) -> anyhow::Result<()> {
+    use std::io::Write;
+    std::fs::create_dir_all(dir)?;
+    let mut f = std::io::BufWriter::new(std::fs::File::create(dir.join("nodes.csv"))?);
+    writeln!(f, "id,x,y")?;
+    for i in 0..net.node_count() {
+        writeln!(f, "{i},{},{}", net.lon[i], net.lat[i])?;
+    }
+    let mut f = std::io::BufWriter::new(std::fs::File::create(dir.join("edges.csv"))?);
+    writeln!(f, "from,to,weight")?;
+    for (a, b, l) in net.edges() {
+        writeln!(f, "{a},{b},{l}")?;
+    }
+    let mut f = std::io::BufWriter::new(std::fs::File::create(dir.join("pois.csv"))?);
+    writeln!(f, "category,node")?;
+    for (c, v) in fac {
+        writeln!(f, "{},{v}", c.code())?;
+    }
+    let mut f = std::io::BufWriter::new(std::fs::File::create(dir.join("ours.csv"))?);
+    let head: Vec<String> = Category::ALL
+        .iter()
+        .flat_map(|c| {
+            [
+                format!("nearest_{}", c.code()),
+                format!("count_{}", c.code()),
+            ]
+        })
+        .collect();
+    writeln!(f, "id,{}", head.join(","))?;
+    for i in 0..net.node_count() {
+        let cells: Vec<String> = Category::ALL
+            .iter()
+            .flat_map(|c| {
+                let d = acc.nearest[c.index()][i];
+                [
+                    if d.is_finite() {
+                        d.to_string()
+                    } else {
+                        "inf".into()
+                    },
+                    acc.counts[c.index()][2][i].to_string(),
+                ]
+            })
+            .collect();
+        writeln!(f, "{i},{}", cells.join(","))?;
+    }
+    Ok(())
+}
