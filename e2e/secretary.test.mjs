@@ -102,3 +102,28 @@ test("a secretary signs in and opens her neighbourhood page on a phone", async (
   assert.deepEqual(errors, [], "no script or CSP errors");
   await context.close();
 });
+
+test("the 15-minute circle map shows her buildings coloured by walking time", async () => {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: "zh-CN" });
+  const page = await context.newPage();
+  const errors = [];
+  page.on("pageerror", (e) => errors.push(String(e)));
+  await page.goto(base + "/login");
+  await page.fill("#username", "mudan7-sec");
+  await page.fill("#password", "huamu-demo-2026");
+  await page.click("button[type=submit]");
+  await page.waitForURL(base + "/");
+  await page.goto(base + "/circle?category=market&k=2");
+  assert.equal(await page.locator("h1").textContent(), "15 分钟生活服务圈");
+  assert.match(await page.locator(".alert.info").textContent(), /合成/);
+  const buildings = await page.locator("svg.map circle[class^=b]").count();
+  assert.ok(buildings >= 20, `only ${buildings} buildings drawn`);
+  assert.ok((await page.locator("svg.map rect.fac").count()) >= 1, "markets drawn");
+  assert.match(await page.locator("#coverage").textContent(), /牡丹第七居民区/);
+  // The map's bounding box is drawn inside the page.
+  const box = await page.locator("svg.map").boundingBox();
+  assert.ok(box && box.width > 500 && box.height > 200, JSON.stringify(box));
+  if (shots) await page.screenshot({ path: join(shots, "circle-desktop.png") });
+  assert.deepEqual(errors, []);
+  await context.close();
+});
