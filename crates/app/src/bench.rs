@@ -165,22 +165,18 @@ pub fn geo(b: &GeoBench) -> anyhow::Result<serde_json::Value> {
             .arg(limit_m.to_string())
             .output()
             .context("running python3 bench/pandana_compare.py (pip install pandana==0.8)")?;
-        let _ = std::fs::remove_dir_all(&dir);
         if !res.status.success() {
+            let _ = std::fs::remove_dir_all(&dir);
             bail!(
                 "pandana comparison failed: {}",
                 String::from_utf8_lossy(&res.stderr)
             );
         }
-        // pandana prints progress on stdout: the figures are the last line.
-        let stdout = String::from_utf8_lossy(&res.stdout);
-        let last = stdout
-            .lines()
-            .rev()
-            .find(|l| l.trim_start().starts_with('{'))
-            .unwrap_or("");
-        let mut p: serde_json::Value = serde_json::from_str(last)
-            .with_context(|| format!("pandana_compare.py output: {stdout}"))?;
+        let text = std::fs::read_to_string(dir.join("result.json"))
+            .context("pandana_compare.py wrote no result")?;
+        let _ = std::fs::remove_dir_all(&dir);
+        let mut p: serde_json::Value =
+            serde_json::from_str(&text).context("pandana_compare.py result")?;
         let q = p["query_seconds"].as_f64().unwrap_or(f64::NAN);
         p["doorstep_accessibility_seconds"] = json!(acc_secs);
         p["speedup_vs_pandana_query"] = json!((q / acc_secs * 100.0).round() / 100.0);
