@@ -4,11 +4,13 @@
 //! "now" are testable.
 
 pub mod accounts;
+pub mod calendar;
 pub mod clock;
 pub mod fields;
 pub mod mask;
 pub mod places;
 pub mod policy;
+pub mod requests;
 pub mod role;
 
 pub use clock::{Clock, SystemClock};
