@@ -638,6 +638,65 @@ async fn load(store: &Store, hash: &str) -> anyhow::Result<()> {
             store.create_places(Entity::Room, &rooms, &ctx).await?;
         }
     }
+    // Partner units the seed names (real names, invented coordinates) and a few invented ones.
+    let (mlat, mlon) = (31.2125, 121.5480);
+    let partners: Vec<Values> = [
+        (
+            "花木社区卫生服务中心",
+            "health_centre",
+            "家庭医生签约、健康小屋坐诊",
+            0.0010,
+            0.0012,
+        ),
+        (
+            "花木中心小学",
+            "school",
+            "暑期托管、操场错时开放",
+            -0.0015,
+            0.0020,
+        ),
+        (
+            "演示·周边教育培训机构",
+            "other",
+            "公益课程、志愿者教师",
+            0.0018,
+            -0.0016,
+        ),
+        (
+            "演示·长者照护之家",
+            "elderly_service",
+            "日间照料、助餐",
+            -0.0022,
+            -0.0010,
+        ),
+        (
+            "演示·社区民警工作室",
+            "police",
+            "消防演练、安全宣传",
+            0.0005,
+            -0.0025,
+        ),
+    ]
+    .into_iter()
+    .map(|(name, kind, resources, dlat, dlon)| {
+        vals(vec![
+            ("subdistrict_id", Value::Int(sd.id)),
+            ("name", text(name)),
+            ("kind", text(kind)),
+            ("neighbourhood_id", Value::Null),
+            ("address", Value::Null),
+            ("contact_name", Value::Null),
+            ("phone", Value::Null),
+            ("lat", Value::Float(((mlat + dlat) * 1e6_f64).round() / 1e6)),
+            ("lon", Value::Float(((mlon + dlon) * 1e6_f64).round() / 1e6)),
+            ("resources", text(resources)),
+            ("description", Value::Null),
+        ])
+    })
+    .collect();
+    store
+        .create_places(Entity::Partner, &partners, &ctx)
+        .await?;
     Ok(())
 }
 

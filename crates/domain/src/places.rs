@@ -19,7 +19,25 @@ pub enum Entity {
     Block,
     Station,
     Room,
+    Partner,
 }
+
+/// Kinds of partner units (共建单位 / 辖区单位).
+pub const PARTNER_KINDS: &[&str] = &[
+    "health_centre",
+    "hospital",
+    "school",
+    "kindergarten",
+    "elderly_service",
+    "market",
+    "culture_sport",
+    "social_org",
+    "property_manager",
+    "police",
+    "enterprise",
+    "government",
+    "other",
+];
 
 /// Kinds of function rooms (功能室). The first seven are the ones the Huamu seed names.
 pub const ROOM_KINDS: &[&str] = &[
@@ -130,8 +148,26 @@ const ROOM: &[FieldSpec] = &[
     FieldSpec::long_text("description", 1000),
 ];
 
+const PARTNER: &[FieldSpec] = &[
+    FieldSpec::new("subdistrict_id", FieldKind::Ref("subdistricts"))
+        .required()
+        .fixed(),
+    FieldSpec::text("name", 100).required().listed(),
+    FieldSpec::new("kind", FieldKind::Choice(PARTNER_KINDS))
+        .required()
+        .listed(),
+    FieldSpec::new("neighbourhood_id", FieldKind::Ref("neighbourhoods")).listed(),
+    FieldSpec::text("address", 200).listed(),
+    FieldSpec::text("contact_name", 30),
+    FieldSpec::new("phone", FieldKind::Phone),
+    FieldSpec::float("lat", 18.0, 54.0),
+    FieldSpec::float("lon", 73.0, 136.0),
+    FieldSpec::long_text("resources", 2000),
+    FieldSpec::long_text("description", 1000),
+];
+
 impl Entity {
-    pub const ALL: [Entity; 8] = [
+    pub const ALL: [Entity; 9] = [
         Entity::Subdistrict,
         Entity::Community,
         Entity::Neighbourhood,
@@ -140,6 +176,7 @@ impl Entity {
         Entity::Block,
         Entity::Station,
         Entity::Room,
+        Entity::Partner,
     ];
 
     /// The table, which is also the URL segment and the API resource name.
@@ -153,6 +190,7 @@ impl Entity {
             Entity::Block => "blocks",
             Entity::Station => "stations",
             Entity::Room => "rooms",
+            Entity::Partner => "partners",
         }
     }
 
@@ -167,6 +205,7 @@ impl Entity {
             Entity::Block => "block",
             Entity::Station => "station",
             Entity::Room => "room",
+            Entity::Partner => "partner",
         }
     }
 
@@ -184,6 +223,7 @@ impl Entity {
             Entity::Block => BLOCK,
             Entity::Station => STATION,
             Entity::Room => ROOM,
+            Entity::Partner => PARTNER,
         }
     }
 
@@ -195,7 +235,7 @@ impl Entity {
     pub fn parent(self) -> Option<(Entity, &'static str)> {
         match self {
             Entity::Subdistrict => None,
-            Entity::Community => Some((Entity::Subdistrict, "subdistrict_id")),
+            Entity::Community | Entity::Partner => Some((Entity::Subdistrict, "subdistrict_id")),
             Entity::Neighbourhood => Some((Entity::Community, "community_id")),
             Entity::Estate | Entity::Block | Entity::Station => {
                 Some((Entity::Neighbourhood, "neighbourhood_id"))
@@ -208,13 +248,13 @@ impl Entity {
     /// The kinds listed on this kind's page.
     pub fn children(self) -> &'static [Entity] {
         match self {
-            Entity::Subdistrict => &[Entity::Community],
+            Entity::Subdistrict => &[Entity::Community, Entity::Partner],
             Entity::Community => &[Entity::Neighbourhood],
             Entity::Neighbourhood => &[Entity::Estate, Entity::Block, Entity::Station],
             Entity::Estate => &[Entity::Building],
             Entity::Block => &[Entity::Building],
             Entity::Station => &[Entity::Room],
-            Entity::Building | Entity::Room => &[],
+            Entity::Building | Entity::Room | Entity::Partner => &[],
         }
     }
 
@@ -245,7 +285,7 @@ impl Entity {
     pub fn in_neighbourhood(self) -> bool {
         !matches!(
             self,
-            Entity::Subdistrict | Entity::Community | Entity::Neighbourhood
+            Entity::Subdistrict | Entity::Community | Entity::Neighbourhood | Entity::Partner
         )
     }
 
@@ -260,6 +300,7 @@ impl Entity {
                 | Entity::Neighbourhood
                 | Entity::Station
                 | Entity::Room
+                | Entity::Partner
         )
     }
 }

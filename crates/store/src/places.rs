@@ -98,6 +98,7 @@ pub struct PlaceTotals {
     pub blocks: i64,
     pub stations: i64,
     pub rooms: i64,
+    pub partners: i64,
     pub office_m2: f64,
     pub service_m2: f64,
 }
@@ -680,6 +681,7 @@ impl Store {
             Entity::Block,
             Entity::Station,
             Entity::Room,
+            Entity::Partner,
         ] {
             let mut binds = Binds::new();
             let clause = scope_clause(entity, scope, &mut binds);
@@ -731,7 +733,8 @@ impl Store {
                     t.office_m2 = b;
                     t.service_m2 = c;
                 }
-                Entity::Subdistrict => {}
+                Entity::Partner if subdistrict_wide => t.partners = n,
+                Entity::Partner | Entity::Subdistrict => {}
             }
         }
         Ok(t)

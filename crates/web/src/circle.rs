@@ -114,6 +114,14 @@ pub async fn load(
                 .all(),
         )
         .await?;
+    let partners = state
+        .store
+        .list_places(
+            doorstep_domain::Entity::Partner,
+            &doorstep_store::ListQuery::new(doorstep_domain::Scope::Subdistrict(subdistrict_id))
+                .all(),
+        )
+        .await?;
     let buildings = state.store.building_points(subdistrict_id).await?;
     let speed = state.config.walk_speed_mps;
     let data = tokio::task::spawn_blocking(move || -> Result<CircleData, AppError> {
@@ -153,6 +161,16 @@ pub async fn load(
                 );
             }
         }
+        // Partner units whose kind is a service the circle measures.
+        for p in &partners.items {
+            if let (Some(c), Some(lat), Some(lon)) = (
+                partner_category(p.get("kind").as_str().unwrap_or("")),
+                p.get("lat").as_f64(),
+                p.get("lon").as_f64(),
+            ) {
+                place(c, p.title(), lat, lon, format!("partner:{}", p.id));
+            }
+        }
         let placed: Vec<PlacedBuilding> = buildings
             .into_iter()
             .filter_map(|p| {
@@ -181,6 +199,20 @@ pub async fn load(
     let data = Arc::new(data);
     cache.insert(subdistrict_id, (key, data.clone()));
     Ok(Some(data))
+}
+
+/// The circle category a partner unit of this kind serves, if any.
+pub fn partner_category(kind: &str) -> Option<Category> {
+    match kind {
+        "health_centre" | "hospital" => Some(Category::Health),
+        "school" => Some(Category::Education),
+        "kindergarten" => Some(Category::ChildCare),
+        "elderly_service" => Some(Category::ElderlyCare),
+        "market" => Some(Category::Market),
+        "culture_sport" => Some(Category::CultureSport),
+        "social_org" => Some(Category::CommunityService),
+        _ => None,
+    }
 }
 
 /// Per-category coverage of residents.

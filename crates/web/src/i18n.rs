@@ -216,7 +216,10 @@ mod tests {
                 }
             }
         }
-        for k in doorstep_domain::places::ROOM_KINDS {
+        for k in doorstep_domain::places::ROOM_KINDS
+            .iter()
+            .chain(doorstep_domain::places::PARTNER_KINDS)
+        {
             if !i.has(&format!("choice.kind.{k}")) {
                 missing.push(format!("choice.kind.{k}"));
             }

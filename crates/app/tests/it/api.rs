@@ -451,6 +451,7 @@ async fn every_documented_operation_is_routed(b: Backend) {
         ("blocks", app.fx.block1),
         ("stations", app.fx.station1),
         ("rooms", app.fx.room1),
+        ("partners", app.fx.partner1),
         ("accounts", app.fx.w1),
     ];
     let mut checked = 0;

@@ -40,6 +40,7 @@ async fn every_role_gets_a_home_page_and_the_place_pages(b: Backend) {
         "blocks",
         "stations",
         "rooms",
+        "partners",
     ] {
         let r = c.get(app.url(&format!("/{table}"))).send().await.unwrap();
         assert_eq!(r.status(), 200, "/{table}");
@@ -53,6 +54,7 @@ async fn every_role_gets_a_home_page_and_the_place_pages(b: Backend) {
         format!("/buildings/{}", fx.building1),
         format!("/blocks/{}", fx.block1),
         format!("/rooms/{}", fx.room1),
+        format!("/partners/{}", fx.partner1),
         format!("/estates/{}/edit", fx.estate1),
         "/estates/new".to_string(),
         "/accounts".to_string(),

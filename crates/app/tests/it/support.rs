@@ -27,6 +27,7 @@ pub struct Fixture {
     pub station1: i64,
     pub station2: i64,
     pub room1: i64,
+    pub partner1: i64,
     pub admin: i64,
     pub sec1: i64,
     pub w1: i64,
@@ -156,6 +157,7 @@ pub async fn fixture(s: &Store) -> Fixture {
         json!({"neighbourhood_id": f.nb2, "name": "牡丹六服务站"}),
     )
     .await;
+    f.partner1 = place(s, Entity::Partner, json!({"subdistrict_id": f.sd, "name": "花木社区卫生服务中心", "kind": "health_centre", "neighbourhood_id": f.nb1, "lat": 31.2102, "lon": 121.5503})).await;
     f.room1 = place(
         s,
         Entity::Room,

@@ -872,6 +872,7 @@ const AUDIT_ENTITIES: &[&str] = &[
     "block",
     "station",
     "room",
+    "partner",
     "geo_network",
 ];
 
