@@ -5,6 +5,7 @@
 
 pub mod accounts;
 pub mod calendar;
+pub mod catalogue;
 pub mod clock;
 pub mod fields;
 pub mod mask;
