@@ -103,7 +103,7 @@ test("a secretary signs in and opens her neighbourhood page on a phone", async (
   await context.close();
 });
 
-test("the 15-minute circle map shows her buildings coloured by walking time", async () => {
+test("the catalogue suggests as she types, and the circle map shows her buildings", async () => {
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: "zh-CN" });
   const page = await context.newPage();
   const errors = [];
@@ -113,6 +113,12 @@ test("the 15-minute circle map shows her buildings coloured by walking time", as
   await page.fill("#password", "huamu-demo-2026");
   await page.click("button[type=submit]");
   await page.waitForURL(base + "/");
+  // The catalogue suggests matters as the resident's words are typed.
+  await page.goto(base + "/catalogue");
+  await page.fill("#catalogue-q", "老年津贴");
+  await page.waitForSelector("#suggestions li a");
+  assert.equal(await page.locator("#suggestions li a").first().textContent(), "老年综合津贴申请");
+
   await page.goto(base + "/circle?category=market&k=2");
   assert.equal(await page.locator("h1").textContent(), "15 分钟生活服务圈");
   assert.match(await page.locator(".alert.info").textContent(), /合成/);

@@ -229,8 +229,9 @@ pub async fn ensure(
     password_hash: impl AsyncFnOnce() -> anyhow::Result<String>,
 ) -> anyhow::Result<bool> {
     if is_demo(store).await? {
-        // Demo databases from before the 15-minute circle get their network now.
+        // Demo databases from before the 15-minute circle and the catalogue get them now.
         add_network(store).await?;
+        add_catalogue(store).await?;
         return Ok(false);
     }
     if store.count_accounts().await? > 0 || store.first_subdistrict().await?.is_some() {
@@ -243,8 +244,73 @@ pub async fn ensure(
     add_network(store)
         .await
         .context("building the demo street network")?;
+    add_catalogue(store)
+        .await
+        .context("loading the demo service catalogue")?;
     store.set_meta(DEMO_MARKER, DEMO_VERSION).await?;
     Ok(true)
+}
+
+/// The demo service catalogue (67 items across the 8 categories), marked as demo data.
+pub async fn add_catalogue(store: &Store) -> anyhow::Result<()> {
+    let Some(sd) = store.first_subdistrict().await? else {
+        bail!("no subdistrict")
+    };
+    let existing = store
+        .list_places(
+            Entity::ServiceItem,
+            &doorstep_store::ListQuery::new(doorstep_domain::Scope::Subdistrict(sd.id)),
+        )
+        .await?;
+    if existing.total > 0 {
+        return Ok(());
+    }
+    let items = doorstep_domain::catalogue::demo_catalogue()
+        .map_err(|e| anyhow::anyhow!("demo catalogue: {e}"))?;
+    let rows: Vec<Values> = items
+        .iter()
+        .map(|it| {
+            vals(vec![
+                ("subdistrict_id", Value::Int(sd.id)),
+                ("category", text(it.category.code())),
+                ("name", text(it.name.clone())),
+                ("description", text(it.description.clone())),
+                ("eligibility", text(it.eligibility.clone())),
+                (
+                    "materials",
+                    if it.materials.is_empty() {
+                        Value::Null
+                    } else {
+                        text(it.materials.join("\n"))
+                    },
+                ),
+                (
+                    "steps",
+                    if it.steps.is_empty() {
+                        Value::Null
+                    } else {
+                        text(it.steps.join("\n"))
+                    },
+                ),
+                ("location", text(it.location.clone())),
+                ("time_limit_days", Value::Int(i64::from(it.time_limit_days))),
+                ("post", text(it.post.clone())),
+                ("remote_assist", Value::Bool(it.remote_assist)),
+            ])
+        })
+        .collect();
+    let ctx = WriteCtx {
+        actor_id: None,
+        actor_name: "demo".into(),
+        subdistrict_id: Some(sd.id),
+        ip: None,
+        at: chrono::Utc::now(),
+        demo: true,
+    };
+    store
+        .create_places(Entity::ServiceItem, &rows, &ctx)
+        .await?;
+    Ok(())
 }
 
 /// Synthetic facilities of the demo network: (category, label, how many).

@@ -34,6 +34,23 @@ pub enum Category {
 }
 
 impl Category {
+    pub fn code(self) -> &'static str {
+        match self {
+            Category::Party => "party",
+            Category::Government => "government",
+            Category::Life => "life",
+            Category::Legal => "legal",
+            Category::Health => "health",
+            Category::Culture => "culture",
+            Category::Management => "management",
+            Category::SelfGovernance => "self_governance",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Category> {
+        Category::ALL.into_iter().find(|c| c.code() == s)
+    }
+
     pub const ALL: [Category; 8] = [
         Category::Party,
         Category::Government,
@@ -248,6 +265,17 @@ mod tests {
             "{rubbish:?}"
         );
         assert!(idx.search("zzz", 5).is_empty());
+    }
+
+    #[test]
+    fn category_codes_match_the_record_choices() {
+        let codes: Vec<&str> = Category::ALL.iter().map(|c| c.code()).collect();
+        assert_eq!(codes, crate::places::SERVICE_CATEGORIES);
+        assert!(
+            Category::ALL
+                .iter()
+                .all(|c| Category::parse(c.code()) == Some(*c))
+        );
     }
 
     #[test]

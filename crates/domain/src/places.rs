@@ -7,7 +7,8 @@
 use crate::fields::{FieldKind, FieldSpec};
 use serde::Serialize;
 
-/// A kind of place record.
+/// A kind of reference record: the places, partner units and catalogue items, which share
+/// one life cycle (create, change, archive) and one scope rule.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Entity {
@@ -20,6 +21,8 @@ pub enum Entity {
     Station,
     Room,
     Partner,
+    /// A matter of the service catalogue (服务清单); reference data like the places.
+    ServiceItem,
 }
 
 /// Kinds of partner units (共建单位 / 辖区单位).
@@ -166,8 +169,38 @@ const PARTNER: &[FieldSpec] = &[
     FieldSpec::long_text("description", 1000),
 ];
 
+/// Category codes of the service catalogue (see `catalogue::Category`).
+pub const SERVICE_CATEGORIES: &[&str] = &[
+    "party",
+    "government",
+    "life",
+    "legal",
+    "health",
+    "culture",
+    "management",
+    "self_governance",
+];
+
+const SERVICE_ITEM: &[FieldSpec] = &[
+    FieldSpec::new("subdistrict_id", FieldKind::Ref("subdistricts"))
+        .required()
+        .fixed(),
+    FieldSpec::new("category", FieldKind::Choice(SERVICE_CATEGORIES))
+        .required()
+        .listed(),
+    FieldSpec::text("name", 100).required().listed(),
+    FieldSpec::long_text("description", 2000).required(),
+    FieldSpec::long_text("eligibility", 1000),
+    FieldSpec::long_text("materials", 2000),
+    FieldSpec::long_text("steps", 2000),
+    FieldSpec::text("location", 100).listed(),
+    FieldSpec::int("time_limit_days", 1, 60).required().listed(),
+    FieldSpec::text("post", 50).listed(),
+    FieldSpec::new("remote_assist", FieldKind::Bool).listed(),
+];
+
 impl Entity {
-    pub const ALL: [Entity; 9] = [
+    pub const ALL: [Entity; 10] = [
         Entity::Subdistrict,
         Entity::Community,
         Entity::Neighbourhood,
@@ -177,6 +210,7 @@ impl Entity {
         Entity::Station,
         Entity::Room,
         Entity::Partner,
+        Entity::ServiceItem,
     ];
 
     /// The table, which is also the URL segment and the API resource name.
@@ -191,6 +225,7 @@ impl Entity {
             Entity::Station => "stations",
             Entity::Room => "rooms",
             Entity::Partner => "partners",
+            Entity::ServiceItem => "service_items",
         }
     }
 
@@ -206,6 +241,7 @@ impl Entity {
             Entity::Station => "station",
             Entity::Room => "room",
             Entity::Partner => "partner",
+            Entity::ServiceItem => "service_item",
         }
     }
 
@@ -224,6 +260,7 @@ impl Entity {
             Entity::Station => STATION,
             Entity::Room => ROOM,
             Entity::Partner => PARTNER,
+            Entity::ServiceItem => SERVICE_ITEM,
         }
     }
 
@@ -235,7 +272,9 @@ impl Entity {
     pub fn parent(self) -> Option<(Entity, &'static str)> {
         match self {
             Entity::Subdistrict => None,
-            Entity::Community | Entity::Partner => Some((Entity::Subdistrict, "subdistrict_id")),
+            Entity::Community | Entity::Partner | Entity::ServiceItem => {
+                Some((Entity::Subdistrict, "subdistrict_id"))
+            }
             Entity::Neighbourhood => Some((Entity::Community, "community_id")),
             Entity::Estate | Entity::Block | Entity::Station => {
                 Some((Entity::Neighbourhood, "neighbourhood_id"))
@@ -254,7 +293,7 @@ impl Entity {
             Entity::Estate => &[Entity::Building],
             Entity::Block => &[Entity::Building],
             Entity::Station => &[Entity::Room],
-            Entity::Building | Entity::Room | Entity::Partner => &[],
+            Entity::Building | Entity::Room | Entity::Partner | Entity::ServiceItem => &[],
         }
     }
 
@@ -285,7 +324,11 @@ impl Entity {
     pub fn in_neighbourhood(self) -> bool {
         !matches!(
             self,
-            Entity::Subdistrict | Entity::Community | Entity::Neighbourhood | Entity::Partner
+            Entity::Subdistrict
+                | Entity::Community
+                | Entity::Neighbourhood
+                | Entity::Partner
+                | Entity::ServiceItem
         )
     }
 
@@ -301,6 +344,7 @@ impl Entity {
                 | Entity::Station
                 | Entity::Room
                 | Entity::Partner
+                | Entity::ServiceItem
         )
     }
 }

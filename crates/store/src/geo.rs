@@ -217,21 +217,19 @@ impl Store {
     /// Changes whenever buildings or stations change (for caching analyses).
     pub async fn places_fingerprint(&self, subdistrict_id: i64) -> Result<String> {
         let mut parts = Vec::new();
-        for table in ["buildings", "stations", "neighbourhoods"] {
+        // Every change bumps a record's version: the sum moves even within one timestamp.
+        for table in ["buildings", "stations", "neighbourhoods", "partners"] {
             let sql = format!(
-                "SELECT COUNT(*) AS n, MAX(updated_at) AS t FROM {table} WHERE subdistrict_id = $1"
+                "SELECT COUNT(*) AS n, CAST(COALESCE(SUM(version), 0) AS BIGINT) AS v FROM {table} WHERE subdistrict_id = $1"
             );
-            let (n, t): (i64, Option<DateTime<Utc>>) = with_pool!(self, |p| {
+            let (n, v): (i64, i64) = with_pool!(self, |p| {
                 let r = sqlx::query(sqlx::AssertSqlSafe(sql))
                     .bind(subdistrict_id)
                     .fetch_one(p)
                     .await?;
-                (r.try_get("n")?, r.try_get("t")?)
+                (r.try_get("n")?, r.try_get("v")?)
             });
-            parts.push(format!(
-                "{table}:{n}:{}",
-                t.map(|t| t.timestamp_micros()).unwrap_or(0)
-            ));
+            parts.push(format!("{table}:{n}:{v}"));
         }
         Ok(parts.join(","))
     }

@@ -734,7 +734,7 @@ impl Store {
                     t.service_m2 = c;
                 }
                 Entity::Partner if subdistrict_wide => t.partners = n,
-                Entity::Partner | Entity::Subdistrict => {}
+                Entity::Partner | Entity::Subdistrict | Entity::ServiceItem => {}
             }
         }
         Ok(t)
@@ -904,5 +904,23 @@ impl Store {
             ids
         });
         Ok(ids)
+    }
+}
+
+impl Store {
+    /// Changes whenever the catalogue changes (for rebuilding search indexes): every
+    /// change bumps a record's version, so the sum of versions moves even when two changes
+    /// share a timestamp.
+    pub async fn catalogue_fingerprint(&self, subdistrict_id: i64) -> Result<String> {
+        let (n, v): (i64, i64) = with_pool!(self, |p| {
+            let r = sqlx::query(
+                "SELECT COUNT(*) AS n, CAST(COALESCE(SUM(version), 0) AS BIGINT) AS v FROM service_items WHERE subdistrict_id = $1",
+            )
+            .bind(subdistrict_id)
+            .fetch_one(p)
+            .await?;
+            (r.try_get("n")?, r.try_get("v")?)
+        });
+        Ok(format!("{n}:{v}"))
     }
 }

@@ -25,3 +25,41 @@
     sel.addEventListener("change", function () { sel.form.submit(); });
   });
 })();
+
+// As-you-type suggestions: inputs with data-suggest query that URL and list the answers.
+(function () {
+  "use strict";
+  document.querySelectorAll("input[data-suggest]").forEach(function (input) {
+    var list = document.getElementById(input.getAttribute("data-suggest-list"));
+    if (!list) return;
+    var timer = null, seq = 0;
+    input.addEventListener("input", function () {
+      clearTimeout(timer);
+      timer = setTimeout(function () {
+        var q = input.value.trim();
+        var mine = ++seq;
+        if (q === "") { list.hidden = true; list.textContent = ""; return; }
+        fetch(input.getAttribute("data-suggest") + "?limit=8&q=" + encodeURIComponent(q), { credentials: "same-origin" })
+          .then(function (r) { return r.ok ? r.json() : { items: [] }; })
+          .then(function (data) {
+            if (mine !== seq) return;
+            list.textContent = "";
+            (data.items || []).forEach(function (it) {
+              var li = document.createElement("li");
+              var a = document.createElement("a");
+              a.href = "/service_items/" + it.id;
+              a.textContent = it.name;
+              var small = document.createElement("span");
+              small.className = "muted";
+              small.textContent = " · " + it.post + " · " + it.time_limit_days;
+              li.appendChild(a);
+              li.appendChild(small);
+              list.appendChild(li);
+            });
+            list.hidden = list.children.length === 0;
+          })
+          .catch(function () { list.hidden = true; });
+      }, 150);
+    });
+  });
+})();

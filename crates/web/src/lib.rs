@@ -5,6 +5,7 @@
 pub mod api;
 mod assets;
 pub mod auth;
+pub mod catalogue;
 pub mod circle;
 mod error;
 pub mod i18n;
@@ -78,6 +79,8 @@ pub struct AppState {
     pub(crate) throttle: Arc<auth::Throttle>,
     /// The 15-minute-circle analyses, per subdistrict and data version.
     pub(crate) circle: Arc<circle::CircleCache>,
+    /// The service catalogue's search indexes, per subdistrict and catalogue version.
+    pub(crate) catalogue: Arc<catalogue::CatalogueCache>,
     /// Whether the database holds the demo (shown as a banner on every page).
     pub(crate) demo: bool,
 }
@@ -93,6 +96,7 @@ impl AppState {
             setup_token: Arc::new(Mutex::new(None)),
             throttle: Arc::new(auth::Throttle::default()),
             circle: Arc::new(circle::CircleCache::default()),
+            catalogue: Arc::new(catalogue::CatalogueCache::default()),
             demo,
         }
     }

@@ -37,6 +37,10 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     ("audit.html", include_str!("../templates/audit.html")),
     ("me.html", include_str!("../templates/me.html")),
     ("circle.html", include_str!("../templates/circle.html")),
+    (
+        "catalogue.html",
+        include_str!("../templates/catalogue.html"),
+    ),
 ];
 
 pub fn environment() -> Environment<'static> {

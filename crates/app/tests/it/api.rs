@@ -452,6 +452,7 @@ async fn every_documented_operation_is_routed(b: Backend) {
         ("stations", app.fx.station1),
         ("rooms", app.fx.room1),
         ("partners", app.fx.partner1),
+        ("service_items", app.fx.service_item1),
         ("accounts", app.fx.w1),
     ];
     let mut checked = 0;

@@ -19,6 +19,14 @@ async fn the_demo_mirrors_the_seed(b: Backend) {
             .await
             .unwrap()
     );
+    // Everything is there after the first build (not only after a reuse).
+    let first = s.first_subdistrict().await.unwrap().unwrap();
+    let q = ListQuery::new(Scope::Subdistrict(first.id));
+    assert_eq!(
+        s.list_places(Entity::ServiceItem, &q).await.unwrap().total,
+        67
+    );
+    assert!(s.current_network(first.id).await.unwrap().is_some());
     let h = hash.clone();
     assert!(
         !doorstep::demo::ensure(s, async move || Ok(h))
@@ -107,6 +115,10 @@ async fn the_demo_mirrors_the_seed(b: Backend) {
         );
         assert!(b.is_demo && b.get("block_id").as_i64().is_some());
     }
+    // The demo catalogue: 67 items in the 8 categories.
+    let items = all(Entity::ServiceItem).await;
+    assert_eq!(items.len(), 67);
+    assert!(items.iter().all(|i| i.is_demo));
     // Demo accounts for every role.
     for l in doorstep::demo::logins() {
         let (a, hash) = s.find_login(&l.username).await.unwrap().unwrap();

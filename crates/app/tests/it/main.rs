@@ -6,6 +6,7 @@ mod support;
 
 mod api;
 mod auth;
+mod catalogue;
 mod circle;
 mod cli;
 mod demo;

@@ -28,6 +28,7 @@ pub struct Fixture {
     pub station2: i64,
     pub room1: i64,
     pub partner1: i64,
+    pub service_item1: i64,
     pub admin: i64,
     pub sec1: i64,
     pub w1: i64,
@@ -158,6 +159,7 @@ pub async fn fixture(s: &Store) -> Fixture {
     )
     .await;
     f.partner1 = place(s, Entity::Partner, json!({"subdistrict_id": f.sd, "name": "花木社区卫生服务中心", "kind": "health_centre", "neighbourhood_id": f.nb1, "lat": 31.2102, "lon": 121.5503})).await;
+    f.service_item1 = place(s, Entity::ServiceItem, json!({"subdistrict_id": f.sd, "category": "life", "name": "垃圾分类投放咨询", "description": "分类标准与投放时间", "time_limit_days": 1})).await;
     f.room1 = place(
         s,
         Entity::Room,

@@ -37,6 +37,7 @@ pub enum OpKind {
     SetAccountPassword,
     Me,
     PlaceStats,
+    CatalogueSearch,
     CircleSummary,
     CircleBuildings,
     CircleGeojson,
@@ -120,6 +121,11 @@ pub fn ops() -> Vec<Op> {
     ));
     out.push(op(
         Method::GET,
+        "/api/v1/catalogue/search".into(),
+        OpKind::CatalogueSearch,
+    ));
+    out.push(op(
+        Method::GET,
         "/api/v1/circle".into(),
         OpKind::CircleSummary,
     ));
@@ -164,6 +170,7 @@ fn handler(kind: OpKind, filter: MethodFilter) -> MethodRouter<AppState> {
         OpKind::SetAccountPassword => on(filter, set_account_password),
         OpKind::Me => on(filter, me),
         OpKind::PlaceStats => on(filter, place_stats),
+        OpKind::CatalogueSearch => on(filter, catalogue_search),
         OpKind::CircleSummary => on(filter, circle::summary),
         OpKind::CircleBuildings => on(filter, circle::buildings),
         OpKind::CircleGeojson => on(filter, circle::geojson),
@@ -549,6 +556,45 @@ async fn place_stats(
     let totals = state.store.place_totals(scope).await?;
     let stations = state.store.room_areas(scope).await?;
     Ok(Json(json!({ "totals": totals, "stations": stations })))
+}
+
+async fn catalogue_search(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(p): Query<HashMap<String, String>>,
+) -> Result<Json<serde_json::Value>, AppError> {
+    for k in p.keys() {
+        if !matches!(k.as_str(), "q" | "category" | "limit") {
+            return Err(AppError::validation(k, "unknown_field"));
+        }
+    }
+    let category = match p.get("category").filter(|c| !c.is_empty()) {
+        None => None,
+        Some(c) => Some(
+            doorstep_domain::catalogue::Category::parse(c)
+                .ok_or_else(|| AppError::validation("category", "invalid_choice"))?,
+        ),
+    };
+    let limit = int_param(&p, "limit")?.unwrap_or(10);
+    if !(1..=100).contains(&limit) {
+        return Err(AppError::Validation(doorstep_domain::FieldErrors(vec![
+            doorstep_domain::FieldError {
+                field: "limit".into(),
+                code: "out_of_range",
+                params: vec!["1".into(), "100".into()],
+            },
+        ])));
+    }
+    let cat = crate::catalogue::load(&state, user.actor.subdistrict_id).await?;
+    let q = p.get("q").map(String::as_str).unwrap_or("");
+    let items: Vec<serde_json::Value> = cat
+        .search(q, category, limit as usize)
+        .into_iter()
+        .map(|(r, s)| crate::catalogue::hit_json(r, s))
+        .collect();
+    Ok(Json(
+        json!({ "q": q, "total": items.len(), "items": items }),
+    ))
 }
 
 async fn health(State(state): State<AppState>) -> Response {

@@ -391,6 +391,19 @@ pub fn openapi() -> Value {
                 200,
                 json!({"type": "object"}),
             ),
+            OpKind::CatalogueSearch => (
+                "search_catalogue".into(),
+                "Search the service catalogue in the resident's words (Chinese full-text, best first)".into(),
+                "catalogue".into(),
+                vec![
+                    query("q", json!({"type": "string"}), "what the resident said; empty lists the catalogue"),
+                    query("category", json!({"type": "string", "enum": doorstep_domain::places::SERVICE_CATEGORIES}), "one category"),
+                    query("limit", json!({"type": "integer", "minimum": 1, "maximum": 100}), "at most this many (default 10)"),
+                ],
+                None,
+                200,
+                json!({"type": "object"}),
+            ),
             OpKind::CircleSummary => (
                 "get_circle".into(),
                 "The 15-minute circle: the network, facility counts, and residents' coverage per neighbourhood and category".into(),

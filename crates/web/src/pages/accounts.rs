@@ -873,6 +873,7 @@ const AUDIT_ENTITIES: &[&str] = &[
     "station",
     "room",
     "partner",
+    "service_item",
     "geo_network",
 ];
 

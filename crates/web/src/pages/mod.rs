@@ -1,6 +1,7 @@
 //! The staff web app's pages.
 
 mod accounts;
+mod catalogue;
 mod circle;
 mod places;
 
@@ -40,6 +41,7 @@ pub fn routes() -> Router<AppState> {
         .route("/lang/{code}", get(switch_lang))
         .merge(accounts::routes())
         .merge(circle::routes())
+        .merge(catalogue::routes())
         .merge(places::routes())
         .fallback(not_found)
 }
