@@ -16,6 +16,9 @@ pub enum StoreError {
     InUse,
     #[error("invalid: {0}")]
     Validation(FieldErrors),
+    /// A workflow move the request's state or the actor's relation does not allow (409).
+    #[error("illegal move: {0}")]
+    IllegalMove(String),
     /// A precondition of the operation does not hold (409), e.g. setup when accounts exist.
     #[error("conflict: {0}")]
     Conflict(&'static str),

@@ -11,6 +11,7 @@ mod audit;
 mod error;
 mod geo;
 mod places;
+mod requests;
 mod schema;
 mod sql;
 pub mod testing;
@@ -20,6 +21,7 @@ pub use audit::{AuditEntry, AuditFilter, AuditRecord};
 pub use error::StoreError;
 pub use geo::{BuildingPoint, FacilityRow, NetworkMeta};
 pub use places::{ListQuery, Page, PlaceRecord, PlaceTotals, RoomAreas};
+pub use requests::{NewRequest, RequestEvent, RequestRecord};
 pub use schema::Column;
 
 use chrono::{DateTime, Utc};

@@ -203,7 +203,7 @@ fn map_write_err(entity: Entity) -> impl Fn(sqlx::Error) -> StoreError {
 }
 
 impl Store {
-    fn for_update(&self) -> &'static str {
+    pub(crate) fn for_update(&self) -> &'static str {
         match self.backend() {
             crate::Backend::Sqlite => "",
             crate::Backend::Postgres => " FOR UPDATE",

@@ -624,6 +624,137 @@ async fn networks_are_stored_whole_and_replaced(s: Store) {
     );
 }
 
+async fn requests_move_under_version_checks_and_keep_their_timeline(s: Store) {
+    use doorstep_domain::requests::{
+        Channel, Handler, Kind, Move, Relation, Satisfaction, State, Workflow,
+    };
+    let seed = seed(&s).await;
+    let owner = s
+        .create_account(
+            seed.sd,
+            &NewAccount {
+                username: "owner1".into(),
+                display_name: "首问".into(),
+                role: Role::Worker,
+                neighbourhood_id: Some(seed.nb1),
+                partner_unit: None,
+                phone: None,
+                locale: "zh-CN".into(),
+                password_hash: None,
+            },
+            &ctx(),
+        )
+        .await
+        .unwrap();
+    let new = doorstep_store::NewRequest {
+        neighbourhood_id: seed.nb1,
+        tracking_code: "HM2611280001".into(),
+        channel: Channel::Desk,
+        kind: Kind::Help,
+        service_item_id: None,
+        description: "楼道灯坏了".into(),
+        building_id: None,
+        lat: None,
+        lon: None,
+        resident_name: None,
+        resident_phone: None,
+        owner_id: owner.id,
+        deadline_at: ctx().at + chrono::Duration::days(7),
+    };
+    let r = s.create_request(&new, &ctx()).await.unwrap();
+    assert_eq!(
+        (r.workflow.state, r.version, r.subdistrict_id),
+        (State::Received, 1, seed.sd)
+    );
+    assert!(
+        matches!(
+            s.create_request(&new, &ctx()).await,
+            Err(StoreError::Duplicate(_))
+        ),
+        "tracking codes are unique"
+    );
+    let keep = |cur: &doorstep_store::RequestRecord, _: &Workflow| cur.deadline_at;
+    let r = s
+        .move_request(
+            r.id,
+            1,
+            &Move::Assign {
+                to: Handler::Worker(owner.id),
+            },
+            Relation::Owner,
+            &ctx(),
+            keep,
+        )
+        .await
+        .unwrap();
+    assert_eq!((r.workflow.state, r.version), (State::Assigned, 2));
+    // An illegal move changes nothing.
+    let err = s
+        .move_request(r.id, 2, &Move::Close, Relation::Owner, &ctx(), keep)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::IllegalMove(_)), "{err:?}");
+    assert_eq!(s.get_request(r.id).await.unwrap().version, 2);
+    // Two handlers accept at once on the same version: one wins.
+    let (c1, c2) = (ctx(), ctx());
+    let (a, b) = tokio::join!(
+        s.move_request(r.id, 2, &Move::Accept, Relation::Handler, &c1, keep),
+        s.move_request(r.id, 2, &Move::Accept, Relation::Handler, &c2, keep),
+    );
+    assert!(a.is_ok() != b.is_ok(), "exactly one wins: {a:?} / {b:?}");
+    let loser = if a.is_err() {
+        a.unwrap_err()
+    } else {
+        b.unwrap_err()
+    };
+    assert!(
+        matches!(loser, StoreError::VersionConflict { current: 3 }),
+        "{loser:?}"
+    );
+    let r = s
+        .move_request(
+            r.id,
+            3,
+            &Move::Resolve {
+                reply: "已更换灯泡".into(),
+            },
+            Relation::Handler,
+            &ctx(),
+            keep,
+        )
+        .await
+        .unwrap();
+    assert!(r.resolved_at.is_some());
+    let sat = Satisfaction::Satisfied;
+    let r = s
+        .move_request(
+            r.id,
+            4,
+            &Move::FollowUp {
+                efficiency: sat,
+                attitude: sat,
+                result: sat,
+            },
+            Relation::Owner,
+            &ctx(),
+            keep,
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.workflow.state, State::Closed);
+    assert!(r.closed_at.is_some());
+    // The timeline replays to the stored state.
+    let tl = s.request_timeline(r.id).await.unwrap();
+    assert_eq!(tl.len(), 5);
+    assert_eq!(tl[0].mv, None);
+    let moves: Vec<(Move, Relation)> = tl
+        .iter()
+        .filter_map(|e| e.mv.clone().map(|m| (m, e.relation)))
+        .collect();
+    assert_eq!(Workflow::replay(&moves).unwrap(), r.workflow);
+    assert_eq!(tl.last().unwrap().state_after, State::Closed);
+}
+
 macro_rules! contract_tests {
     ($($name:ident),* $(,)?) => {
         mod sqlite {
@@ -662,6 +793,7 @@ contract_tests!(
     accounts_sessions_and_sign_in_attempts,
     setup_happens_once,
     networks_are_stored_whole_and_replaced,
+    requests_move_under_version_checks_and_keep_their_timeline,
 );
 
 /// Both backends' migrations create the same tables and columns, with the same

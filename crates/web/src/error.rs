@@ -152,6 +152,7 @@ impl From<StoreError> for AppError {
             },
             StoreError::InUse => AppError::conflict("in_use"),
             StoreError::Conflict(code) => AppError::conflict(code),
+            StoreError::IllegalMove(_) => AppError::conflict("illegal_move"),
             StoreError::Validation(errors) => AppError::Validation(errors),
             StoreError::Unavailable(msg) => {
                 tracing::error!(error = %msg, "database unavailable");

@@ -1,0 +1,333 @@
+//! Requests and their append-only timeline. Every accepted move is an event written in
+//! the same transaction as the new workflow state, under a version check, so two workers
+//! acting at once never both succeed and the timeline always matches the state.
+
+use crate::audit::{AuditEntry, insert_audit};
+use crate::{Result, Store, StoreError, WriteCtx, with_pool, with_tx};
+use chrono::{DateTime, Utc};
+use doorstep_domain::requests::{Channel, Handler, Kind, Move, Relation, State, Workflow};
+use serde::Serialize;
+use sqlx::types::Json;
+use sqlx::{ColumnIndex, Decode, Row, Type};
+
+/// A new request at intake.
+#[derive(Debug, Clone)]
+pub struct NewRequest {
+    pub neighbourhood_id: i64,
+    pub tracking_code: String,
+    pub channel: Channel,
+    pub kind: Kind,
+    pub service_item_id: Option<i64>,
+    pub description: String,
+    pub building_id: Option<i64>,
+    pub lat: Option<f64>,
+    pub lon: Option<f64>,
+    pub resident_name: Option<String>,
+    pub resident_phone: Option<String>,
+    pub owner_id: i64,
+    pub deadline_at: DateTime<Utc>,
+}
+
+/// A stored request.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct RequestRecord {
+    pub id: i64,
+    pub subdistrict_id: i64,
+    pub neighbourhood_id: i64,
+    pub tracking_code: String,
+    pub channel: Channel,
+    pub kind: Kind,
+    pub service_item_id: Option<i64>,
+    pub description: String,
+    pub building_id: Option<i64>,
+    pub lat: Option<f64>,
+    pub lon: Option<f64>,
+    pub resident_name: Option<String>,
+    pub resident_phone: Option<String>,
+    pub owner_id: i64,
+    pub workflow: Workflow,
+    pub deadline_at: DateTime<Utc>,
+    pub resolved_at: Option<DateTime<Utc>>,
+    pub closed_at: Option<DateTime<Utc>>,
+    pub is_demo: bool,
+    pub version: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// One entry of a request's timeline.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct RequestEvent {
+    pub seq: i64,
+    pub at: DateTime<Utc>,
+    pub actor_id: Option<i64>,
+    pub actor_name: String,
+    pub relation: Relation,
+    /// `None` for the intake event.
+    pub mv: Option<Move>,
+    pub state_after: State,
+}
+
+fn code<T: Serialize>(x: &T) -> String {
+    serde_json::to_value(x)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
+}
+
+fn parse<T: serde::de::DeserializeOwned>(s: &str) -> std::result::Result<T, sqlx::Error> {
+    serde_json::from_value(serde_json::Value::String(s.to_string()))
+        .map_err(|e| sqlx::Error::Decode(Box::new(e)))
+}
+
+fn read_request<'r, R>(r: &'r R) -> std::result::Result<RequestRecord, sqlx::Error>
+where
+    R: Row,
+    &'static str: ColumnIndex<R>,
+    i64: Decode<'r, R::Database> + Type<R::Database>,
+    f64: Decode<'r, R::Database> + Type<R::Database>,
+    bool: Decode<'r, R::Database> + Type<R::Database>,
+    String: Decode<'r, R::Database> + Type<R::Database>,
+    DateTime<Utc>: Decode<'r, R::Database> + Type<R::Database>,
+    Json<Workflow>: Decode<'r, R::Database> + Type<R::Database>,
+{
+    let channel: String = r.try_get("channel")?;
+    let kind: String = r.try_get("kind")?;
+    let wf: Json<Workflow> = r.try_get("workflow")?;
+    Ok(RequestRecord {
+        id: r.try_get("id")?,
+        subdistrict_id: r.try_get("subdistrict_id")?,
+        neighbourhood_id: r.try_get("neighbourhood_id")?,
+        tracking_code: r.try_get("tracking_code")?,
+        channel: parse(&channel)?,
+        kind: parse(&kind)?,
+        service_item_id: r.try_get("service_item_id")?,
+        description: r.try_get("description")?,
+        building_id: r.try_get("building_id")?,
+        lat: r.try_get("lat")?,
+        lon: r.try_get("lon")?,
+        resident_name: r.try_get("resident_name")?,
+        resident_phone: r.try_get("resident_phone")?,
+        owner_id: r.try_get("owner_id")?,
+        workflow: wf.0,
+        deadline_at: r.try_get("deadline_at")?,
+        resolved_at: r.try_get("resolved_at")?,
+        closed_at: r.try_get("closed_at")?,
+        is_demo: r.try_get("is_demo")?,
+        version: r.try_get("version")?,
+        created_at: r.try_get("created_at")?,
+        updated_at: r.try_get("updated_at")?,
+    })
+}
+
+const INSERT_EVENT: &str = "INSERT INTO request_events (request_id, seq, at, actor_id, actor_name, relation, move, state_after) \
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+
+impl Store {
+    /// Records a new request and its intake event.
+    pub async fn create_request(&self, n: &NewRequest, ctx: &WriteCtx) -> Result<RequestRecord> {
+        let nb = self
+            .get_place(doorstep_domain::Entity::Neighbourhood, n.neighbourhood_id)
+            .await?;
+        let wf = Workflow::default();
+        let id = with_tx!(self, |tx| {
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO requests (subdistrict_id, neighbourhood_id, tracking_code, channel, kind, service_item_id, \
+                 description, building_id, lat, lon, resident_name, resident_phone, owner_id, state, workflow, \
+                 handler_account_id, escalated, deadline_at, is_demo, version, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, NULL, FALSE, $16, $17, 1, $18, $18) RETURNING id",
+            )
+            .bind(nb.subdistrict_id)
+            .bind(n.neighbourhood_id)
+            .bind(&n.tracking_code)
+            .bind(code(&n.channel))
+            .bind(code(&n.kind))
+            .bind(n.service_item_id)
+            .bind(&n.description)
+            .bind(n.building_id)
+            .bind(n.lat)
+            .bind(n.lon)
+            .bind(&n.resident_name)
+            .bind(&n.resident_phone)
+            .bind(n.owner_id)
+            .bind(code(&wf.state))
+            .bind(Json(&wf))
+            .bind(n.deadline_at)
+            .bind(ctx.demo)
+            .bind(ctx.at)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(|e| match StoreError::from(e) {
+                StoreError::Duplicate(_) => StoreError::Duplicate(vec!["tracking_code".into()]),
+                other => other,
+            })?;
+            sqlx::query(INSERT_EVENT)
+                .bind(id)
+                .bind(1i64)
+                .bind(ctx.at)
+                .bind(ctx.actor_id)
+                .bind(&ctx.actor_name)
+                .bind(code(&Relation::Owner))
+                .bind(Json(
+                    serde_json::json!({"move": "receive", "channel": n.channel}),
+                ))
+                .bind(code(&State::Received))
+                .execute(&mut *tx)
+                .await?;
+            insert_audit!(
+                &mut *tx,
+                ctx,
+                AuditEntry::write(
+                    "create",
+                    "request",
+                    id,
+                    serde_json::json!({"kind": n.kind, "channel": n.channel})
+                )
+            );
+            id
+        });
+        self.get_request(id).await
+    }
+
+    pub async fn get_request(&self, id: i64) -> Result<RequestRecord> {
+        Ok(with_pool!(self, |p| {
+            let r = sqlx::query("SELECT * FROM requests WHERE id = $1")
+                .bind(id)
+                .fetch_optional(p)
+                .await?
+                .ok_or(StoreError::NotFound)?;
+            read_request(&r)?
+        }))
+    }
+
+    /// The request's timeline, oldest first.
+    pub async fn request_timeline(&self, id: i64) -> Result<Vec<RequestEvent>> {
+        Ok(with_pool!(self, |p| {
+            let rows =
+                sqlx::query("SELECT * FROM request_events WHERE request_id = $1 ORDER BY seq")
+                    .bind(id)
+                    .fetch_all(p)
+                    .await?;
+            let mut out = Vec::with_capacity(rows.len());
+            for r in &rows {
+                let relation: String = r.try_get("relation")?;
+                let state: String = r.try_get("state_after")?;
+                let mv: Json<serde_json::Value> = r.try_get("move")?;
+                out.push(RequestEvent {
+                    seq: r.try_get("seq")?,
+                    at: r.try_get("at")?,
+                    actor_id: r.try_get("actor_id")?,
+                    actor_name: r.try_get("actor_name")?,
+                    relation: parse(&relation)?,
+                    mv: serde_json::from_value(mv.0).ok(),
+                    state_after: parse(&state)?,
+                });
+            }
+            out
+        }))
+    }
+
+    /// Applies a move made by someone in `relation`, if the request is still at
+    /// `expected_version`. `deadline` gives the deadline after the move (extensions move it).
+    pub async fn move_request<F>(
+        &self,
+        id: i64,
+        expected_version: i64,
+        mv: &Move,
+        relation: Relation,
+        ctx: &WriteCtx,
+        deadline: F,
+    ) -> Result<RequestRecord>
+    where
+        F: FnOnce(&RequestRecord, &Workflow) -> DateTime<Utc>,
+    {
+        let select = format!("SELECT * FROM requests WHERE id = $1{}", self.for_update());
+        let mut deadline = Some(deadline);
+        with_tx!(self, |tx| {
+            let row = sqlx::query(sqlx::AssertSqlSafe(select.clone()))
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await?
+                .ok_or(StoreError::NotFound)?;
+            let cur = read_request(&row)?;
+            if cur.version != expected_version {
+                return Err(StoreError::VersionConflict {
+                    current: cur.version,
+                });
+            }
+            let next = cur
+                .workflow
+                .apply(mv, relation)
+                .map_err(|e| StoreError::IllegalMove(e.to_string()))?;
+            let deadline_at = deadline
+                .take()
+                .map(|f| f(&cur, &next))
+                .unwrap_or(cur.deadline_at);
+            let handler_account = match &next.handler {
+                Some(Handler::Worker(a)) => Some(*a),
+                _ => None,
+            };
+            let resolved_at = if next.state == State::Resolved {
+                Some(ctx.at)
+            } else if next.state == State::Reopened {
+                None
+            } else {
+                cur.resolved_at
+            };
+            let closed_at = if next.state == State::Closed {
+                Some(ctx.at)
+            } else {
+                None
+            };
+            let done = sqlx::query(
+                "UPDATE requests SET state = $1, workflow = $2, handler_account_id = $3, escalated = $4, deadline_at = $5, \
+                 resolved_at = $6, closed_at = $7, version = version + 1, updated_at = $8 WHERE id = $9 AND version = $10",
+            )
+            .bind(code(&next.state))
+            .bind(Json(&next))
+            .bind(handler_account)
+            .bind(next.escalated)
+            .bind(deadline_at)
+            .bind(resolved_at)
+            .bind(closed_at)
+            .bind(ctx.at)
+            .bind(id)
+            .bind(cur.version)
+            .execute(&mut *tx)
+            .await?;
+            if done.rows_affected() != 1 {
+                return Err(StoreError::VersionConflict {
+                    current: cur.version,
+                });
+            }
+            let seq: i64 = sqlx::query_scalar(
+                "SELECT COALESCE(MAX(seq), 0) + 1 FROM request_events WHERE request_id = $1",
+            )
+            .bind(id)
+            .fetch_one(&mut *tx)
+            .await?;
+            sqlx::query(INSERT_EVENT)
+                .bind(id)
+                .bind(seq)
+                .bind(ctx.at)
+                .bind(ctx.actor_id)
+                .bind(&ctx.actor_name)
+                .bind(code(&relation))
+                .bind(Json(serde_json::to_value(mv).unwrap_or_default()))
+                .bind(code(&next.state))
+                .execute(&mut *tx)
+                .await?;
+            insert_audit!(
+                &mut *tx,
+                ctx,
+                AuditEntry::write(
+                    "update",
+                    "request",
+                    id,
+                    serde_json::to_value(mv).unwrap_or_default()
+                )
+            );
+        });
+        self.get_request(id).await
+    }
+}
