@@ -21,7 +21,7 @@ pub use audit::{AuditEntry, AuditFilter, AuditRecord};
 pub use error::StoreError;
 pub use geo::{BuildingPoint, FacilityRow, NetworkMeta};
 pub use places::{ListQuery, Page, PlaceRecord, PlaceTotals, RoomAreas};
-pub use requests::{NewRequest, RequestEvent, RequestRecord};
+pub use requests::{NewRequest, RequestEvent, RequestFilter, RequestRecord};
 pub use schema::Column;
 
 use chrono::{DateTime, Utc};

@@ -331,3 +331,80 @@ impl Store {
         self.get_request(id).await
     }
 }
+
+/// Which requests to list.
+#[derive(Debug, Clone, Default)]
+pub struct RequestFilter {
+    pub subdistrict_id: i64,
+    pub neighbourhood_id: Option<i64>,
+    /// Only requests this account owns or handles (a worker's inbox).
+    pub involving: Option<i64>,
+    pub owner: Option<i64>,
+    pub handler: Option<i64>,
+    pub open_only: bool,
+    /// Open requests whose deadline is before this instant.
+    pub deadline_before: Option<DateTime<Utc>>,
+    /// …and not before this one.
+    pub deadline_after: Option<DateTime<Utc>>,
+    pub state: Option<State>,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+impl Store {
+    pub async fn list_requests(&self, f: &RequestFilter) -> Result<crate::Page<RequestRecord>> {
+        let where_ = "subdistrict_id = $1 \
+            AND ($2 IS NULL OR neighbourhood_id = $2) \
+            AND ($3 IS NULL OR owner_id = $3 OR handler_account_id = $3) \
+            AND ($4 IS NULL OR owner_id = $4) \
+            AND ($5 IS NULL OR handler_account_id = $5) \
+            AND ($6 = FALSE OR state NOT IN ('resolved', 'closed')) \
+            AND ($7 IS NULL OR deadline_at < $7) \
+            AND ($8 IS NULL OR deadline_at >= $8) \
+            AND ($9 IS NULL OR state = $9)";
+        let count_sql = format!("SELECT COUNT(*) FROM requests WHERE {where_}");
+        let list_sql = format!(
+            "SELECT * FROM requests WHERE {where_} ORDER BY deadline_at, id LIMIT $10 OFFSET $11"
+        );
+        let state = f.state.map(|s| code(&s));
+        let (items, total) = with_pool!(self, |p| {
+            let total: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(count_sql))
+                .bind(f.subdistrict_id)
+                .bind(f.neighbourhood_id)
+                .bind(f.involving)
+                .bind(f.owner)
+                .bind(f.handler)
+                .bind(f.open_only)
+                .bind(f.deadline_before)
+                .bind(f.deadline_after)
+                .bind(&state)
+                .fetch_one(p)
+                .await?;
+            let rows = sqlx::query(sqlx::AssertSqlSafe(list_sql))
+                .bind(f.subdistrict_id)
+                .bind(f.neighbourhood_id)
+                .bind(f.involving)
+                .bind(f.owner)
+                .bind(f.handler)
+                .bind(f.open_only)
+                .bind(f.deadline_before)
+                .bind(f.deadline_after)
+                .bind(&state)
+                .bind(f.limit)
+                .bind(f.offset)
+                .fetch_all(p)
+                .await?;
+            let items = rows
+                .iter()
+                .map(read_request)
+                .collect::<std::result::Result<Vec<_>, _>>()?;
+            (items, total)
+        });
+        Ok(crate::Page {
+            items,
+            total,
+            limit: f.limit,
+            offset: f.offset,
+        })
+    }
+}

@@ -81,6 +81,8 @@ pub struct AppState {
     pub(crate) circle: Arc<circle::CircleCache>,
     /// The service catalogue's search indexes, per subdistrict and catalogue version.
     pub(crate) catalogue: Arc<catalogue::CatalogueCache>,
+    /// Working days for deadlines.
+    pub(crate) calendar: Arc<doorstep_domain::calendar::WorkCalendar>,
     /// Whether the database holds the demo (shown as a banner on every page).
     pub(crate) demo: bool,
 }
@@ -97,6 +99,7 @@ impl AppState {
             throttle: Arc::new(auth::Throttle::default()),
             circle: Arc::new(circle::CircleCache::default()),
             catalogue: Arc::new(catalogue::CatalogueCache::default()),
+            calendar: Arc::new(doorstep_domain::calendar::WorkCalendar::china()),
             demo,
         }
     }

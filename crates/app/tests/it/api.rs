@@ -453,6 +453,7 @@ async fn every_documented_operation_is_routed(b: Backend) {
         ("rooms", app.fx.room1),
         ("partners", app.fx.partner1),
         ("service_items", app.fx.service_item1),
+        ("requests", app.fx.request1),
         ("accounts", app.fx.w1),
     ];
     let mut checked = 0;

@@ -11,3 +11,4 @@ mod circle;
 mod cli;
 mod demo;
 mod pages;
+mod requests;

@@ -29,6 +29,7 @@ pub struct Fixture {
     pub room1: i64,
     pub partner1: i64,
     pub service_item1: i64,
+    pub request1: i64,
     pub admin: i64,
     pub sec1: i64,
     pub w1: i64,
@@ -160,6 +161,28 @@ pub async fn fixture(s: &Store) -> Fixture {
     .await;
     f.partner1 = place(s, Entity::Partner, json!({"subdistrict_id": f.sd, "name": "花木社区卫生服务中心", "kind": "health_centre", "neighbourhood_id": f.nb1, "lat": 31.2102, "lon": 121.5503})).await;
     f.service_item1 = place(s, Entity::ServiceItem, json!({"subdistrict_id": f.sd, "category": "life", "name": "垃圾分类投放咨询", "description": "分类标准与投放时间", "time_limit_days": 1})).await;
+    f.request1 = s
+        .create_request(
+            &doorstep_store::NewRequest {
+                neighbourhood_id: f.nb1,
+                tracking_code: "FIXTURE0001".into(),
+                channel: doorstep_domain::requests::Channel::Desk,
+                kind: doorstep_domain::requests::Kind::Consultation,
+                service_item_id: None,
+                description: "垃圾分类咨询".into(),
+                building_id: None,
+                lat: None,
+                lon: None,
+                resident_name: None,
+                resident_phone: None,
+                owner_id: f.w1,
+                deadline_at: Utc::now() + chrono::Duration::days(1),
+            },
+            &ctx(),
+        )
+        .await
+        .expect("request")
+        .id;
     f.room1 = place(
         s,
         Entity::Room,

@@ -2,6 +2,7 @@
 //! and the OpenAPI document, so the two cannot drift apart.
 
 mod circle;
+mod requests;
 mod spec;
 
 pub use spec::openapi;
@@ -38,6 +39,10 @@ pub enum OpKind {
     Me,
     PlaceStats,
     CatalogueSearch,
+    ListRequests,
+    CreateRequest,
+    GetRequest,
+    MoveRequest,
     CircleSummary,
     CircleBuildings,
     CircleGeojson,
@@ -126,6 +131,26 @@ pub fn ops() -> Vec<Op> {
     ));
     out.push(op(
         Method::GET,
+        "/api/v1/requests".into(),
+        OpKind::ListRequests,
+    ));
+    out.push(op(
+        Method::POST,
+        "/api/v1/requests".into(),
+        OpKind::CreateRequest,
+    ));
+    out.push(op(
+        Method::GET,
+        "/api/v1/requests/{id}".into(),
+        OpKind::GetRequest,
+    ));
+    out.push(op(
+        Method::POST,
+        "/api/v1/requests/{id}/moves".into(),
+        OpKind::MoveRequest,
+    ));
+    out.push(op(
+        Method::GET,
         "/api/v1/circle".into(),
         OpKind::CircleSummary,
     ));
@@ -171,6 +196,10 @@ fn handler(kind: OpKind, filter: MethodFilter) -> MethodRouter<AppState> {
         OpKind::Me => on(filter, me),
         OpKind::PlaceStats => on(filter, place_stats),
         OpKind::CatalogueSearch => on(filter, catalogue_search),
+        OpKind::ListRequests => on(filter, requests::list),
+        OpKind::CreateRequest => on(filter, requests::create),
+        OpKind::GetRequest => on(filter, requests::get),
+        OpKind::MoveRequest => on(filter, requests::make_move),
         OpKind::CircleSummary => on(filter, circle::summary),
         OpKind::CircleBuildings => on(filter, circle::buildings),
         OpKind::CircleGeojson => on(filter, circle::geojson),

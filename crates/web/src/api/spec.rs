@@ -404,6 +404,26 @@ pub fn openapi() -> Value {
                 200,
                 json!({"type": "object"}),
             ),
+            OpKind::ListRequests => {
+                let mut params = paging_params();
+                params.push(query("box", json!({"type": "string", "enum": ["open", "owned", "assigned", "due_soon", "overdue", "all"]}), "which requests (default open); workers see those they own or handle"));
+                params.push(query("state", json!({"type": "string"}), "one workflow state"));
+                params.push(query("neighbourhood_id", json!({"type": "integer"}), "one neighbourhood (admins)"));
+                ("list_requests".into(), "The inbox: requests in the caller's scope, earliest deadline first (resident contacts masked)".into(), "requests".into(), params, None, 200, json!({"type": "object"}))
+            }
+            OpKind::CreateRequest => {
+                let mut s = input_schemas(super::requests::REQUEST_FIELDS, false);
+                s["description"] = json!("channel: desk, phone, visit, web, open311; kind: consultation, help, complaint, report, suggestion, praise");
+                ("create_request".into(), "One-window intake: the caller becomes the request's owner; the deadline counts working days".into(), "requests".into(), vec![], Some(s), 201, json!({"type": "object"}))
+            }
+            OpKind::GetRequest => ("get_request".into(), "A request with its timeline".into(), "requests".into(), vec![id_param()], None, 200, json!({"type": "object"})),
+            OpKind::MoveRequest => {
+                let body = json!({"type": "object", "required": ["version", "move"], "properties": {
+                    "version": {"type": "integer", "description": "the version the move is based on; a stale one is a 409"},
+                    "move": {"type": "string", "enum": ["resolve_on_spot", "assign", "accept", "return", "start", "resolve", "follow_up", "close", "request_extension", "decide_extension", "escalate"]}
+                }, "additionalProperties": true});
+                ("move_request".into(), "A workflow move (assign, accept, return, start, resolve, follow_up…); illegal moves are a 409".into(), "requests".into(), vec![id_param()], Some(body), 200, json!({"type": "object"}))
+            }
             OpKind::CircleSummary => (
                 "get_circle".into(),
                 "The 15-minute circle: the network, facility counts, and residents' coverage per neighbourhood and category".into(),

@@ -1,0 +1,188 @@
+//! Requests through the API: intake, the inbox, moves with versions, masking.
+
+use crate::backend_tests;
+use crate::support::TestApp;
+use doorstep_store::Backend;
+use serde_json::{Value, json};
+
+backend_tests!(a_request_goes_from_intake_to_closed);
+
+async fn a_request_goes_from_intake_to_closed(b: Backend) {
+    let app = TestApp::spawn(b).await;
+    let sec = app.token("sec1").await;
+    let w1 = app.token("w1").await;
+    let sec2 = app.token("sec2").await;
+    let c = reqwest::Client::new();
+    let post = |t: &str, path: String, body: Value| {
+        c.post(app.url(&path))
+            .bearer_auth(t.to_string())
+            .json(&body)
+            .send()
+    };
+
+    // Bad input: nothing stored.
+    let r = post(
+        &sec,
+        "/api/v1/requests".into(),
+        json!({"channel": "desk", "kind": "help", "description": "x", "resident_phone": "call me"}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 422);
+    let r = post(
+        &sec,
+        "/api/v1/requests".into(),
+        json!({"channel": "desk", "kind": "help", "description": "x", "service_item_id": 99999}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 422);
+    let r = post(
+        &sec,
+        "/api/v1/requests".into(),
+        json!({"channel": "fax", "kind": "help", "description": "x"}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 422);
+
+    let r = post(&sec, "/api/v1/requests".into(), json!({
+        "channel": "phone", "kind": "help", "description": "3号楼楼道灯坏了", "building_id": app.fx.building1,
+        "resident_name": "王秀英", "resident_phone": "13800138000"
+    }))
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 201);
+    let req: Value = r.json().await.unwrap();
+    let id = req["id"].as_i64().unwrap();
+    assert_eq!(req["state"], "received");
+    assert_eq!(req["resident_phone"], "138****8000", "masked by default");
+    assert_eq!(req["resident_name"], "王**");
+    assert_eq!(req["tracking_code"].as_str().unwrap().len(), 10);
+    let mv = |t: &str, body: Value| post(t, format!("/api/v1/requests/{id}/moves"), body);
+
+    // The owner assigns it to worker w1.
+    let r = mv(
+        &sec,
+        json!({"version": 1, "move": "assign", "to": {"kind": "worker", "id": app.fx.w1}}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 200);
+    // Only the handler accepts; someone else's neighbourhood cannot even see it.
+    assert_eq!(
+        mv(&sec, json!({"version": 2, "move": "accept"}))
+            .await
+            .unwrap()
+            .status(),
+        403
+    );
+    assert_eq!(
+        mv(&sec2, json!({"version": 2, "move": "accept"}))
+            .await
+            .unwrap()
+            .status(),
+        403
+    );
+    let inbox: Value = c
+        .get(app.url("/api/v1/requests?box=assigned"))
+        .bearer_auth(&w1)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(inbox["total"], 1);
+    // Two accepts on one version: one wins, the other learns the current version.
+    let (x, y) = tokio::join!(
+        mv(&w1, json!({"version": 2, "move": "accept"})),
+        mv(&w1, json!({"version": 2, "move": "accept"}))
+    );
+    let mut st = vec![x.unwrap().status().as_u16(), y.unwrap().status().as_u16()];
+    st.sort();
+    assert_eq!(st, vec![200, 409]);
+    // Closing is the owner's; even the owner cannot close an open request: 409.
+    assert_eq!(
+        mv(&w1, json!({"version": 3, "move": "close"}))
+            .await
+            .unwrap()
+            .status(),
+        403
+    );
+    let r = mv(&sec, json!({"version": 3, "move": "close"}))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 409);
+    assert_eq!(r.json::<Value>().await.unwrap()["error"], "illegal_move");
+    assert_eq!(
+        mv(&w1, json!({"version": 3, "move": "start"}))
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    assert_eq!(
+        mv(
+            &w1,
+            json!({"version": 4, "move": "resolve", "reply": "已更换灯泡"})
+        )
+        .await
+        .unwrap()
+        .status(),
+        200
+    );
+    let r = mv(&sec, json!({"version": 5, "move": "follow_up", "efficiency": "satisfied", "attitude": "satisfied", "result": "basic"})).await.unwrap();
+    assert_eq!(r.status(), 200);
+    let got: Value = c
+        .get(app.url(&format!("/api/v1/requests/{id}")))
+        .bearer_auth(&sec)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(got["state"], "closed");
+    assert_eq!(got["timeline"].as_array().unwrap().len(), 6);
+    assert!(got["closed_at"].is_string());
+
+    // Deadlines: a help request is due in 5 working days; 10 days on it is overdue.
+    let r = post(
+        &sec,
+        "/api/v1/requests".into(),
+        json!({"channel": "desk", "kind": "complaint", "description": "噪音扰民"}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 201);
+    let overdue: Value = c
+        .get(app.url("/api/v1/requests?box=overdue"))
+        .bearer_auth(&sec)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(overdue["total"], 0);
+    app.clock.advance(chrono::Duration::days(10));
+    let overdue: Value = c
+        .get(app.url("/api/v1/requests?box=overdue"))
+        .bearer_auth(&sec)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(overdue["total"].as_i64().unwrap() >= 1);
+    let r = c
+        .get(app.url("/api/v1/requests?box=nope"))
+        .bearer_auth(&sec)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    app.stop().await;
+}

@@ -1,0 +1,305 @@
+//! Requests in the API: one-window intake, the inbox, a request with its timeline, and
+//! moves that carry the version they were based on.
+
+use super::{ApiJson, int_param, page_json};
+use crate::auth::CurrentUser;
+use crate::{AppError, AppState};
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use doorstep_domain::mask::{mask_name, mask_phone};
+use doorstep_domain::requests::{Channel, Handler, Kind, Move, Relation, Workflow};
+use doorstep_domain::{Entity, FieldErrors, FieldKind, FieldSpec, Role, Value};
+use doorstep_store::{NewRequest, RequestFilter, RequestRecord, StoreError};
+use serde_json::json;
+use std::collections::HashMap;
+
+const CHANNELS: &[&str] = &["desk", "phone", "visit", "web", "open311"];
+const KINDS: &[&str] = &[
+    "consultation",
+    "help",
+    "complaint",
+    "report",
+    "suggestion",
+    "praise",
+];
+
+/// The fields of an intake.
+pub const REQUEST_FIELDS: &[FieldSpec] = &[
+    FieldSpec::new("neighbourhood_id", FieldKind::Ref("neighbourhoods")),
+    FieldSpec::new("channel", FieldKind::Choice(CHANNELS)).required(),
+    FieldSpec::new("kind", FieldKind::Choice(KINDS)).required(),
+    FieldSpec::new("service_item_id", FieldKind::Ref("service_items")),
+    FieldSpec::long_text("description", 2000).required(),
+    FieldSpec::new("building_id", FieldKind::Ref("buildings")),
+    FieldSpec::float("lat", 18.0, 54.0),
+    FieldSpec::float("lon", 73.0, 136.0),
+    FieldSpec::text("resident_name", 30),
+    FieldSpec::new("resident_phone", FieldKind::Phone),
+];
+
+fn parse_code<T: serde::de::DeserializeOwned>(v: Option<&Value>) -> Option<T> {
+    v.and_then(Value::as_str)
+        .and_then(|s| serde_json::from_value(serde_json::Value::String(s.into())).ok())
+}
+
+/// A tracking code residents can read out on the phone: no 0/O, 1/I.
+fn tracking_code() -> String {
+    use rand::Rng;
+    const ALPHABET: &[u8] = b"23456789ABCDEFGHJKLMNPQRSTUVWXYZ";
+    let mut rng = rand::rng();
+    (0..10)
+        .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char)
+        .collect()
+}
+
+/// The request as the API shows it: the resident's name and phone masked.
+pub fn request_json(r: &RequestRecord) -> serde_json::Value {
+    let mut v = json!(r);
+    v["resident_name"] = r.resident_name.as_deref().map(mask_name).into();
+    v["resident_phone"] = r.resident_phone.as_deref().map(mask_phone).into();
+    v["state"] = json!(r.workflow.state);
+    v
+}
+
+/// Who may read a request: the subdistrict, and the staff of its neighbourhood.
+fn may_read(user: &CurrentUser, r: &RequestRecord) -> Result<(), AppError> {
+    let a = &user.actor;
+    if a.subdistrict_id != r.subdistrict_id {
+        return Err(AppError::NotFound);
+    }
+    let ok = a.role == Role::Admin
+        || (matches!(a.role, Role::Secretary | Role::Worker)
+            && a.neighbourhood_id == Some(r.neighbourhood_id))
+        || r.owner_id == user.account.id;
+    if ok { Ok(()) } else { Err(AppError::Forbidden) }
+}
+
+fn is_supervisor(user: &CurrentUser, r: &RequestRecord) -> bool {
+    let a = &user.actor;
+    a.role == Role::Admin
+        || (a.role == Role::Secretary && a.neighbourhood_id == Some(r.neighbourhood_id))
+}
+
+/// How the caller relates to the request for this move.
+fn relation(user: &CurrentUser, r: &RequestRecord, mv: &Move) -> Result<Relation, AppError> {
+    let me = user.account.id;
+    let handler = r.workflow.handler == Some(Handler::Worker(me));
+    let owner = r.owner_id == me;
+    let supervisor = is_supervisor(user, r);
+    let rel = match mv {
+        Move::DecideExtension { .. } | Move::Escalate => supervisor.then_some(Relation::Supervisor),
+        Move::FollowUp { .. } | Move::Close => {
+            if owner {
+                Some(Relation::Owner)
+            } else {
+                supervisor.then_some(Relation::Supervisor)
+            }
+        }
+        Move::Accept | Move::Return { .. } => handler.then_some(Relation::Handler),
+        _ => {
+            if handler {
+                Some(Relation::Handler)
+            } else {
+                owner.then_some(Relation::Owner)
+            }
+        }
+    };
+    rel.ok_or(AppError::Forbidden)
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ApiJson(body): ApiJson,
+) -> Result<Response, AppError> {
+    if !matches!(
+        user.actor.role,
+        Role::Admin | Role::Secretary | Role::Worker
+    ) {
+        return Err(AppError::Forbidden);
+    }
+    let v = doorstep_domain::validate(REQUEST_FIELDS, &body, None, &[])?;
+    let nb = match (
+        user.actor.role,
+        v.get("neighbourhood_id").and_then(Value::as_i64),
+    ) {
+        (Role::Admin, Some(n)) => n,
+        (Role::Admin, None) => return Err(AppError::validation("neighbourhood_id", "required")),
+        (_, Some(n)) if Some(n) != user.actor.neighbourhood_id => return Err(AppError::Forbidden),
+        (_, _) => user.actor.neighbourhood_id.ok_or(AppError::Forbidden)?,
+    };
+    let mut errors = FieldErrors::new();
+    match state.store.find_place(Entity::Neighbourhood, nb).await? {
+        Some(n) if n.subdistrict_id == user.actor.subdistrict_id && n.archived_at.is_none() => {}
+        _ => errors.add("neighbourhood_id", "invalid_reference"),
+    }
+    if let Some(id) = v.get("service_item_id").and_then(Value::as_i64) {
+        match state.store.find_place(Entity::ServiceItem, id).await? {
+            Some(s) if s.subdistrict_id == user.actor.subdistrict_id && s.archived_at.is_none() => {
+            }
+            _ => errors.add("service_item_id", "invalid_reference"),
+        }
+    }
+    if let Some(id) = v.get("building_id").and_then(Value::as_i64) {
+        match state.store.find_place(Entity::Building, id).await? {
+            Some(b) if b.neighbourhood_id == Some(nb) && b.archived_at.is_none() => {}
+            _ => errors.add("building_id", "invalid_reference"),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(AppError::Validation(errors));
+    }
+    let kind: Kind =
+        parse_code(v.get("kind")).ok_or_else(|| AppError::validation("kind", "invalid_choice"))?;
+    let channel: Channel = parse_code(v.get("channel"))
+        .ok_or_else(|| AppError::validation("channel", "invalid_choice"))?;
+    let text = |k: &str| v.get(k).and_then(Value::as_str).map(str::to_string);
+    let ctx = user.ctx(&state);
+    let mut attempt = 0;
+    loop {
+        let new = NewRequest {
+            neighbourhood_id: nb,
+            tracking_code: tracking_code(),
+            channel,
+            kind,
+            service_item_id: v.get("service_item_id").and_then(Value::as_i64),
+            description: text("description").unwrap_or_default(),
+            building_id: v.get("building_id").and_then(Value::as_i64),
+            lat: v.get("lat").and_then(Value::as_f64),
+            lon: v.get("lon").and_then(Value::as_f64),
+            resident_name: text("resident_name"),
+            resident_phone: text("resident_phone"),
+            owner_id: user.account.id,
+            deadline_at: state.calendar.deadline(ctx.at, kind.time_limit_days()),
+        };
+        match state.store.create_request(&new, &ctx).await {
+            Ok(r) => return Ok((StatusCode::CREATED, Json(request_json(&r))).into_response()),
+            // A tracking code collided: draw another.
+            Err(StoreError::Duplicate(_)) if attempt < 3 => attempt += 1,
+            Err(e) => return Err(e.into()),
+        }
+    }
+}
+
+pub async fn get(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+) -> Result<Json<serde_json::Value>, AppError> {
+    let r = state.store.get_request(id).await?;
+    may_read(&user, &r)?;
+    let timeline = state.store.request_timeline(id).await?;
+    let mut v = request_json(&r);
+    v["timeline"] = json!(timeline);
+    Ok(Json(v))
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(p): Query<HashMap<String, String>>,
+) -> Result<Json<serde_json::Value>, AppError> {
+    for k in p.keys() {
+        if !matches!(
+            k.as_str(),
+            "box" | "state" | "neighbourhood_id" | "page" | "per_page"
+        ) {
+            return Err(AppError::validation(k, "unknown_field"));
+        }
+    }
+    let a = &user.actor;
+    let now = state.clock.now();
+    let mut f = RequestFilter {
+        subdistrict_id: a.subdistrict_id,
+        ..Default::default()
+    };
+    match a.role {
+        Role::Admin => f.neighbourhood_id = int_param(&p, "neighbourhood_id")?,
+        Role::Secretary => f.neighbourhood_id = a.neighbourhood_id,
+        Role::Worker => {
+            f.neighbourhood_id = a.neighbourhood_id;
+            f.involving = Some(user.account.id);
+        }
+        _ => return Err(AppError::Forbidden),
+    }
+    match p.get("box").map(String::as_str).unwrap_or("open") {
+        "owned" => {
+            f.owner = Some(user.account.id);
+            f.open_only = true;
+        }
+        "assigned" => {
+            f.handler = Some(user.account.id);
+            f.open_only = true;
+        }
+        "due_soon" => {
+            f.open_only = true;
+            f.deadline_after = Some(now);
+            f.deadline_before = Some(now + chrono::Duration::days(1));
+        }
+        "overdue" => {
+            f.open_only = true;
+            f.deadline_before = Some(now);
+        }
+        "open" => f.open_only = true,
+        "all" => {}
+        _ => return Err(AppError::validation("box", "invalid_choice")),
+    }
+    if let Some(s) = p.get("state") {
+        f.state = Some(
+            serde_json::from_value(json!(s))
+                .map_err(|_| AppError::validation("state", "invalid_choice"))?,
+        );
+    }
+    let (limit, offset) = crate::views::paging(int_param(&p, "page")?, int_param(&p, "per_page")?);
+    f.limit = limit;
+    f.offset = offset;
+    let page = state.store.list_requests(&f).await?;
+    let items: Vec<serde_json::Value> = page.items.iter().map(request_json).collect();
+    Ok(Json(page_json(&items, page.total, limit, offset)))
+}
+
+pub async fn make_move(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+    ApiJson(mut body): ApiJson,
+) -> Result<Json<serde_json::Value>, AppError> {
+    let version = match body.remove("version") {
+        Some(v) => v
+            .as_i64()
+            .ok_or_else(|| AppError::validation("version", "not_integer"))?,
+        None => return Err(AppError::validation("version", "required")),
+    };
+    let mv: Move = serde_json::from_value(serde_json::Value::Object(body))
+        .map_err(|_| AppError::validation("move", "invalid"))?;
+    let r = state.store.get_request(id).await?;
+    may_read(&user, &r)?;
+    let rel = relation(&user, &r, &mv)?;
+    if let Move::Assign {
+        to: Handler::Worker(w),
+    } = &mv
+    {
+        match state.store.find_account(*w).await? {
+            Some(a)
+                if a.neighbourhood_id == Some(r.neighbourhood_id)
+                    && matches!(a.role, Role::Worker | Role::Secretary)
+                    && !a.disabled => {}
+            _ => return Err(AppError::validation("to", "invalid_reference")),
+        }
+    }
+    let calendar = state.calendar.clone();
+    let deadline = move |cur: &RequestRecord, next: &Workflow| {
+        if next.extra_days != cur.workflow.extra_days {
+            calendar.deadline(cur.created_at, cur.kind.time_limit_days() + next.extra_days)
+        } else {
+            cur.deadline_at
+        }
+    };
+    let r = state
+        .store
+        .move_request(id, version, &mv, rel, &user.ctx(&state), deadline)
+        .await?;
+    Ok(Json(request_json(&r)))
+}
