@@ -408,3 +408,26 @@ impl Store {
         })
     }
 }
+
+impl Store {
+    /// Open, not yet escalated requests whose deadline has passed (for the 督办 job).
+    pub async fn overdue_unescalated(
+        &self,
+        now: DateTime<Utc>,
+        limit: i64,
+    ) -> Result<Vec<RequestRecord>> {
+        Ok(with_pool!(self, |p| {
+            let rows = sqlx::query(
+                "SELECT * FROM requests WHERE state NOT IN ('resolved', 'closed') AND escalated = FALSE \
+                 AND deadline_at < $1 ORDER BY deadline_at, id LIMIT $2",
+            )
+            .bind(now)
+            .bind(limit)
+            .fetch_all(p)
+            .await?;
+            rows.iter()
+                .map(read_request)
+                .collect::<std::result::Result<Vec<_>, _>>()?
+        }))
+    }
+}

@@ -9,6 +9,7 @@ pub mod catalogue;
 pub mod circle;
 mod error;
 pub mod i18n;
+pub mod jobs;
 mod pages;
 mod render;
 mod security;
@@ -146,14 +147,21 @@ where
     F: std::future::Future<Output = ()> + Send + 'static,
 {
     let app = router(state.clone());
-    // Expired sessions are removed in the background.
+    // Background work: expired sessions go, overdue requests are escalated.
     let janitor = {
         let state = state.clone();
         tokio::spawn(async move {
+            let mut tick: u64 = 0;
             loop {
-                tokio::time::sleep(Duration::from_secs(300)).await;
-                auth::purge_expired_sessions(&state).await;
-                state.throttle.forget_old(state.config.ip_window);
+                tokio::time::sleep(Duration::from_secs(60)).await;
+                tick += 1;
+                if let Err(e) = jobs::escalate_overdue(&state).await {
+                    tracing::warn!(error = %e, "deadline job failed; it runs again in a minute");
+                }
+                if tick % 5 == 0 {
+                    auth::purge_expired_sessions(&state).await;
+                    state.throttle.forget_old(state.config.ip_window);
+                }
             }
         })
     };

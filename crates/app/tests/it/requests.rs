@@ -177,6 +177,32 @@ async fn a_request_goes_from_intake_to_closed(b: Backend) {
         .await
         .unwrap();
     assert!(overdue["total"].as_i64().unwrap() >= 1);
+    // The deadline job escalates what is overdue (督办), once.
+    let n = doorstep_web::jobs::escalate_overdue(&app.state)
+        .await
+        .unwrap();
+    assert!(n >= 1, "{n}");
+    assert_eq!(
+        doorstep_web::jobs::escalate_overdue(&app.state)
+            .await
+            .unwrap(),
+        0
+    );
+    let first = &overdue["items"][0];
+    let got: Value = c
+        .get(app.url(&format!("/api/v1/requests/{}", first["id"])))
+        .bearer_auth(&sec)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(got["workflow"]["escalated"], true);
+    assert_eq!(
+        got["timeline"].as_array().unwrap().last().unwrap()["relation"],
+        "system"
+    );
     let r = c
         .get(app.url("/api/v1/requests?box=nope"))
         .bearer_auth(&sec)

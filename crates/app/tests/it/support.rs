@@ -41,6 +41,8 @@ pub struct TestApp {
     pub clock: ManualClock,
     pub fx: Fixture,
     pub setup_token: Option<String>,
+    /// The server's state, to run background jobs on demand.
+    pub state: doorstep_web::AppState,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     handle: Option<tokio::task::JoinHandle<()>>,
 }
@@ -219,6 +221,7 @@ impl TestApp {
             .expect("build app");
         let base = format!("http://{}", app.addr());
         let setup_token = app.state().setup_token();
+        let state = app.state().clone();
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let handle = tokio::spawn(async move {
             app.run_until(async move {
@@ -233,6 +236,7 @@ impl TestApp {
             clock,
             fx,
             setup_token,
+            state,
             stop: Some(tx),
             handle: Some(handle),
         };
