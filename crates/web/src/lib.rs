@@ -158,7 +158,7 @@ where
                 if let Err(e) = jobs::escalate_overdue(&state).await {
                     tracing::warn!(error = %e, "deadline job failed; it runs again in a minute");
                 }
-                if tick % 5 == 0 {
+                if tick.is_multiple_of(5) {
                     auth::purge_expired_sessions(&state).await;
                     state.throttle.forget_old(state.config.ip_window);
                 }
