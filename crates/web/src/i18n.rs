@@ -196,6 +196,7 @@ mod tests {
             include_str!("auth.rs"),
             include_str!("pages/circle.rs"),
             include_str!("api/circle.rs"),
+            include_str!("pages/requests.rs"),
         ] {
             for key in re_call(src, "tr(\"") {
                 if !i.has(&key) {

@@ -41,6 +41,14 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         "catalogue.html",
         include_str!("../templates/catalogue.html"),
     ),
+    (
+        "requests/index.html",
+        include_str!("../templates/requests/index.html"),
+    ),
+    (
+        "requests/show.html",
+        include_str!("../templates/requests/show.html"),
+    ),
 ];
 
 pub fn environment() -> Environment<'static> {
@@ -70,56 +78,38 @@ struct NavItem {
 
 fn nav(state: &AppState, lang: Lang, user: &CurrentUser) -> Vec<NavItem> {
     use doorstep_domain::Role;
-    let tr = |k: &str| state.i18n.t(lang, k);
-    let mut items = vec![NavItem {
-        href: "/".into(),
-        label: tr("nav.home"),
-    }];
+    let role = user.actor.role;
+    let mut links: Vec<(String, &str)> = vec![("/".into(), "nav.home")];
     if let Some(nb) = user.actor.neighbourhood_id {
-        items.push(NavItem {
-            href: format!("/neighbourhoods/{nb}"),
-            label: tr("nav.my_neighbourhood"),
-        });
+        links.push((format!("/neighbourhoods/{nb}"), "nav.my_neighbourhood"));
     }
-    if user.actor.role == Role::Worker {
-        items.push(NavItem {
-            href: "/blocks?mine=1".into(),
-            label: tr("nav.my_blocks"),
-        });
+    if role == Role::Worker {
+        links.push(("/blocks?mine=1".into(), "nav.my_blocks"));
     }
-    items.push(NavItem {
-        href: "/communities".into(),
-        label: tr("nav.communities"),
-    });
-    items.push(NavItem {
-        href: "/neighbourhoods".into(),
-        label: tr("nav.neighbourhoods"),
-    });
-    items.push(NavItem {
-        href: "/stations".into(),
-        label: tr("nav.stations"),
-    });
-    if matches!(user.actor.role, Role::Admin | Role::Secretary) {
-        items.push(NavItem {
-            href: "/accounts".into(),
-            label: tr("nav.accounts"),
-        });
+    if matches!(role, Role::Admin | Role::Secretary | Role::Worker) {
+        links.push(("/requests".into(), "nav.requests"));
+    }
+    links.push(("/catalogue".into(), "nav.catalogue"));
+    links.push(("/communities".into(), "nav.communities"));
+    links.push(("/neighbourhoods".into(), "nav.neighbourhoods"));
+    links.push(("/stations".into(), "nav.stations"));
+    links.push(("/partners".into(), "nav.partners"));
+    links.push(("/circle".into(), "nav.circle"));
+    if matches!(role, Role::Admin | Role::Secretary) {
+        links.push(("/accounts".into(), "nav.accounts"));
     }
     if user.actor.may_read_audit() {
-        items.push(NavItem {
-            href: "/audit".into(),
-            label: tr("nav.audit"),
-        });
+        links.push(("/audit".into(), "nav.audit"));
     }
-    items.push(NavItem {
-        href: "/me".into(),
-        label: tr("nav.me"),
-    });
-    items.push(NavItem {
-        href: "/api/docs/".into(),
-        label: tr("nav.api"),
-    });
-    items
+    links.push(("/me".into(), "nav.me"));
+    links.push(("/api/docs/".into(), "nav.api"));
+    links
+        .into_iter()
+        .map(|(href, key)| NavItem {
+            href,
+            label: state.i18n.t(lang, key),
+        })
+        .collect()
 }
 
 /// Renders `template` with the shared base context and `extra`.

@@ -29,6 +29,9 @@ async fn every_role_gets_a_home_page_and_the_place_pages(b: Backend) {
         let html = r.text().await.unwrap();
         assert!(html.contains(expect), "{user}'s home lacks {expect}");
         assert!(html.contains("<html lang=\"zh-CN\">"), "Chinese first");
+        for link in ["服务清单", "15 分钟生活圈", "共建单位"] {
+            assert!(html.contains(link), "{user}'s menu lacks {link}");
+        }
     }
     let c = app.login("admin").await;
     for table in [

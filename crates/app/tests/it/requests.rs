@@ -5,7 +5,10 @@ use crate::support::TestApp;
 use doorstep_store::Backend;
 use serde_json::{Value, json};
 
-backend_tests!(a_request_goes_from_intake_to_closed);
+backend_tests!(
+    a_request_goes_from_intake_to_closed,
+    desk_staff_work_a_request_through_the_pages
+);
 
 async fn a_request_goes_from_intake_to_closed(b: Backend) {
     let app = TestApp::spawn(b).await;
@@ -210,5 +213,152 @@ async fn a_request_goes_from_intake_to_closed(b: Backend) {
         .await
         .unwrap();
     assert_eq!(r.status(), 422);
+    app.stop().await;
+}
+
+async fn desk_staff_work_a_request_through_the_pages(b: Backend) {
+    let app = TestApp::spawn(b).await;
+    let sec = app.login("sec1").await;
+    let csrf = app.csrf(&sec).await;
+    assert_eq!(
+        sec.get(app.url("/requests/new"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    // A missing description: the form comes back with the error and what was typed.
+    let bad = [
+        ("_csrf", csrf.as_str()),
+        ("channel", "desk"),
+        ("kind", "help"),
+        ("description", ""),
+        ("resident_name", "李桂英"),
+    ];
+    let r = sec
+        .post(app.url("/requests"))
+        .form(&bad)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("此项必填") && html.contains("value=\"李桂英\""));
+    let good = [
+        ("_csrf", csrf.as_str()),
+        ("channel", "desk"),
+        ("kind", "help"),
+        ("description", "家里水管漏水需要帮助"),
+        ("resident_phone", "13800138000"),
+    ];
+    let r = sec
+        .post(app.url("/requests"))
+        .form(&good)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let loc = r.headers()["location"].to_str().unwrap().to_string();
+    let html = sec
+        .get(app.url(&loc))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("已受理")
+            && html.contains("138****8000")
+            && html.contains("value=\"assign\"")
+    );
+    assert!(!html.contains("13800138000"), "the phone is masked");
+    let moves = format!("{loc}/moves");
+    let w1 = app.fx.w1.to_string();
+    let r = sec
+        .post(app.url(&moves))
+        .form(&[
+            ("_csrf", csrf.as_str()),
+            ("version", "1"),
+            ("move", "assign"),
+            ("to", w1.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    // A stale form: 409 and the page says why.
+    let r = sec
+        .post(app.url(&moves))
+        .form(&[
+            ("_csrf", csrf.as_str()),
+            ("version", "1"),
+            ("move", "assign"),
+            ("to", w1.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 409);
+    assert!(r.text().await.unwrap().contains("已被他人修改"));
+    let worker = app.login("w1").await;
+    let wcsrf = app.csrf(&worker).await;
+    let inbox = worker
+        .get(app.url("/requests?box=assigned"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(inbox.contains("家里水管漏水"));
+    for (v, m) in [("2", "accept"), ("3", "start")] {
+        let r = worker
+            .post(app.url(&moves))
+            .form(&[("_csrf", wcsrf.as_str()), ("version", v), ("move", m)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 303, "{m}");
+    }
+    let r = worker
+        .post(app.url(&moves))
+        .form(&[
+            ("_csrf", wcsrf.as_str()),
+            ("version", "4"),
+            ("move", "resolve"),
+            ("reply", "已联系物业修好"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let rate = [
+        ("_csrf", csrf.as_str()),
+        ("version", "5"),
+        ("move", "follow_up"),
+        ("efficiency", "satisfied"),
+        ("attitude", "satisfied"),
+        ("result", "satisfied"),
+    ];
+    assert_eq!(
+        sec.post(app.url(&moves))
+            .form(&rate)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        303
+    );
+    let html = sec
+        .get(app.url(&loc))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("已关闭") && html.contains("已联系物业修好") && html.contains("回访"));
     app.stop().await;
 }

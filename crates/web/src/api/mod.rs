@@ -2,7 +2,7 @@
 //! and the OpenAPI document, so the two cannot drift apart.
 
 mod circle;
-mod requests;
+pub(crate) mod requests;
 mod spec;
 
 pub use spec::openapi;

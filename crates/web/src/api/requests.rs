@@ -64,7 +64,7 @@ pub fn request_json(r: &RequestRecord) -> serde_json::Value {
 }
 
 /// Who may read a request: the subdistrict, and the staff of its neighbourhood.
-fn may_read(user: &CurrentUser, r: &RequestRecord) -> Result<(), AppError> {
+pub(crate) fn may_read(user: &CurrentUser, r: &RequestRecord) -> Result<(), AppError> {
     let a = &user.actor;
     if a.subdistrict_id != r.subdistrict_id {
         return Err(AppError::NotFound);
@@ -83,7 +83,11 @@ fn is_supervisor(user: &CurrentUser, r: &RequestRecord) -> bool {
 }
 
 /// How the caller relates to the request for this move.
-fn relation(user: &CurrentUser, r: &RequestRecord, mv: &Move) -> Result<Relation, AppError> {
+pub(crate) fn relation(
+    user: &CurrentUser,
+    r: &RequestRecord,
+    mv: &Move,
+) -> Result<Relation, AppError> {
     let me = user.account.id;
     let handler = r.workflow.handler == Some(Handler::Worker(me));
     let owner = r.owner_id == me;
@@ -114,13 +118,23 @@ pub async fn create(
     user: CurrentUser,
     ApiJson(body): ApiJson,
 ) -> Result<Response, AppError> {
+    let r = intake(&state, &user, &body).await?;
+    Ok((StatusCode::CREATED, Json(request_json(&r))).into_response())
+}
+
+/// One-window intake, shared by the API and the desk form: the caller becomes the owner.
+pub(crate) async fn intake(
+    state: &AppState,
+    user: &CurrentUser,
+    body: &serde_json::Map<String, serde_json::Value>,
+) -> Result<RequestRecord, AppError> {
     if !matches!(
         user.actor.role,
         Role::Admin | Role::Secretary | Role::Worker
     ) {
         return Err(AppError::Forbidden);
     }
-    let v = doorstep_domain::validate(REQUEST_FIELDS, &body, None, &[])?;
+    let v = doorstep_domain::validate(REQUEST_FIELDS, body, None, &[])?;
     let nb = match (
         user.actor.role,
         v.get("neighbourhood_id").and_then(Value::as_i64),
@@ -156,7 +170,7 @@ pub async fn create(
     let channel: Channel = parse_code(v.get("channel"))
         .ok_or_else(|| AppError::validation("channel", "invalid_choice"))?;
     let text = |k: &str| v.get(k).and_then(Value::as_str).map(str::to_string);
-    let ctx = user.ctx(&state);
+    let ctx = user.ctx(state);
     let mut attempt = 0;
     loop {
         let new = NewRequest {
@@ -175,7 +189,7 @@ pub async fn create(
             deadline_at: state.calendar.deadline(ctx.at, kind.time_limit_days()),
         };
         match state.store.create_request(&new, &ctx).await {
-            Ok(r) => return Ok((StatusCode::CREATED, Json(request_json(&r))).into_response()),
+            Ok(r) => return Ok(r),
             // A tracking code collided: draw another.
             Err(StoreError::Duplicate(_)) if attempt < 3 => attempt += 1,
             Err(e) => return Err(e.into()),
@@ -209,43 +223,12 @@ pub async fn list(
             return Err(AppError::validation(k, "unknown_field"));
         }
     }
-    let a = &user.actor;
-    let now = state.clock.now();
-    let mut f = RequestFilter {
-        subdistrict_id: a.subdistrict_id,
-        ..Default::default()
-    };
-    match a.role {
-        Role::Admin => f.neighbourhood_id = int_param(&p, "neighbourhood_id")?,
-        Role::Secretary => f.neighbourhood_id = a.neighbourhood_id,
-        Role::Worker => {
-            f.neighbourhood_id = a.neighbourhood_id;
-            f.involving = Some(user.account.id);
-        }
-        _ => return Err(AppError::Forbidden),
-    }
-    match p.get("box").map(String::as_str).unwrap_or("open") {
-        "owned" => {
-            f.owner = Some(user.account.id);
-            f.open_only = true;
-        }
-        "assigned" => {
-            f.handler = Some(user.account.id);
-            f.open_only = true;
-        }
-        "due_soon" => {
-            f.open_only = true;
-            f.deadline_after = Some(now);
-            f.deadline_before = Some(now + chrono::Duration::days(1));
-        }
-        "overdue" => {
-            f.open_only = true;
-            f.deadline_before = Some(now);
-        }
-        "open" => f.open_only = true,
-        "all" => {}
-        _ => return Err(AppError::validation("box", "invalid_choice")),
-    }
+    let mut f = inbox_filter(
+        &user,
+        p.get("box").map(String::as_str).unwrap_or("open"),
+        state.clock.now(),
+        int_param(&p, "neighbourhood_id")?,
+    )?;
     if let Some(s) = p.get("state") {
         f.state = Some(
             serde_json::from_value(json!(s))
@@ -274,9 +257,22 @@ pub async fn make_move(
     };
     let mv: Move = serde_json::from_value(serde_json::Value::Object(body))
         .map_err(|_| AppError::validation("move", "invalid"))?;
+    let r = apply_move(&state, &user, id, version, &mv).await?;
+    Ok(Json(request_json(&r)))
+}
+
+/// Checks who the caller is to the request and applies the move (API and pages).
+pub(crate) async fn apply_move(
+    state: &AppState,
+    user: &CurrentUser,
+    id: i64,
+    version: i64,
+    mv: &Move,
+) -> Result<RequestRecord, AppError> {
+    let mv = mv.clone();
     let r = state.store.get_request(id).await?;
-    may_read(&user, &r)?;
-    let rel = relation(&user, &r, &mv)?;
+    may_read(user, &r)?;
+    let rel = relation(user, &r, &mv)?;
     if let Move::Assign {
         to: Handler::Worker(w),
     } = &mv
@@ -297,9 +293,55 @@ pub async fn make_move(
             cur.deadline_at
         }
     };
-    let r = state
+    Ok(state
         .store
-        .move_request(id, version, &mv, rel, &user.ctx(&state), deadline)
-        .await?;
-    Ok(Json(request_json(&r)))
+        .move_request(id, version, &mv, rel, &user.ctx(state), deadline)
+        .await?)
+}
+
+/// The requests a box shows the caller: admins all (or one neighbourhood), secretaries
+/// their neighbourhood, workers what they own or handle.
+pub(crate) fn inbox_filter(
+    user: &CurrentUser,
+    inbox: &str,
+    now: chrono::DateTime<chrono::Utc>,
+    neighbourhood: Option<i64>,
+) -> Result<RequestFilter, AppError> {
+    let a = &user.actor;
+    let mut f = RequestFilter {
+        subdistrict_id: a.subdistrict_id,
+        ..Default::default()
+    };
+    match a.role {
+        Role::Admin => f.neighbourhood_id = neighbourhood,
+        Role::Secretary => f.neighbourhood_id = a.neighbourhood_id,
+        Role::Worker => {
+            f.neighbourhood_id = a.neighbourhood_id;
+            f.involving = Some(user.account.id);
+        }
+        _ => return Err(AppError::Forbidden),
+    }
+    match inbox {
+        "owned" => {
+            f.owner = Some(user.account.id);
+            f.open_only = true;
+        }
+        "assigned" => {
+            f.handler = Some(user.account.id);
+            f.open_only = true;
+        }
+        "due_soon" => {
+            f.open_only = true;
+            f.deadline_after = Some(now);
+            f.deadline_before = Some(now + chrono::Duration::days(1));
+        }
+        "overdue" => {
+            f.open_only = true;
+            f.deadline_before = Some(now);
+        }
+        "open" => f.open_only = true,
+        "all" => {}
+        _ => return Err(AppError::validation("box", "invalid_choice")),
+    }
+    Ok(f)
 }

@@ -4,6 +4,7 @@ mod accounts;
 mod catalogue;
 mod circle;
 mod places;
+mod requests;
 
 /// What the API shares with the circle page.
 pub(crate) mod circle_api {
@@ -42,6 +43,7 @@ pub fn routes() -> Router<AppState> {
         .merge(accounts::routes())
         .merge(circle::routes())
         .merge(catalogue::routes())
+        .merge(requests::routes())
         .merge(places::routes())
         .fallback(not_found)
 }
