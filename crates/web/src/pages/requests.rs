@@ -333,6 +333,10 @@ async fn render_show(
         title => title.clone(), description => r.description, fields, events, moves, workers,
         version => r.version, action => format!("/requests/{}/moves", r.id), error,
         overdue => r.workflow.state.is_open() && r.deadline_at < now, escalated => r.workflow.escalated,
+        rating_fields => [("efficiency", "request.rating_efficiency"), ("attitude", "request.rating_attitude"), ("result", "request.rating_result")]
+            .iter()
+            .map(|(v, k)| SelectOption { value: v.to_string(), label: tr(k) })
+            .collect::<Vec<_>>(),
         reasons => ["not_our_duty", "wrong_place", "unclear"].iter().map(|c| SelectOption { value: c.to_string(), label: tr(&format!("request.reason.{c}")) }).collect::<Vec<_>>(),
         ratings => ["satisfied", "basic", "unsatisfied"].iter().map(|c| SelectOption { value: c.to_string(), label: tr(&format!("request.rating.{c}")) }).collect::<Vec<_>>(),
     };
