@@ -113,6 +113,17 @@ test("the catalogue suggests as she types, and the circle map shows her building
   await page.fill("#password", "huamu-demo-2026");
   await page.click("button[type=submit]");
   await page.waitForURL(base + "/");
+  // A request taken at the desk lands on its page, owned by her.
+  await page.goto(base + "/requests/new");
+  await page.selectOption("#f-kind", "help");
+  await page.fill("#f-description", "3号楼楼道灯坏了，老人晚上回家看不见");
+  await page.fill("#f-resident_phone", "13800138000");
+  await page.click("main button[type=submit]");
+  await page.waitForURL(/\/requests\/\d+$/);
+  const req = await page.locator("main").textContent();
+  assert.match(req, /已受理/);
+  assert.match(req, /138\*\*\*\*8000/);
+
   // The catalogue suggests matters as the resident's words are typed.
   await page.goto(base + "/catalogue");
   await page.fill("#catalogue-q", "老年津贴");

@@ -142,7 +142,7 @@ pub fn page(
         nav => user.map(|u| nav(state, lang, u)),
         demo => state.demo,
         t => translator(state.i18n.clone(), lang),
-        version => env!("CARGO_PKG_VERSION"),
+        app_version => env!("CARGO_PKG_VERSION"),
     };
     let ctx = context! { ..extra, ..base };
     tmpl.render(ctx).map(Html).map_err(|e| {

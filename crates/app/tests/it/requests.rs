@@ -220,6 +220,18 @@ async fn desk_staff_work_a_request_through_the_pages(b: Backend) {
     let app = TestApp::spawn(b).await;
     let sec = app.login("sec1").await;
     let csrf = app.csrf(&sec).await;
+    let form_html = sec
+        .get(app.url("/requests/new"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        !form_html.contains("name=\"version\""),
+        "a new request has no version to send"
+    );
     assert_eq!(
         sec.get(app.url("/requests/new"))
             .send()
