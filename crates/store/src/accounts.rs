@@ -488,30 +488,26 @@ impl Store {
         since: DateTime<Utc>,
     ) -> Result<LoginAttempts> {
         let username = username.trim().to_lowercase();
-        let sql = "SELECT COUNT(*) AS n, MAX(at) AS last FROM login_attempts \
-            WHERE username = $1 AND at >= $2 AND NOT succeeded AND at > COALESCE( \
-              (SELECT MAX(at) FROM login_attempts WHERE username = $1 AND succeeded), $2)";
-        // `at > COALESCE(last success, since)` drops the `since` row itself when there was no
-        // success; compare with >= on a second bound to keep it.
-        let sql_no_success = "SELECT COUNT(*) AS n, MAX(at) AS last FROM login_attempts \
-            WHERE username = $1 AND at >= $2 AND NOT succeeded";
-        let has_success: bool = with_pool!(self, |p| {
-            sqlx::query_scalar::<_, i64>(
-                "SELECT COUNT(*) FROM login_attempts WHERE username = $1 AND succeeded AND at >= $2",
+        // Failures count from the later of `since` and the last success.
+        let last_success: Option<DateTime<Utc>> = with_pool!(self, |p| {
+            sqlx::query_scalar(
+                "SELECT MAX(at) FROM login_attempts WHERE username = $1 AND succeeded AND at >= $2",
             )
             .bind(&username)
             .bind(since)
             .fetch_one(p)
             .await?
-                > 0
         });
-        let chosen = if has_success { sql } else { sql_no_success };
         Ok(with_pool!(self, |p| {
-            let row = sqlx::query(chosen)
-                .bind(&username)
-                .bind(since)
-                .fetch_one(p)
-                .await?;
+            let row = sqlx::query(
+                "SELECT COUNT(*) AS n, MAX(at) AS last FROM login_attempts \
+                 WHERE username = $1 AND NOT succeeded AND at >= $2 AND ($3 IS NULL OR at > $3)",
+            )
+            .bind(&username)
+            .bind(since)
+            .bind(last_success)
+            .fetch_one(p)
+            .await?;
             LoginAttempts {
                 failures: row.try_get("n")?,
                 last_failure: row.try_get("last")?,

@@ -216,9 +216,22 @@ impl Store {
 
     /// Changes whenever buildings or stations change (for caching analyses).
     pub async fn places_fingerprint(&self, subdistrict_id: i64) -> Result<String> {
+        self.version_fingerprint(
+            &["buildings", "stations", "neighbourhoods", "partners"],
+            subdistrict_id,
+        )
+        .await
+    }
+
+    /// Row counts and version sums of `tables` in a subdistrict: every change bumps a
+    /// record's version, so this moves with any change, even within one timestamp.
+    pub(crate) async fn version_fingerprint(
+        &self,
+        tables: &[&str],
+        subdistrict_id: i64,
+    ) -> Result<String> {
         let mut parts = Vec::new();
-        // Every change bumps a record's version: the sum moves even within one timestamp.
-        for table in ["buildings", "stations", "neighbourhoods", "partners"] {
+        for table in tables {
             let sql = format!(
                 "SELECT COUNT(*) AS n, CAST(COALESCE(SUM(version), 0) AS BIGINT) AS v FROM {table} WHERE subdistrict_id = $1"
             );

@@ -495,7 +495,6 @@ impl Store {
             n + 3
         );
         let reselect = format!("SELECT * FROM {} WHERE id = $1", entity.table());
-        let mut change = Some(change);
         let record = with_tx!(self, |tx| {
             let row = sqlx::query(AssertSqlSafe(select.clone()))
                 .bind(id)
@@ -510,7 +509,6 @@ impl Store {
                     current: current.version,
                 });
             }
-            let change = change.take().ok_or(StoreError::Conflict("retry"))?;
             let new_values = change(&current)?;
             self.check_refs(entity, &new_values, snapshot.place())
                 .await?;
@@ -908,19 +906,9 @@ impl Store {
 }
 
 impl Store {
-    /// Changes whenever the catalogue changes (for rebuilding search indexes): every
-    /// change bumps a record's version, so the sum of versions moves even when two changes
-    /// share a timestamp.
+    /// Changes whenever the catalogue changes (for rebuilding search indexes).
     pub async fn catalogue_fingerprint(&self, subdistrict_id: i64) -> Result<String> {
-        let (n, v): (i64, i64) = with_pool!(self, |p| {
-            let r = sqlx::query(
-                "SELECT COUNT(*) AS n, CAST(COALESCE(SUM(version), 0) AS BIGINT) AS v FROM service_items WHERE subdistrict_id = $1",
-            )
-            .bind(subdistrict_id)
-            .fetch_one(p)
-            .await?;
-            (r.try_get("n")?, r.try_get("v")?)
-        });
-        Ok(format!("{n}:{v}"))
+        self.version_fingerprint(&["service_items"], subdistrict_id)
+            .await
     }
 }

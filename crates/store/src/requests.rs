@@ -242,7 +242,6 @@ impl Store {
         F: FnOnce(&RequestRecord, &Workflow) -> DateTime<Utc>,
     {
         let select = format!("SELECT * FROM requests WHERE id = $1{}", self.for_update());
-        let mut deadline = Some(deadline);
         with_tx!(self, |tx| {
             let row = sqlx::query(sqlx::AssertSqlSafe(select.clone()))
                 .bind(id)
@@ -259,10 +258,7 @@ impl Store {
                 .workflow
                 .apply(mv, relation)
                 .map_err(|e| StoreError::IllegalMove(e.to_string()))?;
-            let deadline_at = deadline
-                .take()
-                .map(|f| f(&cur, &next))
-                .unwrap_or(cur.deadline_at);
+            let deadline_at = deadline(&cur, &next);
             let handler_account = match &next.handler {
                 Some(Handler::Worker(a)) => Some(*a),
                 _ => None,

@@ -486,9 +486,8 @@ pub fn xlsx(
     sheet.write_with_format(0, 0, &headers.neighbourhood, &bold)?;
     sheet.write_with_format(0, 1, &headers.buildings, &bold)?;
     sheet.write_with_format(0, 2, &headers.residents, &bold)?;
-    for (i, c) in Category::ALL.iter().enumerate() {
-        sheet.write_with_format(0, 3 + i as u16, &headers.categories[i], &bold)?;
-        let _ = c;
+    for (i, label) in headers.categories.iter().enumerate() {
+        sheet.write_with_format(0, 3 + i as u16, label, &bold)?;
     }
     for (r, row) in rows.iter().enumerate() {
         let r = r as u32 + 1;

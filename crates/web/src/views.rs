@@ -327,7 +327,7 @@ pub fn paging(page: Option<i64>, per_page: Option<i64>) -> (i64, i64) {
     (limit, (page - 1).saturating_mul(limit))
 }
 
-/// Tracks the time as people in Shanghai read it.
+/// A time as people in Shanghai read it.
 pub fn local_time(t: chrono::DateTime<chrono::Utc>) -> String {
     t.with_timezone(&chrono_tz::Asia::Shanghai)
         .format("%Y-%m-%d %H:%M")

@@ -411,29 +411,7 @@ async fn every_documented_operation_is_routed(b: Backend) {
     let t = app.token("admin").await;
     // The circle needs a network.
     let net = doorstep_geo::synth::grid(31.2050, 121.5450, 10, 10, 70.0, 0, 1);
-    let meta = doorstep_store::NetworkMeta {
-        id: 0,
-        subdistrict_id: app.fx.sd,
-        name: "t".into(),
-        source: "synthetic".into(),
-        synthetic: true,
-        nodes: net.node_count() as i64,
-        edges: net.edge_count() as i64,
-        bbox: net.bbox().unwrap(),
-        created_at: chrono::Utc::now(),
-    };
-    let ctx = doorstep_store::WriteCtx {
-        actor_id: None,
-        actor_name: "t".into(),
-        subdistrict_id: Some(app.fx.sd),
-        ip: None,
-        at: chrono::Utc::now(),
-        demo: false,
-    };
-    app.store()
-        .save_network(&meta, &net.to_bytes(), &[], &ctx)
-        .await
-        .unwrap();
+    app.save_network(&net, "t", &[]).await;
     let doc: Value = api()
         .get(app.url("/api/openapi.json"))
         .send()

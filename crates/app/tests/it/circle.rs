@@ -5,7 +5,7 @@ use crate::backend_tests;
 use crate::support::TestApp;
 use doorstep_geo::snap::Snapper;
 use doorstep_geo::{Accessibility, Category};
-use doorstep_store::{Backend, FacilityRow, NetworkMeta, WriteCtx};
+use doorstep_store::{Backend, FacilityRow};
 use serde_json::Value;
 
 backend_tests!(the_circle_answers_with_figures_exports_and_sites);
@@ -57,29 +57,7 @@ async fn the_circle_answers_with_figures_exports_and_sites(b: Backend) {
             source: "test:2".into(),
         },
     ];
-    let meta = NetworkMeta {
-        id: 0,
-        subdistrict_id: app.fx.sd,
-        name: "测试路网".into(),
-        source: "synthetic".into(),
-        synthetic: true,
-        nodes: net.node_count() as i64,
-        edges: net.edge_count() as i64,
-        bbox: net.bbox().unwrap(),
-        created_at: chrono::Utc::now(),
-    };
-    let ctx = WriteCtx {
-        actor_id: None,
-        actor_name: "t".into(),
-        subdistrict_id: Some(app.fx.sd),
-        ip: None,
-        at: chrono::Utc::now(),
-        demo: false,
-    };
-    app.store()
-        .save_network(&meta, &net.to_bytes(), &facilities, &ctx)
-        .await
-        .unwrap();
+    app.save_network(&net, "测试路网", &facilities).await;
 
     // What the server reports equals the library on the same data.
     let snap = Snapper::new(&net, 100.0);

@@ -325,6 +325,34 @@ impl TestApp {
         secret
     }
 
+    /// Stores `net` (synthetic) with `facilities` as the subdistrict's walking network.
+    pub async fn save_network(
+        &self,
+        net: &doorstep_geo::Network,
+        name: &str,
+        facilities: &[doorstep_store::FacilityRow],
+    ) {
+        let meta = doorstep_store::NetworkMeta {
+            id: 0,
+            subdistrict_id: self.fx.sd,
+            name: name.into(),
+            source: "synthetic".into(),
+            synthetic: true,
+            nodes: net.node_count() as i64,
+            edges: net.edge_count() as i64,
+            bbox: net.bbox().expect("a network"),
+            created_at: Utc::now(),
+        };
+        let ctx = WriteCtx {
+            subdistrict_id: Some(self.fx.sd),
+            ..ctx()
+        };
+        self.store()
+            .save_network(&meta, &net.to_bytes(), facilities, &ctx)
+            .await
+            .expect("save network");
+    }
+
     pub async fn stop(mut self) {
         if let Some(tx) = self.stop.take() {
             let _ = tx.send(());
