@@ -5,6 +5,15 @@
 
 use serde::{Deserialize, Serialize};
 
+/// The snake_case code of a unit enum variant (`State::InProgress` → `in_progress`), as
+/// stored in the database and used in translation keys.
+pub fn code<T: Serialize>(x: &T) -> String {
+    serde_json::to_value(x)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
+}
+
 /// What the resident wants.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -5,7 +5,7 @@
 use crate::audit::{AuditEntry, insert_audit};
 use crate::{Result, Store, StoreError, WriteCtx, with_pool, with_tx};
 use chrono::{DateTime, Utc};
-use doorstep_domain::requests::{Channel, Handler, Kind, Move, Relation, State, Workflow};
+use doorstep_domain::requests::{Channel, Handler, Kind, Move, Relation, State, Workflow, code};
 use serde::Serialize;
 use sqlx::types::Json;
 use sqlx::{ColumnIndex, Decode, Row, Type};
@@ -66,13 +66,6 @@ pub struct RequestEvent {
     /// `None` for the intake event.
     pub mv: Option<Move>,
     pub state_after: State,
-}
-
-fn code<T: Serialize>(x: &T) -> String {
-    serde_json::to_value(x)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap_or_default()
 }
 
 fn parse<T: serde::de::DeserializeOwned>(s: &str) -> std::result::Result<T, sqlx::Error> {

@@ -13,7 +13,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use doorstep_domain::mask::{mask_name, mask_phone};
-use doorstep_domain::requests::{Handler, Move, ReturnReason, Satisfaction};
+use doorstep_domain::requests::{Handler, Move, ReturnReason, Satisfaction, code};
 use doorstep_domain::{Entity, FieldErrors, Role, Scope};
 use doorstep_store::{ListQuery, RequestRecord};
 use minijinja::context;
@@ -28,13 +28,6 @@ pub fn routes() -> Router<AppState> {
 }
 
 const BOXES: &[&str] = &["open", "owned", "assigned", "due_soon", "overdue", "all"];
-
-fn code<T: serde::Serialize>(x: &T) -> String {
-    serde_json::to_value(x)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap_or_default()
-}
 
 async fn index(
     State(state): State<AppState>,
