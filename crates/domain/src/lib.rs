@@ -7,6 +7,7 @@ pub mod accounts;
 pub mod calendar;
 pub mod catalogue;
 pub mod clock;
+pub mod duplicates;
 pub mod fields;
 pub mod mask;
 pub mod places;

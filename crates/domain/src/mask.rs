@@ -23,6 +23,18 @@ pub fn mask_name(name: &str) -> String {
     mask_middle(&chars, chars.len().min(1), 0)
 }
 
+/// `zhang.san@example.com` → `z*********@example.com`: the first character of the local
+/// part and the domain stay. Text without `@` is masked like a name.
+pub fn mask_email(email: &str) -> String {
+    match email.rsplit_once('@') {
+        Some((local, domain)) => {
+            let chars: Vec<char> = local.chars().collect();
+            format!("{}@{domain}", mask_middle(&chars, chars.len().min(1), 0))
+        }
+        None => mask_name(email),
+    }
+}
+
 fn mask_middle(chars: &[char], head: usize, tail: usize) -> String {
     let n = chars.len();
     chars
@@ -44,6 +56,8 @@ mod tests {
         assert_eq!(mask_name("张三丰"), "张**");
         assert_eq!(mask_name(""), "");
         assert_eq!(mask_phone("110"), "*10");
+        assert_eq!(mask_email("zhang.san@example.com"), "z********@example.com");
+        assert_eq!(mask_email("@x"), "@x");
     }
 
     proptest! {
@@ -59,6 +73,15 @@ mod tests {
                 // At most 7 digits of the original ever show.
                 prop_assert!(masked.chars().filter(|c| c.is_ascii_digit()).count() <= 7);
             }
+        }
+
+        #[test]
+        fn emails_show_one_character_of_the_local_part(local in "[a-z0-9.]{1,20}", domain in "[a-z]{1,10}\\.cn") {
+            let m = mask_email(&format!("{local}@{domain}"));
+            let (l, d) = m.rsplit_once('@').unwrap();
+            prop_assert_eq!(d, domain.as_str());
+            prop_assert_eq!(l.chars().count(), local.chars().count());
+            prop_assert!(l.chars().skip(1).all(|c| c == '*'));
         }
 
         #[test]

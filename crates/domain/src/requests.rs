@@ -133,6 +133,10 @@ pub enum Move {
     DecideExtension { approve: bool },
     /// 督办: overdue, escalated to the secretary.
     Escalate,
+    /// 合并: closed as a duplicate of another open request, which carries on.
+    Merge { into: i64 },
+    /// The other side of a merge: the surviving request records what joined it.
+    Absorb { from: i64 },
 }
 
 /// How the one acting relates to the request.
@@ -159,6 +163,9 @@ pub struct Workflow {
     pub escalated: bool,
     pub reopened: u32,
     pub rating: Option<Satisfaction>,
+    /// Closed as a duplicate of this request (合并).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub merged_into: Option<i64>,
 }
 
 impl Default for Workflow {
@@ -172,6 +179,7 @@ impl Default for Workflow {
             escalated: false,
             reopened: 0,
             rating: None,
+            merged_into: None,
         }
     }
 }
@@ -340,6 +348,31 @@ impl Workflow {
                     "supervisor",
                 )?;
                 next.escalated = true;
+            }
+            Move::Merge { into } => {
+                if !self.state.is_open() {
+                    return illegal;
+                }
+                need(
+                    matches!(who, Relation::Owner | Relation::Supervisor),
+                    "owner",
+                )?;
+                if *into <= 0 {
+                    return Err(MoveError::Invalid("into"));
+                }
+                next.state = Closed;
+                next.merged_into = Some(*into);
+                next.handler = None;
+                next.extension_pending = None;
+            }
+            Move::Absorb { from } => {
+                // Whoever may merge the duplicate may note it on the survivor.
+                if !self.state.is_open() {
+                    return illegal;
+                }
+                if *from <= 0 {
+                    return Err(MoveError::Invalid("from"));
+                }
             }
         }
         Ok(next)
@@ -526,6 +559,8 @@ mod tests {
             }),
             any::<bool>().prop_map(|approve| Move::DecideExtension { approve }),
             Just(Move::Escalate),
+            (1i64..4).prop_map(|into| Move::Merge { into }),
+            (1i64..4).prop_map(|from| Move::Absorb { from }),
         ];
         (mv, who)
     }
@@ -550,6 +585,9 @@ mod tests {
                 }
                 if w.state == State::Closed {
                     prop_assert!(w.extension_pending.is_none());
+                }
+                if w.merged_into.is_some() {
+                    prop_assert_eq!(w.state, State::Closed);
                 }
                 if w.on_spot {
                     prop_assert!(matches!(w.state, State::Resolved | State::Closed));

@@ -11,6 +11,7 @@ mod audit;
 mod error;
 mod geo;
 mod places;
+mod request_views;
 mod requests;
 mod schema;
 mod sql;
@@ -21,6 +22,9 @@ pub use audit::{AuditEntry, AuditFilter, AuditRecord};
 pub use error::StoreError;
 pub use geo::{BuildingPoint, FacilityRow, NetworkMeta};
 pub use places::{ListQuery, Page, PlaceRecord, PlaceTotals, RoomAreas};
+pub use request_views::{
+    Attachment, DuplicateCandidate, FigureQuery, FigureRow, Figures, MAX_ATTACHMENTS,
+};
 pub use requests::{NewRequest, RequestEvent, RequestFilter, RequestRecord};
 pub use schema::Column;
 

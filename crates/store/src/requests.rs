@@ -24,6 +24,9 @@ pub struct NewRequest {
     pub lon: Option<f64>,
     pub resident_name: Option<String>,
     pub resident_phone: Option<String>,
+    pub resident_email: Option<String>,
+    /// Where the resident says it is, in their words.
+    pub address: Option<String>,
     pub owner_id: i64,
     pub deadline_at: DateTime<Utc>,
 }
@@ -44,11 +47,15 @@ pub struct RequestRecord {
     pub lon: Option<f64>,
     pub resident_name: Option<String>,
     pub resident_phone: Option<String>,
+    pub resident_email: Option<String>,
+    pub address: Option<String>,
     pub owner_id: i64,
     pub workflow: Workflow,
     pub deadline_at: DateTime<Utc>,
     pub resolved_at: Option<DateTime<Utc>>,
     pub closed_at: Option<DateTime<Utc>>,
+    /// Seconds from intake to the latest resolution.
+    pub resolve_secs: Option<i64>,
     pub is_demo: bool,
     pub version: i64,
     pub created_at: DateTime<Utc>,
@@ -101,11 +108,14 @@ where
         lon: r.try_get("lon")?,
         resident_name: r.try_get("resident_name")?,
         resident_phone: r.try_get("resident_phone")?,
+        resident_email: r.try_get("resident_email")?,
+        address: r.try_get("address")?,
         owner_id: r.try_get("owner_id")?,
         workflow: wf.0,
         deadline_at: r.try_get("deadline_at")?,
         resolved_at: r.try_get("resolved_at")?,
         closed_at: r.try_get("closed_at")?,
+        resolve_secs: r.try_get("resolve_secs")?,
         is_demo: r.try_get("is_demo")?,
         version: r.try_get("version")?,
         created_at: r.try_get("created_at")?,
@@ -115,6 +125,101 @@ where
 
 const INSERT_EVENT: &str = "INSERT INTO request_events (request_id, seq, at, actor_id, actor_name, relation, move, state_after) \
     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+
+/// One move inside an open write transaction `$tx`: lock and read the request, check the
+/// version (when one is expected), apply the move, and write the new state, its columns,
+/// the timeline event and the audit entry. Refusals return early, rolling back.
+macro_rules! step {
+    ($tx:ident, $select:expr, $id:expr, $expected:expr, $mv:expr, $relation:expr, $ctx:expr, $deadline:expr) => {{
+        let (id, mv, relation, ctx): (i64, &Move, Relation, &WriteCtx) = ($id, $mv, $relation, $ctx);
+        let row = sqlx::query(sqlx::AssertSqlSafe($select.clone()))
+            .bind(id)
+            .fetch_optional(&mut *$tx)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        let cur = read_request(&row)?;
+        let expected: Option<i64> = $expected;
+        if expected.is_some_and(|v| v != cur.version) {
+            return Err(StoreError::VersionConflict {
+                current: cur.version,
+            });
+        }
+        let next = cur
+            .workflow
+            .apply(mv, relation)
+            .map_err(|e| StoreError::IllegalMove(e.to_string()))?;
+        let deadline_at = ($deadline)(&cur, &next);
+        let handler_account = match &next.handler {
+            Some(Handler::Worker(a)) => Some(*a),
+            _ => None,
+        };
+        let (resolved_at, resolve_secs) = if next.state == State::Resolved && cur.workflow.state != State::Resolved {
+            (Some(ctx.at), Some((ctx.at - cur.created_at).num_seconds().max(0)))
+        } else if next.state == State::Reopened {
+            (None, None)
+        } else {
+            (cur.resolved_at, cur.resolve_secs)
+        };
+        let closed_at = if next.state == State::Closed {
+            Some(ctx.at)
+        } else {
+            None
+        };
+        let done = sqlx::query(
+            "UPDATE requests SET state = $1, workflow = $2, handler_account_id = $3, escalated = $4, deadline_at = $5, \
+             resolved_at = $6, closed_at = $7, version = version + 1, updated_at = $8, on_spot = $9, rating = $10, \
+             merged_into = $11, resolve_secs = $12 WHERE id = $13 AND version = $14",
+        )
+        .bind(code(&next.state))
+        .bind(Json(&next))
+        .bind(handler_account)
+        .bind(next.escalated)
+        .bind(deadline_at)
+        .bind(resolved_at)
+        .bind(closed_at)
+        .bind(ctx.at)
+        .bind(next.on_spot)
+        .bind(next.rating.map(|r| code(&r)))
+        .bind(next.merged_into)
+        .bind(resolve_secs)
+        .bind(id)
+        .bind(cur.version)
+        .execute(&mut *$tx)
+        .await?;
+        if done.rows_affected() != 1 {
+            return Err(StoreError::VersionConflict {
+                current: cur.version,
+            });
+        }
+        let seq: i64 = sqlx::query_scalar(
+            "SELECT COALESCE(MAX(seq), 0) + 1 FROM request_events WHERE request_id = $1",
+        )
+        .bind(id)
+        .fetch_one(&mut *$tx)
+        .await?;
+        sqlx::query(INSERT_EVENT)
+            .bind(id)
+            .bind(seq)
+            .bind(ctx.at)
+            .bind(ctx.actor_id)
+            .bind(&ctx.actor_name)
+            .bind(code(&relation))
+            .bind(Json(serde_json::to_value(mv).unwrap_or_default()))
+            .bind(code(&next.state))
+            .execute(&mut *$tx)
+            .await?;
+        insert_audit!(
+            &mut *$tx,
+            ctx,
+            AuditEntry::write(
+                "update",
+                "request",
+                id,
+                serde_json::to_value(mv).unwrap_or_default()
+            )
+        );
+    }};
+}
 
 impl Store {
     /// Records a new request and its intake event.
@@ -127,8 +232,8 @@ impl Store {
             let id: i64 = sqlx::query_scalar(
                 "INSERT INTO requests (subdistrict_id, neighbourhood_id, tracking_code, channel, kind, service_item_id, \
                  description, building_id, lat, lon, resident_name, resident_phone, owner_id, state, workflow, \
-                 handler_account_id, escalated, deadline_at, is_demo, version, created_at, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, NULL, FALSE, $16, $17, 1, $18, $18) RETURNING id",
+                 handler_account_id, escalated, deadline_at, is_demo, version, created_at, updated_at, resident_email, address) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, NULL, FALSE, $16, $17, 1, $18, $18, $19, $20) RETURNING id",
             )
             .bind(nb.subdistrict_id)
             .bind(n.neighbourhood_id)
@@ -148,6 +253,8 @@ impl Store {
             .bind(n.deadline_at)
             .bind(ctx.demo)
             .bind(ctx.at)
+            .bind(&n.resident_email)
+            .bind(&n.address)
             .fetch_one(&mut *tx)
             .await
             .map_err(|e| match StoreError::from(e) {
@@ -236,88 +343,81 @@ impl Store {
     {
         let select = format!("SELECT * FROM requests WHERE id = $1{}", self.for_update());
         with_tx!(self, |tx| {
-            let row = sqlx::query(sqlx::AssertSqlSafe(select.clone()))
-                .bind(id)
-                .fetch_optional(&mut *tx)
-                .await?
-                .ok_or(StoreError::NotFound)?;
-            let cur = read_request(&row)?;
-            if cur.version != expected_version {
-                return Err(StoreError::VersionConflict {
-                    current: cur.version,
-                });
-            }
-            let next = cur
-                .workflow
-                .apply(mv, relation)
-                .map_err(|e| StoreError::IllegalMove(e.to_string()))?;
-            let deadline_at = deadline(&cur, &next);
-            let handler_account = match &next.handler {
-                Some(Handler::Worker(a)) => Some(*a),
-                _ => None,
-            };
-            let resolved_at = if next.state == State::Resolved {
-                Some(ctx.at)
-            } else if next.state == State::Reopened {
-                None
-            } else {
-                cur.resolved_at
-            };
-            let closed_at = if next.state == State::Closed {
-                Some(ctx.at)
-            } else {
-                None
-            };
-            let done = sqlx::query(
-                "UPDATE requests SET state = $1, workflow = $2, handler_account_id = $3, escalated = $4, deadline_at = $5, \
-                 resolved_at = $6, closed_at = $7, version = version + 1, updated_at = $8 WHERE id = $9 AND version = $10",
-            )
-            .bind(code(&next.state))
-            .bind(Json(&next))
-            .bind(handler_account)
-            .bind(next.escalated)
-            .bind(deadline_at)
-            .bind(resolved_at)
-            .bind(closed_at)
-            .bind(ctx.at)
-            .bind(id)
-            .bind(cur.version)
-            .execute(&mut *tx)
-            .await?;
-            if done.rows_affected() != 1 {
-                return Err(StoreError::VersionConflict {
-                    current: cur.version,
-                });
-            }
-            let seq: i64 = sqlx::query_scalar(
-                "SELECT COALESCE(MAX(seq), 0) + 1 FROM request_events WHERE request_id = $1",
-            )
-            .bind(id)
-            .fetch_one(&mut *tx)
-            .await?;
-            sqlx::query(INSERT_EVENT)
-                .bind(id)
-                .bind(seq)
-                .bind(ctx.at)
-                .bind(ctx.actor_id)
-                .bind(&ctx.actor_name)
-                .bind(code(&relation))
-                .bind(Json(serde_json::to_value(mv).unwrap_or_default()))
-                .bind(code(&next.state))
-                .execute(&mut *tx)
-                .await?;
-            insert_audit!(
-                &mut *tx,
+            step!(
+                tx,
+                select,
+                id,
+                Some(expected_version),
+                mv,
+                relation,
                 ctx,
-                AuditEntry::write(
-                    "update",
-                    "request",
-                    id,
-                    serde_json::to_value(mv).unwrap_or_default()
-                )
+                deadline
             );
         });
         self.get_request(id).await
+    }
+
+    /// Merges a duplicate into the request that carries on (合并): the duplicate is closed
+    /// with `Merge`, the survivor's timeline records `Absorb`, in one transaction. Both must
+    /// be in one neighbourhood and the survivor open; the duplicate must be at
+    /// `expected_version`.
+    pub async fn merge_requests(
+        &self,
+        duplicate: i64,
+        expected_version: i64,
+        into: i64,
+        relation: Relation,
+        ctx: &WriteCtx,
+    ) -> Result<RequestRecord> {
+        if duplicate == into {
+            return Err(StoreError::IllegalMove(
+                "a request cannot merge into itself".into(),
+            ));
+        }
+        let (a, b) = (
+            self.get_request(duplicate).await?,
+            self.get_request(into).await?,
+        );
+        if a.neighbourhood_id != b.neighbourhood_id {
+            return Err(StoreError::IllegalMove(
+                "only requests of one neighbourhood merge".into(),
+            ));
+        }
+        let select = format!("SELECT * FROM requests WHERE id = $1{}", self.for_update());
+        let lock = format!(
+            "SELECT id FROM requests WHERE id IN ($1, $2) ORDER BY id{}",
+            self.for_update()
+        );
+        let keep = |cur: &RequestRecord, _: &Workflow| cur.deadline_at;
+        with_tx!(self, |tx| {
+            // Lock both rows in id order, so crossing merges cannot deadlock.
+            sqlx::query(sqlx::AssertSqlSafe(lock.clone()))
+                .bind(duplicate.min(into))
+                .bind(duplicate.max(into))
+                .fetch_all(&mut *tx)
+                .await?;
+            step!(
+                tx,
+                select,
+                into,
+                None,
+                &Move::Absorb { from: duplicate },
+                relation,
+                ctx,
+                keep
+            );
+            step!(
+                tx,
+                select,
+                duplicate,
+                Some(expected_version),
+                &Move::Merge { into },
+                relation,
+                ctx,
+                keep
+            );
+        });
+        self.get_request(duplicate).await
     }
 }
 

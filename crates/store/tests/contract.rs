@@ -658,6 +658,8 @@ async fn requests_move_under_version_checks_and_keep_their_timeline(s: Store) {
         lon: None,
         resident_name: None,
         resident_phone: None,
+        resident_email: None,
+        address: None,
         owner_id: owner.id,
         deadline_at: ctx().at + chrono::Duration::days(7),
     };
@@ -755,6 +757,347 @@ async fn requests_move_under_version_checks_and_keep_their_timeline(s: Store) {
     assert_eq!(tl.last().unwrap().state_after, State::Closed);
 }
 
+async fn worker(s: &Store, sd: i64, nb: i64, name: &str, role: Role) -> i64 {
+    s.create_account(
+        sd,
+        &NewAccount {
+            username: name.into(),
+            display_name: name.into(),
+            role,
+            neighbourhood_id: Some(nb),
+            partner_unit: None,
+            phone: None,
+            locale: "zh-CN".into(),
+            password_hash: None,
+        },
+        &ctx(),
+    )
+    .await
+    .unwrap()
+    .id
+}
+
+fn new_request(nb: i64, owner: i64, code: &str, text: &str) -> doorstep_store::NewRequest {
+    use doorstep_domain::requests::{Channel, Kind};
+    doorstep_store::NewRequest {
+        neighbourhood_id: nb,
+        tracking_code: code.into(),
+        channel: Channel::Web,
+        kind: Kind::Complaint,
+        service_item_id: None,
+        description: text.into(),
+        building_id: None,
+        lat: Some(31.21),
+        lon: Some(121.55),
+        resident_name: None,
+        resident_phone: Some("13812345678".into()),
+        resident_email: None,
+        address: Some("3号楼".into()),
+        owner_id: owner,
+        deadline_at: ctx().at + chrono::Duration::days(7),
+    }
+}
+
+/// The property at store level: random move sequences, each move sent with the version
+/// last read, are accepted exactly when the pure state machine accepts them; the stored
+/// state, its columns and the replayed timeline always agree.
+async fn random_moves_keep_state_columns_and_timeline_in_step(s: Store) {
+    use doorstep_domain::requests::{
+        Handler, Move, Relation, ReturnReason, Satisfaction, State, Workflow,
+    };
+    use proptest::prelude::*;
+    use proptest::test_runner::{Config, TestRunner};
+    let seed = seed(&s).await;
+    let owner = worker(&s, seed.sd, seed.nb1, "prop-owner", Role::Worker).await;
+    let sat = prop_oneof![
+        Just(Satisfaction::Unsatisfied),
+        Just(Satisfaction::Basic),
+        Just(Satisfaction::Satisfied)
+    ];
+    let who = prop_oneof![
+        Just(Relation::Owner),
+        Just(Relation::Handler),
+        Just(Relation::Supervisor),
+        Just(Relation::System)
+    ];
+    let mv = prop_oneof![
+        Just(Move::ResolveOnSpot {
+            reply: "答复".into()
+        }),
+        Just(Move::Assign {
+            to: Handler::Worker(owner)
+        }),
+        Just(Move::Assign {
+            to: Handler::Partner("物业".into())
+        }),
+        Just(Move::Accept),
+        Just(Move::Return {
+            reason: ReturnReason::WrongPlace,
+            note: "不在本辖区".into()
+        }),
+        Just(Move::Start),
+        Just(Move::Resolve {
+            reply: "已办".into()
+        }),
+        (sat.clone(), sat.clone(), sat).prop_map(|(efficiency, attitude, result)| Move::FollowUp {
+            efficiency,
+            attitude,
+            result
+        }),
+        Just(Move::Close),
+        (0u32..12).prop_map(|days| Move::RequestExtension {
+            days,
+            reason: "施工".into()
+        }),
+        any::<bool>().prop_map(|approve| Move::DecideExtension { approve }),
+        Just(Move::Escalate),
+    ];
+    let strategy = prop::collection::vec((mv, who), 1..25);
+    let mut runner = TestRunner::new(Config {
+        cases: 24,
+        failure_persistence: None,
+        ..Config::default()
+    });
+    let keep = |cur: &doorstep_store::RequestRecord, _: &Workflow| cur.deadline_at;
+    let handle = tokio::runtime::Handle::current();
+    let counter = std::sync::atomic::AtomicUsize::new(0);
+    let result = runner.run(&strategy, |moves| {
+        let n = counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        tokio::task::block_in_place(|| {
+            handle.block_on(async {
+                let r = s
+                    .create_request(
+                        &new_request(seed.nb1, owner, &format!("PROP{n:06}"), "路灯坏了"),
+                        &ctx(),
+                    )
+                    .await
+                    .unwrap();
+                let mut model = Workflow::default();
+                let mut version = r.version;
+                for (i, (m, who)) in moves.iter().enumerate() {
+                    let mut c = ctx();
+                    c.at += chrono::Duration::minutes(i as i64 + 1);
+                    let stored = s.move_request(r.id, version, m, *who, &c, keep).await;
+                    match (model.apply(m, *who), stored) {
+                        (Ok(next), Ok(rec)) => {
+                            model = next;
+                            version = rec.version;
+                        }
+                        (Err(_), Err(StoreError::IllegalMove(_))) => {}
+                        (a, b) => {
+                            panic!("model and store disagree on {m:?} by {who:?}: {a:?} / {b:?}")
+                        }
+                    }
+                }
+                let rec = s.get_request(r.id).await.unwrap();
+                assert_eq!(rec.workflow, model);
+                let tl = s.request_timeline(r.id).await.unwrap();
+                assert_eq!(tl.len() as i64, rec.version, "one event per version");
+                let replayed: Vec<(Move, Relation)> = tl
+                    .iter()
+                    .filter_map(|e| e.mv.clone().map(|m| (m, e.relation)))
+                    .collect();
+                assert_eq!(Workflow::replay(&replayed).unwrap(), rec.workflow);
+                assert_eq!(tl.last().unwrap().state_after, rec.workflow.state);
+                assert_eq!(
+                    rec.resolved_at.is_some(),
+                    matches!(rec.workflow.state, State::Resolved | State::Closed)
+                        && rec.resolve_secs.is_some()
+                );
+                assert_eq!(rec.closed_at.is_some(), rec.workflow.state == State::Closed);
+            })
+        });
+        Ok(())
+    });
+    result.unwrap();
+}
+
+async fn merges_duplicates_figures_and_attachments(s: Store) {
+    use doorstep_domain::requests::{Move, Relation, Satisfaction, State, Workflow};
+    use doorstep_store::FigureQuery;
+    let seed = seed(&s).await;
+    let sec = worker(&s, seed.sd, seed.nb1, "sec1", Role::Secretary).await;
+    let w = worker(&s, seed.sd, seed.nb1, "w1", Role::Worker).await;
+    assert_eq!(
+        s.receiver_for(seed.sd, seed.nb1).await.unwrap(),
+        sec,
+        "the secretary receives"
+    );
+    assert!(
+        matches!(
+            s.receiver_for(seed.sd, seed.nb2).await,
+            Err(StoreError::NotFound)
+        ),
+        "no staff, no admin"
+    );
+    let a = s
+        .create_request(
+            &new_request(seed.nb1, w, "DUPA000001", "3号楼楼道堆放杂物"),
+            &ctx(),
+        )
+        .await
+        .unwrap();
+    let b = s
+        .create_request(
+            &new_request(seed.nb1, sec, "DUPB000001", "3号楼楼道里堆了很多杂物"),
+            &ctx(),
+        )
+        .await
+        .unwrap();
+    let since = ctx().at - chrono::Duration::days(14);
+    let cands = s
+        .duplicate_candidates(seed.nb1, since, Some(b.id), 50)
+        .await
+        .unwrap();
+    assert_eq!(cands.iter().map(|c| c.id).collect::<Vec<_>>(), vec![a.id]);
+    assert_eq!((cands[0].lat, cands[0].lon), (Some(31.21), Some(121.55)));
+    assert!(
+        s.duplicate_candidates(seed.nb2, since, None, 50)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // Merging b into a: b closes as merged, a's timeline notes it, both versions move.
+    let c = ctx();
+    assert!(matches!(
+        s.merge_requests(b.id, 9, a.id, Relation::Owner, &c).await,
+        Err(StoreError::VersionConflict { current: 1 })
+    ));
+    assert!(matches!(
+        s.merge_requests(b.id, 1, b.id, Relation::Owner, &c).await,
+        Err(StoreError::IllegalMove(_))
+    ));
+    let merged = s
+        .merge_requests(b.id, 1, a.id, Relation::Owner, &c)
+        .await
+        .unwrap();
+    assert_eq!(
+        (merged.workflow.state, merged.workflow.merged_into),
+        (State::Closed, Some(a.id))
+    );
+    let tl = s.request_timeline(a.id).await.unwrap();
+    assert_eq!(tl.last().unwrap().mv, Some(Move::Absorb { from: b.id }));
+    assert_eq!(s.get_request(a.id).await.unwrap().version, 2);
+    // A merged request is no candidate, and nothing merges into a closed one.
+    assert!(
+        s.duplicate_candidates(seed.nb1, since, Some(a.id), 50)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let d = s
+        .create_request(&new_request(seed.nb1, w, "DUPD000001", "楼道堆物"), &ctx())
+        .await
+        .unwrap();
+    assert!(matches!(
+        s.merge_requests(d.id, 1, b.id, Relation::Owner, &c).await,
+        Err(StoreError::IllegalMove(_))
+    ));
+    assert_eq!(
+        s.get_request(d.id).await.unwrap().version,
+        1,
+        "a refused merge changes nothing"
+    );
+    // Figures: a resolved on the spot an hour after intake and rated basic; d still open past its deadline.
+    let keep = |cur: &doorstep_store::RequestRecord, _: &Workflow| cur.deadline_at;
+    let mut later = ctx();
+    later.at += chrono::Duration::hours(1);
+    let a2 = s
+        .move_request(
+            a.id,
+            2,
+            &Move::ResolveOnSpot {
+                reply: "已清理".into(),
+            },
+            Relation::Owner,
+            &later,
+            keep,
+        )
+        .await
+        .unwrap();
+    assert_eq!(a2.resolve_secs, Some(3600));
+    let basic = Satisfaction::Basic;
+    s.move_request(
+        a.id,
+        3,
+        &Move::FollowUp {
+            efficiency: basic,
+            attitude: basic,
+            result: basic,
+        },
+        Relation::Owner,
+        &later,
+        keep,
+    )
+    .await
+    .unwrap();
+    let q = FigureQuery {
+        subdistrict_id: seed.sd,
+        neighbourhood_id: None,
+        from: ctx().at - chrono::Duration::days(1),
+        to: ctx().at + chrono::Duration::days(1),
+        now: ctx().at + chrono::Duration::days(30),
+    };
+    let f = s.request_figures(&q).await.unwrap();
+    let o = &f.overall;
+    assert_eq!(
+        (
+            o.total,
+            o.merged,
+            o.open,
+            o.overdue_open,
+            o.on_spot,
+            o.resolved
+        ),
+        (2, 1, 1, 1, 1, 1)
+    );
+    assert_eq!(
+        (
+            o.due,
+            o.on_time,
+            o.rated,
+            o.satisfied,
+            o.median_resolve_secs
+        ),
+        (2, 1, 1, 1, Some(3600))
+    );
+    assert_eq!(o.on_time_rate(), Some(0.5));
+    assert_eq!(f.by_kind.get("complaint"), Some(&2));
+    assert_eq!(f.by_category.get(""), Some(&2));
+    assert_eq!(f.neighbourhoods.len(), 1);
+    let none = s
+        .request_figures(&FigureQuery {
+            neighbourhood_id: Some(seed.nb2),
+            ..q.clone()
+        })
+        .await
+        .unwrap();
+    assert_eq!(none.overall.total, 0);
+    assert_eq!(none.overall.on_time_rate(), None);
+    // Attachments: three at most, bytes come back whole.
+    let png = b"\x89PNG\r\n\x1a\n-test".to_vec();
+    for _ in 0..3 {
+        s.add_attachment(d.id, "image/png", "abc", &png, &ctx())
+            .await
+            .unwrap();
+    }
+    assert!(matches!(
+        s.add_attachment(d.id, "image/png", "abc", &png, &ctx())
+            .await,
+        Err(StoreError::Validation(_))
+    ));
+    let list = s.list_attachments(d.id).await.unwrap();
+    assert_eq!(list.len(), 3);
+    assert_eq!(
+        s.attachment_data(d.id, list[0].id).await.unwrap(),
+        ("image/png".to_string(), png)
+    );
+    assert!(matches!(
+        s.attachment_data(a.id, list[0].id).await,
+        Err(StoreError::NotFound)
+    ));
+}
+
 macro_rules! contract_tests {
     ($($name:ident),* $(,)?) => {
         mod sqlite {
@@ -794,6 +1137,8 @@ contract_tests!(
     setup_happens_once,
     networks_are_stored_whole_and_replaced,
     requests_move_under_version_checks_and_keep_their_timeline,
+    random_moves_keep_state_columns_and_timeline_in_step,
+    merges_duplicates_figures_and_attachments,
 );
 
 /// Both backends' migrations create the same tables and columns, with the same

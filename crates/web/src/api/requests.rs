@@ -8,7 +8,7 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use doorstep_domain::mask::{mask_name, mask_phone};
+use doorstep_domain::mask::{mask_email, mask_name, mask_phone};
 use doorstep_domain::requests::{Channel, Handler, Kind, Move, Relation, Workflow};
 use doorstep_domain::{Entity, FieldErrors, FieldKind, FieldSpec, Role, Value};
 use doorstep_store::{NewRequest, RequestFilter, RequestRecord, StoreError};
@@ -35,6 +35,7 @@ pub const REQUEST_FIELDS: &[FieldSpec] = &[
     FieldSpec::new("building_id", FieldKind::Ref("buildings")),
     FieldSpec::float("lat", 18.0, 54.0),
     FieldSpec::float("lon", 73.0, 136.0),
+    FieldSpec::text("address", 200),
     FieldSpec::text("resident_name", 30),
     FieldSpec::new("resident_phone", FieldKind::Phone),
 ];
@@ -59,6 +60,7 @@ pub fn request_json(r: &RequestRecord) -> serde_json::Value {
     let mut v = json!(r);
     v["resident_name"] = r.resident_name.as_deref().map(mask_name).into();
     v["resident_phone"] = r.resident_phone.as_deref().map(mask_phone).into();
+    v["resident_email"] = r.resident_email.as_deref().map(mask_email).into();
     v["state"] = json!(r.workflow.state);
     v
 }
@@ -144,15 +146,41 @@ pub(crate) async fn intake(
         (_, Some(n)) if Some(n) != user.actor.neighbourhood_id => return Err(AppError::Forbidden),
         (_, _) => user.actor.neighbourhood_id.ok_or(AppError::Forbidden)?,
     };
+    let channel: Channel = parse_code(v.get("channel"))
+        .ok_or_else(|| AppError::validation("channel", "invalid_choice"))?;
+    let owner = user.account.id;
+    create_checked(
+        state,
+        user.actor.subdistrict_id,
+        nb,
+        &v,
+        channel,
+        owner,
+        &user.ctx(state),
+    )
+    .await
+}
+
+/// Checks an intake's references (the neighbourhood, catalogue item and building belong to
+/// the subdistrict and are in use) and stores it with its working-day deadline, owned by
+/// `owner`. Shared by every channel.
+pub(crate) async fn create_checked(
+    state: &AppState,
+    subdistrict_id: i64,
+    nb: i64,
+    v: &doorstep_domain::Values,
+    channel: Channel,
+    owner: i64,
+    ctx: &doorstep_store::WriteCtx,
+) -> Result<RequestRecord, AppError> {
     let mut errors = FieldErrors::new();
     match state.store.find_place(Entity::Neighbourhood, nb).await? {
-        Some(n) if n.subdistrict_id == user.actor.subdistrict_id && n.archived_at.is_none() => {}
+        Some(n) if n.subdistrict_id == subdistrict_id && n.archived_at.is_none() => {}
         _ => errors.add("neighbourhood_id", "invalid_reference"),
     }
     if let Some(id) = v.get("service_item_id").and_then(Value::as_i64) {
         match state.store.find_place(Entity::ServiceItem, id).await? {
-            Some(s) if s.subdistrict_id == user.actor.subdistrict_id && s.archived_at.is_none() => {
-            }
+            Some(s) if s.subdistrict_id == subdistrict_id && s.archived_at.is_none() => {}
             _ => errors.add("service_item_id", "invalid_reference"),
         }
     }
@@ -167,10 +195,7 @@ pub(crate) async fn intake(
     }
     let kind: Kind =
         parse_code(v.get("kind")).ok_or_else(|| AppError::validation("kind", "invalid_choice"))?;
-    let channel: Channel = parse_code(v.get("channel"))
-        .ok_or_else(|| AppError::validation("channel", "invalid_choice"))?;
     let text = |k: &str| v.get(k).and_then(Value::as_str).map(str::to_string);
-    let ctx = user.ctx(state);
     let mut attempt = 0;
     loop {
         let new = NewRequest {
@@ -185,10 +210,12 @@ pub(crate) async fn intake(
             lon: v.get("lon").and_then(Value::as_f64),
             resident_name: text("resident_name"),
             resident_phone: text("resident_phone"),
-            owner_id: user.account.id,
+            resident_email: text("resident_email"),
+            address: text("address"),
+            owner_id: owner,
             deadline_at: state.calendar.deadline(ctx.at, kind.time_limit_days()),
         };
-        match state.store.create_request(&new, &ctx).await {
+        match state.store.create_request(&new, ctx).await {
             Ok(r) => return Ok(r),
             // A tracking code collided: draw another.
             Err(StoreError::Duplicate(_)) if attempt < 3 => attempt += 1,

@@ -1,0 +1,412 @@
+//! What is read about requests beyond one record: duplicate candidates, figures per
+//! neighbourhood and period, attachments, and who receives requests that arrive without
+//! a worker (the resident's web page, Open311).
+
+use crate::audit::{AuditEntry, insert_audit};
+use crate::{Result, Store, StoreError, WriteCtx, with_pool, with_tx};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use sqlx::Row;
+use std::collections::BTreeMap;
+
+/// An open request that may be the same matter as a new one.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct DuplicateCandidate {
+    pub id: i64,
+    pub tracking_code: String,
+    pub description: String,
+    pub service_item_id: Option<i64>,
+    pub building_id: Option<i64>,
+    /// The request's own point, or its building's.
+    pub lat: Option<f64>,
+    pub lon: Option<f64>,
+    pub state: String,
+    pub version: i64,
+    pub created_at: DateTime<Utc>,
+}
+
+/// The figures of one neighbourhood (or of all, `neighbourhood_id: None`) for a period.
+/// Merged duplicates count only as `merged`.
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct FigureRow {
+    pub neighbourhood_id: Option<i64>,
+    pub total: i64,
+    pub open: i64,
+    pub overdue_open: i64,
+    pub on_spot: i64,
+    /// Resolved or closed.
+    pub resolved: i64,
+    /// Requests whose deadline has passed or that are resolved: the base of the on-time rate.
+    pub due: i64,
+    /// Resolved no later than the deadline.
+    pub on_time: i64,
+    pub rated: i64,
+    /// Rated 满意 or 基本满意.
+    pub satisfied: i64,
+    pub merged: i64,
+    pub median_resolve_secs: Option<i64>,
+}
+
+impl FigureRow {
+    fn rate(num: i64, den: i64) -> Option<f64> {
+        (den > 0).then(|| num as f64 / den as f64)
+    }
+    pub fn on_time_rate(&self) -> Option<f64> {
+        Self::rate(self.on_time, self.due)
+    }
+    pub fn on_spot_rate(&self) -> Option<f64> {
+        Self::rate(self.on_spot, self.total)
+    }
+    pub fn resolution_rate(&self) -> Option<f64> {
+        Self::rate(self.resolved, self.total)
+    }
+    pub fn satisfaction_rate(&self) -> Option<f64> {
+        Self::rate(self.satisfied, self.rated)
+    }
+}
+
+/// The figures for a period: the whole scope, each neighbourhood, and volume by kind and
+/// by catalogue category (`None`: no catalogue item).
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct Figures {
+    pub overall: FigureRow,
+    pub neighbourhoods: Vec<FigureRow>,
+    pub by_kind: BTreeMap<String, i64>,
+    pub by_category: BTreeMap<String, i64>,
+}
+
+/// Which requests figures cover: those received in `[from, to)`.
+#[derive(Debug, Clone)]
+pub struct FigureQuery {
+    pub subdistrict_id: i64,
+    pub neighbourhood_id: Option<i64>,
+    pub from: DateTime<Utc>,
+    pub to: DateTime<Utc>,
+    /// Deadlines before this are due.
+    pub now: DateTime<Utc>,
+}
+
+/// An attachment's description (the bytes are fetched separately).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Attachment {
+    pub id: i64,
+    pub request_id: i64,
+    pub content_type: String,
+    pub byte_size: i64,
+    pub sha256: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// The most attachments one request carries.
+pub const MAX_ATTACHMENTS: i64 = 3;
+
+const FIGURE_WHERE: &str = "r.subdistrict_id = $1 AND ($2 IS NULL OR r.neighbourhood_id = $2) \
+    AND r.created_at >= $3 AND r.created_at < $4";
+
+fn median(mut xs: Vec<i64>) -> Option<i64> {
+    if xs.is_empty() {
+        return None;
+    }
+    xs.sort_unstable();
+    let n = xs.len();
+    Some(if n % 2 == 1 {
+        xs[n / 2]
+    } else {
+        (xs[n / 2 - 1] + xs[n / 2]) / 2
+    })
+}
+
+impl Store {
+    /// Open, unmerged requests of a neighbourhood received since `since`, newest first
+    /// (at most `limit`), for duplicate scoring.
+    pub async fn duplicate_candidates(
+        &self,
+        neighbourhood_id: i64,
+        since: DateTime<Utc>,
+        exclude: Option<i64>,
+        limit: i64,
+    ) -> Result<Vec<DuplicateCandidate>> {
+        Ok(with_pool!(self, |p| {
+            let rows = sqlx::query(
+                "SELECT r.id, r.tracking_code, r.description, r.service_item_id, r.building_id, r.state, r.version, \
+                 r.created_at, COALESCE(r.lat, b.lat) AS lat, COALESCE(r.lon, b.lon) AS lon \
+                 FROM requests r LEFT JOIN buildings b ON b.id = r.building_id \
+                 WHERE r.neighbourhood_id = $1 AND r.created_at >= $2 AND r.merged_into IS NULL \
+                 AND r.state NOT IN ('resolved', 'closed') AND ($3 IS NULL OR r.id <> $3) \
+                 ORDER BY r.created_at DESC LIMIT $4",
+            )
+            .bind(neighbourhood_id)
+            .bind(since)
+            .bind(exclude)
+            .bind(limit)
+            .fetch_all(p)
+            .await?;
+            let mut out = Vec::with_capacity(rows.len());
+            for r in &rows {
+                out.push(DuplicateCandidate {
+                    id: r.try_get("id")?,
+                    tracking_code: r.try_get("tracking_code")?,
+                    description: r.try_get("description")?,
+                    service_item_id: r.try_get("service_item_id")?,
+                    building_id: r.try_get("building_id")?,
+                    lat: r.try_get("lat")?,
+                    lon: r.try_get("lon")?,
+                    state: r.try_get("state")?,
+                    version: r.try_get("version")?,
+                    created_at: r.try_get("created_at")?,
+                });
+            }
+            out
+        }))
+    }
+
+    /// A building's point, if it has one.
+    pub async fn building_point(&self, building_id: i64) -> Result<Option<(f64, f64)>> {
+        Ok(with_pool!(self, |p| {
+            let row = sqlx::query("SELECT lat, lon FROM buildings WHERE id = $1")
+                .bind(building_id)
+                .fetch_optional(p)
+                .await?;
+            match row {
+                Some(r) => {
+                    let lat: Option<f64> = r.try_get("lat")?;
+                    let lon: Option<f64> = r.try_get("lon")?;
+                    lat.zip(lon)
+                }
+                None => None,
+            }
+        }))
+    }
+
+    /// The figures of requests received in a period.
+    pub async fn request_figures(&self, q: &FigureQuery) -> Result<Figures> {
+        let per_nb = format!(
+            "SELECT r.neighbourhood_id, \
+             COALESCE(SUM(CASE WHEN r.merged_into IS NULL THEN 1 ELSE 0 END), 0) AS total, \
+             COALESCE(SUM(CASE WHEN r.merged_into IS NULL AND r.state NOT IN ('resolved', 'closed') THEN 1 ELSE 0 END), 0) AS open, \
+             COALESCE(SUM(CASE WHEN r.merged_into IS NULL AND r.state NOT IN ('resolved', 'closed') AND r.deadline_at < $5 THEN 1 ELSE 0 END), 0) AS overdue_open, \
+             COALESCE(SUM(CASE WHEN r.merged_into IS NULL AND r.on_spot THEN 1 ELSE 0 END), 0) AS on_spot, \
+             COALESCE(SUM(CASE WHEN r.merged_into IS NULL AND r.resolved_at IS NOT NULL THEN 1 ELSE 0 END), 0) AS resolved, \
+             COALESCE(SUM(CASE WHEN r.merged_into IS NULL AND (r.resolved_at IS NOT NULL OR r.deadline_at < $5) THEN 1 ELSE 0 END), 0) AS due, \
+             COALESCE(SUM(CASE WHEN r.merged_into IS NULL AND r.resolved_at IS NOT NULL AND r.resolved_at <= r.deadline_at THEN 1 ELSE 0 END), 0) AS on_time, \
+             COALESCE(SUM(CASE WHEN r.merged_into IS NULL AND r.rating IS NOT NULL THEN 1 ELSE 0 END), 0) AS rated, \
+             COALESCE(SUM(CASE WHEN r.merged_into IS NULL AND r.rating IN ('satisfied', 'basic') THEN 1 ELSE 0 END), 0) AS satisfied, \
+             COALESCE(SUM(CASE WHEN r.merged_into IS NOT NULL THEN 1 ELSE 0 END), 0) AS merged \
+             FROM requests r WHERE {FIGURE_WHERE} GROUP BY r.neighbourhood_id ORDER BY r.neighbourhood_id"
+        );
+        let times = format!(
+            "SELECT r.neighbourhood_id, r.resolve_secs FROM requests r WHERE {FIGURE_WHERE} \
+             AND r.merged_into IS NULL AND r.resolve_secs IS NOT NULL"
+        );
+        let by_kind = format!(
+            "SELECT r.kind AS k, COUNT(*) AS n FROM requests r WHERE {FIGURE_WHERE} AND r.merged_into IS NULL GROUP BY r.kind"
+        );
+        let by_category = format!(
+            "SELECT COALESCE(s.category, '') AS k, COUNT(*) AS n FROM requests r \
+             LEFT JOIN service_items s ON s.id = r.service_item_id \
+             WHERE {FIGURE_WHERE} AND r.merged_into IS NULL GROUP BY COALESCE(s.category, '')"
+        );
+        let mut fig = Figures::default();
+        let mut secs: BTreeMap<i64, Vec<i64>> = BTreeMap::new();
+        with_pool!(self, |p| {
+            macro_rules! bound {
+                ($sql:expr) => {
+                    sqlx::query(sqlx::AssertSqlSafe($sql.clone()))
+                        .bind(q.subdistrict_id)
+                        .bind(q.neighbourhood_id)
+                        .bind(q.from)
+                        .bind(q.to)
+                        .bind(q.now)
+                };
+            }
+            for r in bound!(per_nb).fetch_all(p).await? {
+                fig.neighbourhoods.push(FigureRow {
+                    neighbourhood_id: r.try_get("neighbourhood_id")?,
+                    total: r.try_get("total")?,
+                    open: r.try_get("open")?,
+                    overdue_open: r.try_get("overdue_open")?,
+                    on_spot: r.try_get("on_spot")?,
+                    resolved: r.try_get("resolved")?,
+                    due: r.try_get("due")?,
+                    on_time: r.try_get("on_time")?,
+                    rated: r.try_get("rated")?,
+                    satisfied: r.try_get("satisfied")?,
+                    merged: r.try_get("merged")?,
+                    median_resolve_secs: None,
+                });
+            }
+            for r in sqlx::query(sqlx::AssertSqlSafe(times.clone()))
+                .bind(q.subdistrict_id)
+                .bind(q.neighbourhood_id)
+                .bind(q.from)
+                .bind(q.to)
+                .fetch_all(p)
+                .await?
+            {
+                secs.entry(r.try_get("neighbourhood_id")?)
+                    .or_default()
+                    .push(r.try_get("resolve_secs")?);
+            }
+            for (sql, map) in [
+                (&by_kind, &mut fig.by_kind),
+                (&by_category, &mut fig.by_category),
+            ] {
+                for r in sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
+                    .bind(q.subdistrict_id)
+                    .bind(q.neighbourhood_id)
+                    .bind(q.from)
+                    .bind(q.to)
+                    .fetch_all(p)
+                    .await?
+                {
+                    map.insert(r.try_get("k")?, r.try_get("n")?);
+                }
+            }
+        });
+        let mut overall = FigureRow::default();
+        for row in &mut fig.neighbourhoods {
+            let nb = row.neighbourhood_id.unwrap_or_default();
+            row.median_resolve_secs = secs.get(&nb).cloned().and_then(median);
+            overall.total += row.total;
+            overall.open += row.open;
+            overall.overdue_open += row.overdue_open;
+            overall.on_spot += row.on_spot;
+            overall.resolved += row.resolved;
+            overall.due += row.due;
+            overall.on_time += row.on_time;
+            overall.rated += row.rated;
+            overall.satisfied += row.satisfied;
+            overall.merged += row.merged;
+        }
+        overall.neighbourhood_id = q.neighbourhood_id;
+        overall.median_resolve_secs = median(secs.into_values().flatten().collect());
+        fig.overall = overall;
+        Ok(fig)
+    }
+
+    /// Who receives requests that arrive without a worker (web page, Open311): the
+    /// neighbourhood's secretary, else its first worker, else the subdistrict's first admin.
+    pub async fn receiver_for(&self, subdistrict_id: i64, neighbourhood_id: i64) -> Result<i64> {
+        with_pool!(self, |p| {
+            sqlx::query_scalar::<_, i64>(
+                "SELECT id FROM accounts WHERE subdistrict_id = $1 AND disabled = FALSE AND \
+                 ((neighbourhood_id = $2 AND role IN ('secretary', 'worker')) OR role = 'admin') \
+                 ORDER BY CASE WHEN role = 'secretary' AND neighbourhood_id = $2 THEN 0 \
+                 WHEN role = 'worker' AND neighbourhood_id = $2 THEN 1 ELSE 2 END, id LIMIT 1",
+            )
+            .bind(subdistrict_id)
+            .bind(neighbourhood_id)
+            .fetch_optional(p)
+            .await?
+            .ok_or(StoreError::NotFound)
+        })
+    }
+
+    /// Stores an image of a request; refuses past [`MAX_ATTACHMENTS`].
+    pub async fn add_attachment(
+        &self,
+        request_id: i64,
+        content_type: &str,
+        sha256: &str,
+        data: &[u8],
+        ctx: &WriteCtx,
+    ) -> Result<Attachment> {
+        let id = with_tx!(self, |tx| {
+            let n: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM request_attachments WHERE request_id = $1",
+            )
+            .bind(request_id)
+            .fetch_one(&mut *tx)
+            .await?;
+            if n >= MAX_ATTACHMENTS {
+                let mut e = doorstep_domain::FieldErrors::new();
+                e.add("attachment", "too_many");
+                return Err(StoreError::Validation(e));
+            }
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO request_attachments (request_id, content_type, byte_size, sha256, data, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+            )
+            .bind(request_id)
+            .bind(content_type)
+            .bind(data.len() as i64)
+            .bind(sha256)
+            .bind(data)
+            .bind(ctx.at)
+            .fetch_one(&mut *tx)
+            .await?;
+            insert_audit!(
+                &mut *tx,
+                ctx,
+                AuditEntry::write(
+                    "attach",
+                    "request",
+                    request_id,
+                    serde_json::json!({"attachment": id, "bytes": data.len(), "type": content_type})
+                )
+            );
+            id
+        });
+        Ok(self
+            .list_attachments(request_id)
+            .await?
+            .into_iter()
+            .find(|a| a.id == id)
+            .ok_or(StoreError::NotFound)?)
+    }
+
+    pub async fn list_attachments(&self, request_id: i64) -> Result<Vec<Attachment>> {
+        Ok(with_pool!(self, |p| {
+            let rows = sqlx::query(
+                "SELECT id, request_id, content_type, byte_size, sha256, created_at \
+                 FROM request_attachments WHERE request_id = $1 ORDER BY id",
+            )
+            .bind(request_id)
+            .fetch_all(p)
+            .await?;
+            let mut out = Vec::with_capacity(rows.len());
+            for r in &rows {
+                out.push(Attachment {
+                    id: r.try_get("id")?,
+                    request_id: r.try_get("request_id")?,
+                    content_type: r.try_get("content_type")?,
+                    byte_size: r.try_get("byte_size")?,
+                    sha256: r.try_get("sha256")?,
+                    created_at: r.try_get("created_at")?,
+                });
+            }
+            out
+        }))
+    }
+
+    /// An attachment's type and bytes.
+    pub async fn attachment_data(
+        &self,
+        request_id: i64,
+        attachment_id: i64,
+    ) -> Result<(String, Vec<u8>)> {
+        Ok(with_pool!(self, |p| {
+            let r = sqlx::query(
+                "SELECT content_type, data FROM request_attachments WHERE request_id = $1 AND id = $2",
+            )
+            .bind(request_id)
+            .bind(attachment_id)
+            .fetch_optional(p)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+            (r.try_get("content_type")?, r.try_get("data")?)
+        }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::median;
+
+    #[test]
+    fn medians_of_odd_even_and_empty() {
+        assert_eq!(median(vec![]), None);
+        assert_eq!(median(vec![5, 1, 3]), Some(3));
+        assert_eq!(median(vec![4, 1, 3, 2]), Some(2));
+    }
+}
