@@ -177,6 +177,8 @@ pub async fn fixture(s: &Store) -> Fixture {
                 lon: None,
                 resident_name: None,
                 resident_phone: None,
+                resident_email: None,
+                address: None,
                 owner_id: f.w1,
                 deadline_at: Utc::now() + chrono::Duration::days(1),
             },
