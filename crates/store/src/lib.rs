@@ -25,7 +25,7 @@ pub use places::{ListQuery, Page, PlaceRecord, PlaceTotals, RoomAreas};
 pub use request_views::{
     Attachment, DuplicateCandidate, FigureQuery, FigureRow, Figures, MAX_ATTACHMENTS,
 };
-pub use requests::{NewRequest, RequestEvent, RequestFilter, RequestRecord};
+pub use requests::{NewAttachment, NewRequest, RequestEvent, RequestFilter, RequestRecord};
 pub use schema::Column;
 
 use chrono::{DateTime, Utc};

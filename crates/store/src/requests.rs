@@ -29,6 +29,16 @@ pub struct NewRequest {
     pub address: Option<String>,
     pub owner_id: i64,
     pub deadline_at: DateTime<Utc>,
+    /// Images stored with the request, in the same transaction.
+    pub attachments: Vec<NewAttachment>,
+}
+
+/// An image checked by the web layer, to be stored with a new request.
+#[derive(Debug, Clone)]
+pub struct NewAttachment {
+    pub content_type: String,
+    pub sha256: String,
+    pub data: Vec<u8>,
 }
 
 /// A stored request.
@@ -274,6 +284,20 @@ impl Store {
                 .bind(code(&State::Received))
                 .execute(&mut *tx)
                 .await?;
+            for a in &n.attachments {
+                sqlx::query(
+                    "INSERT INTO request_attachments (request_id, content_type, byte_size, sha256, data, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6)",
+                )
+                .bind(id)
+                .bind(&a.content_type)
+                .bind(a.data.len() as i64)
+                .bind(&a.sha256)
+                .bind(&a.data)
+                .bind(ctx.at)
+                .execute(&mut *tx)
+                .await?;
+            }
             insert_audit!(
                 &mut *tx,
                 ctx,
@@ -281,12 +305,34 @@ impl Store {
                     "create",
                     "request",
                     id,
-                    serde_json::json!({"kind": n.kind, "channel": n.channel})
+                    serde_json::json!({"kind": n.kind, "channel": n.channel, "attachments": n.attachments.len()})
                 )
             );
             id
         });
         self.get_request(id).await
+    }
+
+    pub async fn find_request(&self, id: i64) -> Result<Option<RequestRecord>> {
+        match self.get_request(id).await {
+            Ok(r) => Ok(Some(r)),
+            Err(StoreError::NotFound) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// A request by its tracking code (the resident's tracking page, Open311 tokens).
+    pub async fn find_request_by_code(&self, code: &str) -> Result<Option<RequestRecord>> {
+        Ok(with_pool!(self, |p| {
+            match sqlx::query("SELECT * FROM requests WHERE tracking_code = $1")
+                .bind(code)
+                .fetch_optional(p)
+                .await?
+            {
+                Some(r) => Some(read_request(&r)?),
+                None => None,
+            }
+        }))
     }
 
     pub async fn get_request(&self, id: i64) -> Result<RequestRecord> {

@@ -662,6 +662,7 @@ async fn requests_move_under_version_checks_and_keep_their_timeline(s: Store) {
         address: None,
         owner_id: owner.id,
         deadline_at: ctx().at + chrono::Duration::days(7),
+        attachments: Vec::new(),
     };
     let r = s.create_request(&new, &ctx()).await.unwrap();
     assert_eq!(
@@ -795,6 +796,7 @@ fn new_request(nb: i64, owner: i64, code: &str, text: &str) -> doorstep_store::N
         address: Some("3号楼".into()),
         owner_id: owner,
         deadline_at: ctx().at + chrono::Duration::days(7),
+        attachments: Vec::new(),
     }
 }
 

@@ -4,10 +4,12 @@
 
 pub mod api;
 mod assets;
+pub mod attachments;
 pub mod auth;
 pub mod catalogue;
 pub mod circle;
 mod error;
+pub mod figures;
 pub mod i18n;
 pub mod jobs;
 mod pages;

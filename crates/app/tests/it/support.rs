@@ -181,6 +181,7 @@ pub async fn fixture(s: &Store) -> Fixture {
                 address: None,
                 owner_id: f.w1,
                 deadline_at: Utc::now() + chrono::Duration::days(1),
+                attachments: Vec::new(),
             },
             &ctx(),
         )

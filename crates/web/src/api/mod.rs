@@ -43,6 +43,10 @@ pub enum OpKind {
     CreateRequest,
     GetRequest,
     MoveRequest,
+    RequestDuplicates,
+    RequestFigures,
+    AddAttachment,
+    GetAttachment,
     CircleSummary,
     CircleBuildings,
     CircleGeojson,
@@ -151,6 +155,26 @@ pub fn ops() -> Vec<Op> {
     ));
     out.push(op(
         Method::GET,
+        "/api/v1/requests/duplicates".into(),
+        OpKind::RequestDuplicates,
+    ));
+    out.push(op(
+        Method::POST,
+        "/api/v1/requests/{id}/attachments".into(),
+        OpKind::AddAttachment,
+    ));
+    out.push(op(
+        Method::GET,
+        "/api/v1/requests/{id}/attachments/{attachment_id}".into(),
+        OpKind::GetAttachment,
+    ));
+    out.push(op(
+        Method::GET,
+        "/api/v1/figures".into(),
+        OpKind::RequestFigures,
+    ));
+    out.push(op(
+        Method::GET,
         "/api/v1/circle".into(),
         OpKind::CircleSummary,
     ));
@@ -200,6 +224,12 @@ fn handler(kind: OpKind, filter: MethodFilter) -> MethodRouter<AppState> {
         OpKind::CreateRequest => on(filter, requests::create),
         OpKind::GetRequest => on(filter, requests::get),
         OpKind::MoveRequest => on(filter, requests::make_move),
+        OpKind::RequestDuplicates => on(filter, requests::duplicates),
+        OpKind::RequestFigures => on(filter, requests::figures),
+        OpKind::AddAttachment => on(filter, requests::add_attachment).layer(
+            axum::extract::DefaultBodyLimit::max(crate::attachments::MAX_BYTES + 1),
+        ),
+        OpKind::GetAttachment => on(filter, requests::get_attachment),
         OpKind::CircleSummary => on(filter, circle::summary),
         OpKind::CircleBuildings => on(filter, circle::buildings),
         OpKind::CircleGeojson => on(filter, circle::geojson),

@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 use doorstep_domain::mask::{mask_email, mask_name, mask_phone};
 use doorstep_domain::requests::{Channel, Handler, Kind, Move, Relation, Workflow};
 use doorstep_domain::{Entity, FieldErrors, FieldKind, FieldSpec, Role, Value};
-use doorstep_store::{NewRequest, RequestFilter, RequestRecord, StoreError};
+use doorstep_store::{DuplicateCandidate, NewRequest, RequestFilter, RequestRecord, StoreError};
 use serde_json::json;
 use std::collections::HashMap;
 
@@ -96,7 +96,7 @@ pub(crate) fn relation(
     let supervisor = is_supervisor(user, r);
     let rel = match mv {
         Move::DecideExtension { .. } | Move::Escalate => supervisor.then_some(Relation::Supervisor),
-        Move::FollowUp { .. } | Move::Close => {
+        Move::FollowUp { .. } | Move::Close | Move::Merge { .. } => {
             if owner {
                 Some(Relation::Owner)
             } else {
@@ -156,11 +156,13 @@ pub(crate) async fn intake(
         &v,
         channel,
         owner,
+        &[],
         &user.ctx(state),
     )
     .await
 }
 
+#[allow(clippy::too_many_arguments)]
 /// Checks an intake's references (the neighbourhood, catalogue item and building belong to
 /// the subdistrict and are in use) and stores it with its working-day deadline, owned by
 /// `owner`. Shared by every channel.
@@ -171,6 +173,7 @@ pub(crate) async fn create_checked(
     v: &doorstep_domain::Values,
     channel: Channel,
     owner: i64,
+    attachments: &[doorstep_store::NewAttachment],
     ctx: &doorstep_store::WriteCtx,
 ) -> Result<RequestRecord, AppError> {
     let mut errors = FieldErrors::new();
@@ -214,6 +217,7 @@ pub(crate) async fn create_checked(
             address: text("address"),
             owner_id: owner,
             deadline_at: state.calendar.deadline(ctx.at, kind.time_limit_days()),
+            attachments: attachments.to_vec(),
         };
         match state.store.create_request(&new, ctx).await {
             Ok(r) => return Ok(r),
@@ -300,6 +304,23 @@ pub(crate) async fn apply_move(
     let r = state.store.get_request(id).await?;
     may_read(user, &r)?;
     let rel = relation(user, &r, &mv)?;
+    match mv {
+        // Only a merge writes the other side.
+        Move::Absorb { .. } => return Err(AppError::validation("move", "invalid")),
+        Move::Merge { into } => {
+            let target = state
+                .store
+                .find_request(into)
+                .await?
+                .filter(|t| t.subdistrict_id == r.subdistrict_id && t.neighbourhood_id == r.neighbourhood_id)
+                .ok_or_else(|| AppError::validation("into", "invalid_reference"))?;
+            return Ok(state
+                .store
+                .merge_requests(id, version, target.id, rel, &user.ctx(state))
+                .await?);
+        }
+        _ => {}
+    }
     if let Move::Assign {
         to: Handler::Worker(w),
     } = &mv
@@ -371,4 +392,170 @@ pub(crate) fn inbox_filter(
         _ => return Err(AppError::validation("box", "invalid_choice")),
     }
     Ok(f)
+}
+
+/// Likely duplicates of a matter (same building or within 50 m, similar words, open,
+/// received in the last 14 days), best first, at most five.
+pub(crate) async fn find_duplicates(
+    state: &AppState,
+    neighbourhood_id: i64,
+    building_id: Option<i64>,
+    point: Option<(f64, f64)>,
+    text: &str,
+    item: Option<i64>,
+    exclude: Option<i64>,
+) -> Result<Vec<(DuplicateCandidate, f64)>, AppError> {
+    use doorstep_domain::duplicates::{Spot, WINDOW_DAYS, score};
+    let point = match (point, building_id) {
+        (Some(p), _) => Some(p),
+        (None, Some(b)) => state.store.building_point(b).await?,
+        (None, None) => None,
+    };
+    let spot = Spot { building_id, point };
+    if text.trim().is_empty() || (spot.building_id.is_none() && spot.point.is_none()) {
+        return Ok(Vec::new());
+    }
+    let since = state.clock.now() - chrono::Duration::days(WINDOW_DAYS);
+    let cands = state
+        .store
+        .duplicate_candidates(neighbourhood_id, since, exclude, 500)
+        .await?;
+    let mut hits: Vec<(DuplicateCandidate, f64)> = cands
+        .into_iter()
+        .filter_map(|c| {
+            let other = Spot {
+                building_id: c.building_id,
+                point: c.lat.zip(c.lon),
+            };
+            score(text, &spot, item, &c.description, &other, c.service_item_id).map(|s| (c, s))
+        })
+        .collect();
+    hits.sort_by(|a, b| b.1.total_cmp(&a.1).then(b.0.created_at.cmp(&a.0.created_at)));
+    hits.truncate(5);
+    Ok(hits)
+}
+
+pub(crate) fn duplicate_json(c: &DuplicateCandidate, score: f64) -> serde_json::Value {
+    json!({
+        "id": c.id, "tracking_code": c.tracking_code, "description": c.description,
+        "state": c.state, "version": c.version, "created_at": c.created_at,
+        "building_id": c.building_id, "score": (score * 100.0).round() / 100.0,
+    })
+}
+
+pub async fn duplicates(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(p): Query<HashMap<String, String>>,
+) -> Result<Json<serde_json::Value>, AppError> {
+    for k in p.keys() {
+        if !matches!(
+            k.as_str(),
+            "neighbourhood_id" | "building_id" | "lat" | "lon" | "description" | "service_item_id" | "exclude"
+        ) {
+            return Err(AppError::validation(k, "unknown_field"));
+        }
+    }
+    let nb = match (user.actor.role, int_param(&p, "neighbourhood_id")?) {
+        (Role::Admin, Some(n)) => n,
+        (Role::Admin, None) => return Err(AppError::validation("neighbourhood_id", "required")),
+        (Role::Secretary | Role::Worker, asked) => {
+            let mine = user.actor.neighbourhood_id.ok_or(AppError::Forbidden)?;
+            if asked.is_some_and(|n| n != mine) {
+                return Err(AppError::Forbidden);
+            }
+            mine
+        }
+        _ => return Err(AppError::Forbidden),
+    };
+    match state.store.find_place(Entity::Neighbourhood, nb).await? {
+        Some(n) if n.subdistrict_id == user.actor.subdistrict_id => {}
+        _ => return Err(AppError::NotFound),
+    }
+    let float = |k: &str| {
+        p.get(k)
+            .filter(|v| !v.is_empty())
+            .map(|v| {
+                v.parse::<f64>()
+                    .ok()
+                    .filter(|x| x.is_finite())
+                    .ok_or_else(|| AppError::validation(k, "not_number"))
+            })
+            .transpose()
+    };
+    let point = float("lat")?.zip(float("lon")?);
+    let text = p.get("description").map(String::as_str).unwrap_or("");
+    let hits = find_duplicates(
+        &state,
+        nb,
+        int_param(&p, "building_id")?,
+        point,
+        text,
+        int_param(&p, "service_item_id")?,
+        int_param(&p, "exclude")?,
+    )
+    .await?;
+    let items: Vec<serde_json::Value> = hits.iter().map(|(c, s)| duplicate_json(c, *s)).collect();
+    Ok(Json(json!({ "items": items })))
+}
+
+pub async fn figures(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(p): Query<HashMap<String, String>>,
+) -> Result<Json<serde_json::Value>, AppError> {
+    for k in p.keys() {
+        if !matches!(k.as_str(), "neighbourhood_id" | "from" | "to") {
+            return Err(AppError::validation(k, "unknown_field"));
+        }
+    }
+    let period = crate::figures::period(&p, crate::figures::today(&state))?;
+    let f = crate::figures::load(&state, &user, int_param(&p, "neighbourhood_id")?, period).await?;
+    let names = crate::figures::neighbourhood_names(&state, &user).await?;
+    Ok(Json(crate::figures::figures_json(&f, period, &names)))
+}
+
+/// Who may add images to a request: staff who may read it.
+pub async fn add_attachment(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+    body: axum::body::Bytes,
+) -> Result<Response, AppError> {
+    let r = state.store.get_request(id).await?;
+    may_read(&user, &r)?;
+    let a = crate::attachments::attach(&state, id, "attachment", &body, &user.ctx(&state)).await?;
+    Ok((StatusCode::CREATED, Json(json!(a))).into_response())
+}
+
+/// An image of a request; every view is audited, as photos can show people.
+pub async fn get_attachment(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path((id, attachment)): Path<(i64, i64)>,
+) -> Result<Response, AppError> {
+    let r = state.store.get_request(id).await?;
+    may_read(&user, &r)?;
+    let (content_type, data) = state.store.attachment_data(id, attachment).await?;
+    state
+        .store
+        .record_audit(
+            &user.ctx(&state),
+            doorstep_store::AuditEntry::write(
+                "view_attachment",
+                "request",
+                id,
+                json!({"attachment": attachment}),
+            ),
+        )
+        .await?;
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, content_type),
+            (axum::http::header::CACHE_CONTROL, "private, no-store".into()),
+            (axum::http::header::CONTENT_DISPOSITION, "inline".into()),
+        ],
+        data,
+    )
+        .into_response())
 }

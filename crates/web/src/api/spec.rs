@@ -420,9 +420,37 @@ pub fn openapi() -> Value {
             OpKind::MoveRequest => {
                 let body = json!({"type": "object", "required": ["version", "move"], "properties": {
                     "version": {"type": "integer", "description": "the version the move is based on; a stale one is a 409"},
-                    "move": {"type": "string", "enum": ["resolve_on_spot", "assign", "accept", "return", "start", "resolve", "follow_up", "close", "request_extension", "decide_extension", "escalate"]}
+                    "move": {"type": "string", "enum": ["resolve_on_spot", "assign", "accept", "return", "start", "resolve", "follow_up", "close", "request_extension", "decide_extension", "escalate", "merge"]}
                 }, "additionalProperties": true});
                 ("move_request".into(), "A workflow move (assign, accept, return, start, resolve, follow_up…); illegal moves are a 409".into(), "requests".into(), vec![id_param()], Some(body), 200, json!({"type": "object"}))
+            }
+            OpKind::RequestDuplicates => {
+                let params = vec![
+                    query("description", json!({"type": "string"}), "the resident's words"),
+                    query("building_id", json!({"type": "integer"}), "the building (or give lat and lon)"),
+                    query("lat", json!({"type": "number"}), "latitude (WGS 84)"),
+                    query("lon", json!({"type": "number"}), "longitude (WGS 84)"),
+                    query("service_item_id", json!({"type": "integer"}), "the catalogue item, if chosen"),
+                    query("neighbourhood_id", json!({"type": "integer"}), "the neighbourhood (admins; staff always their own)"),
+                    query("exclude", json!({"type": "integer"}), "a request to leave out (the one being viewed)"),
+                ];
+                ("find_duplicate_requests".into(), "Likely duplicates: open requests of the last 14 days at the same building or within 50 m, in similar words (best first, at most 5)".into(), "requests".into(), params, None, 200, json!({"type": "object"}))
+            }
+            OpKind::RequestFigures => {
+                let params = vec![
+                    query("neighbourhood_id", json!({"type": "integer"}), "one neighbourhood (admins; staff always their own)"),
+                    query("from", json!({"type": "string", "format": "date"}), "first day (Shanghai), default 29 days before `to`"),
+                    query("to", json!({"type": "string", "format": "date"}), "last day (Shanghai), default today"),
+                ];
+                ("get_request_figures".into(), "Figures of requests received in a period: volume by kind and category, on-time, on-the-spot, resolution and satisfaction rates, median hours to resolve; overall and per neighbourhood".into(), "requests".into(), params, None, 200, json!({"type": "object"}))
+            }
+            OpKind::AddAttachment => {
+                let body = json!({"type": "string", "format": "binary", "description": "a JPEG, PNG or WebP image of at most 5 MiB (checked by its bytes); at most 3 per request"});
+                ("add_request_attachment".into(), "Attach an image to a request".into(), "requests".into(), vec![id_param()], Some(body), 201, json!({"type": "object"}))
+            }
+            OpKind::GetAttachment => {
+                let params = vec![id_param(), json!({"name": "attachment_id", "in": "path", "required": true, "schema": {"type": "integer"}})];
+                ("get_request_attachment".into(), "An image of a request (each view is audited)".into(), "requests".into(), params, None, 200, json!({"type": "string", "format": "binary"}))
             }
             OpKind::CircleSummary => (
                 "get_circle".into(),
@@ -479,6 +507,8 @@ pub fn openapi() -> Value {
             responses.insert(ok_status.to_string(), json!({"description": ok_desc}));
         } else if matches!(op.kind, OpKind::CircleXlsx) {
             responses.insert(ok_status.to_string(), json!({"description": ok_desc, "content": {"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {"schema": ok}}}));
+        } else if matches!(op.kind, OpKind::GetAttachment) {
+            responses.insert(ok_status.to_string(), json!({"description": ok_desc, "content": {"image/*": {"schema": ok}}}));
         } else if matches!(op.kind, OpKind::CircleGeojson) {
             responses.insert(ok_status.to_string(), json!({"description": ok_desc, "content": {"application/geo+json": {"schema": ok}}}));
         } else {
@@ -498,7 +528,12 @@ pub fn openapi() -> Value {
             "parameters": params, "responses": responses,
         });
         if let Some(b) = body {
-            o["requestBody"] = json!({"required": true, "content": content(b)});
+            let c = if matches!(op.kind, OpKind::AddAttachment) {
+                json!({"image/jpeg": {"schema": b}, "image/png": {"schema": b}, "image/webp": {"schema": b}})
+            } else {
+                content(b)
+            };
+            o["requestBody"] = json!({"required": true, "content": c});
         }
         if matches!(op.kind, OpKind::Health) {
             o["security"] = json!([]);
