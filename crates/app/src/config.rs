@@ -48,6 +48,8 @@ pub struct Config {
     pub log: String,
     /// Walking speed for the 15-minute circle, metres per second.
     pub walk_speed_mps: f64,
+    /// Requests one address may send through the resident web page or Open311 in an hour.
+    pub resident_reports_per_hour: usize,
     pub sources: BTreeMap<&'static str, Source>,
 }
 
@@ -67,6 +69,7 @@ const KEYS: &[&str] = &[
     "auto_migrate",
     "log",
     "walk_speed_mps",
+    "resident_reports_per_hour",
 ];
 
 impl Default for Config {
@@ -84,6 +87,7 @@ impl Default for Config {
             auto_migrate: true,
             log: "info".into(),
             walk_speed_mps: 1.2,
+            resident_reports_per_hour: 10,
             sources: KEYS.iter().map(|k| (*k, Source::Default)).collect(),
         }
     }
@@ -201,6 +205,9 @@ impl Config {
                 }
                 self.walk_speed_mps = s;
             }
+            "resident_reports_per_hour" => {
+                self.resident_reports_per_hour = positive(num::<u64>(v)?)? as usize
+            }
             other => bail!("unknown setting `{other}`"),
         }
         Ok(())
@@ -228,6 +235,7 @@ impl Config {
             max_body_bytes: self.max_body_bytes,
             trusted_origins: origin.into_iter().collect(),
             walk_speed_mps: self.walk_speed_mps,
+            resident_reports_per_hour: self.resident_reports_per_hour,
         }
     }
 
@@ -264,6 +272,10 @@ impl Config {
             ("auto_migrate", self.auto_migrate.to_string()),
             ("log", quote(&self.log)),
             ("walk_speed_mps", self.walk_speed_mps.to_string()),
+            (
+                "resident_reports_per_hour",
+                self.resident_reports_per_hour.to_string(),
+            ),
         ];
         let width = vals
             .iter()

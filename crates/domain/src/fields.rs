@@ -142,6 +142,41 @@ impl Value {
 /// Validated values by field name.
 pub type Values = BTreeMap<&'static str, Value>;
 
+/// A telephone number that can be dialled in mainland China: a mobile (`1[3-9]` and
+/// nine digits), a landline with its area code (`0` + 2–3 digits + 7–8 digits), or a
+/// local 7–8 digit number not starting with 0 or 1. Spaces, hyphens and brackets are
+/// allowed; so is a `+86`/`0086` prefix.
+pub fn is_cn_phone(text: &str) -> bool {
+    if text.len() > 24
+        || !text
+            .chars()
+            .all(|c| c.is_ascii_digit() || matches!(c, ' ' | '+' | '-' | '(' | ')'))
+        || text.chars().skip(1).any(|c| c == '+')
+    {
+        return false;
+    }
+    let digits: String = text.chars().filter(char::is_ascii_digit).collect();
+    let (national, international) = if let Some(rest) = text.trim_start().strip_prefix('+') {
+        match rest.trim_start().strip_prefix("86") {
+            Some(_) => (&digits[2..], true),
+            None => return false,
+        }
+    } else if let Some(rest) = digits.strip_prefix("0086") {
+        (rest, true)
+    } else {
+        (digits.as_str(), false)
+    };
+    let b = national.as_bytes();
+    match (b.first(), international) {
+        (Some(b'1'), _) => b.len() == 11 && (b'3'..=b'9').contains(&b[1]),
+        // From abroad the area code drops its 0: 2–3 digits + 7–8 digits.
+        (Some(b'0'), true) | (None, _) => false,
+        (Some(_), true) => (9..=11).contains(&b.len()),
+        (Some(b'0'), false) => (10..=12).contains(&b.len()) && b[1] != b'0',
+        (Some(_), false) => (7..=8).contains(&b.len()),
+    }
+}
+
 /// Why a field was refused. The code is stable; the UI translates it (`error.CODE`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct FieldError {
@@ -289,12 +324,7 @@ fn parse_value(spec: &FieldSpec, raw: &serde_json::Value) -> Result<Value, Parse
             }
         }
         FieldKind::Phone => {
-            let ok = text.len() <= 20
-                && text.chars().filter(|c| c.is_ascii_digit()).count() >= 5
-                && text
-                    .chars()
-                    .all(|c| c.is_ascii_digit() || matches!(c, ' ' | '+' | '-' | '(' | ')'));
-            if ok {
+            if is_cn_phone(&text) {
                 Ok(Value::Text(text))
             } else {
                 Err(("invalid_phone", vec![]))
@@ -331,6 +361,38 @@ fn parse_value(spec: &FieldSpec, raw: &serde_json::Value) -> Result<Value, Parse
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn chinese_phone_numbers() {
+        use super::is_cn_phone;
+        for ok in [
+            "13912345678",
+            "139 1234 5678",
+            "+86 139-1234-5678",
+            "008613912345678",
+            "021-58881234",
+            "(021) 5888 1234",
+            "0755-12345678",
+            "58881234",
+            "+86 21 5888 1234",
+        ] {
+            assert!(is_cn_phone(ok), "{ok}");
+        }
+        for bad in [
+            "12345",
+            "1234567890123",
+            "12912345678",
+            "call me",
+            "+1 415 555 0100",
+            "0012345678",
+            "021-5888-1234-9999",
+            "139+12345678",
+            "",
+            "+86 021 5888 1234",
+        ] {
+            assert!(!is_cn_phone(bad), "{bad}");
+        }
+    }
+
     use super::*;
     use proptest::prelude::*;
     use serde_json::json;
@@ -418,6 +480,16 @@ mod tests {
     }
 
     proptest! {
+        /// The phone check never panics, and every mobile number passes however it is
+        /// spaced or prefixed.
+        #[test]
+        fn phone_check_is_total_and_accepts_every_mobile(junk in "\\PC{0,30}", second in 3u8..10, rest in "[0-9]{9}", sep in "[ -]?", plus in any::<bool>()) {
+            let _ = super::is_cn_phone(&junk);
+            let n = format!("1{second}{}{sep}{}", &rest[..4], &rest[4..]);
+            let n = if plus { format!("+86 {n}") } else { n };
+            prop_assert!(super::is_cn_phone(&n), "{}", n);
+        }
+
         #[test]
         fn never_panics_and_ints_stay_in_range(s in ".{0,40}", n in any::<i64>()) {
             let r = validate(SPECS, &obj(json!({"name": s, "floors": n})), None, &[]);

@@ -23,7 +23,8 @@ pub use error::StoreError;
 pub use geo::{BuildingPoint, FacilityRow, NetworkMeta};
 pub use places::{ListQuery, Page, PlaceRecord, PlaceTotals, RoomAreas};
 pub use request_views::{
-    Attachment, DuplicateCandidate, FigureQuery, FigureRow, Figures, MAX_ATTACHMENTS,
+    Attachment, DuplicateCandidate, FigureQuery, FigureRow, Figures, MAX_ATTACHMENTS, PublicFilter,
+    PublicRequest,
 };
 pub use requests::{NewAttachment, NewRequest, RequestEvent, RequestFilter, RequestRecord};
 pub use schema::Column;

@@ -284,6 +284,17 @@ impl Store {
         Ok(fig)
     }
 
+    /// The subdistricts in use (the resident pages list their neighbourhoods).
+    pub async fn subdistrict_ids(&self) -> Result<Vec<i64>> {
+        Ok(with_pool!(self, |p| {
+            sqlx::query_scalar::<_, i64>(
+                "SELECT id FROM subdistricts WHERE archived_at IS NULL ORDER BY id",
+            )
+            .fetch_all(p)
+            .await?
+        }))
+    }
+
     /// Who receives requests that arrive without a worker (web page, Open311): the
     /// neighbourhood's secretary, else its first worker, else the subdistrict's first admin.
     pub async fn receiver_for(&self, subdistrict_id: i64, neighbourhood_id: i64) -> Result<i64> {
@@ -347,12 +358,11 @@ impl Store {
             );
             id
         });
-        Ok(self
-            .list_attachments(request_id)
+        self.list_attachments(request_id)
             .await?
             .into_iter()
             .find(|a| a.id == id)
-            .ok_or(StoreError::NotFound)?)
+            .ok_or(StoreError::NotFound)
     }
 
     pub async fn list_attachments(&self, request_id: i64) -> Result<Vec<Attachment>> {
@@ -408,5 +418,110 @@ mod tests {
         assert_eq!(median(vec![]), None);
         assert_eq!(median(vec![5, 1, 3]), Some(3));
         assert_eq!(median(vec![4, 1, 3, 2]), Some(2));
+    }
+}
+
+/// A request as the public sees it (Open311): the record with its catalogue item's name
+/// and its building's label and point. Callers must not publish the resident's contacts.
+#[derive(Debug, Clone)]
+pub struct PublicRequest {
+    pub record: crate::RequestRecord,
+    pub service_name: Option<String>,
+    pub building_label: Option<String>,
+    pub building_point: Option<(f64, f64)>,
+}
+
+/// Which requests an Open311 search returns.
+#[derive(Debug, Clone, Default)]
+pub struct PublicFilter {
+    pub subdistrict_id: i64,
+    /// `Some(ids)`: exactly these requests (other filters are ignored, as the spec says).
+    pub ids: Option<Vec<i64>>,
+    /// Catalogue items; `None` inside means "no item" (the general service).
+    pub items: Option<Vec<Option<i64>>>,
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+    /// `Some(true)`: open only; `Some(false)`: resolved or closed only.
+    pub open: Option<bool>,
+    pub limit: i64,
+}
+
+impl Store {
+    /// Requests for the public interface, newest first.
+    pub async fn public_requests(&self, f: &PublicFilter) -> Result<Vec<PublicRequest>> {
+        let mut sql = String::from(
+            "SELECT r.*, s.name AS service_name, e.name AS estate_name, b.number AS building_number, \
+             b.lat AS b_lat, b.lon AS b_lon FROM requests r \
+             LEFT JOIN service_items s ON s.id = r.service_item_id \
+             LEFT JOIN buildings b ON b.id = r.building_id LEFT JOIN estates e ON e.id = b.estate_id \
+             WHERE r.subdistrict_id = $1",
+        );
+        // Numbers only, formatted from integers: nothing from the caller reaches the SQL text.
+        let list = |xs: &[i64]| {
+            xs.iter()
+                .map(|x| x.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        if let Some(ids) = &f.ids {
+            if ids.is_empty() {
+                return Ok(Vec::new());
+            }
+            sql.push_str(&format!(" AND r.id IN ({})", list(ids)));
+        } else {
+            if let Some(items) = &f.items {
+                let ids: Vec<i64> = items.iter().flatten().copied().collect();
+                let mut parts = Vec::new();
+                if !ids.is_empty() {
+                    parts.push(format!("r.service_item_id IN ({})", list(&ids)));
+                }
+                if items.iter().any(Option::is_none) {
+                    parts.push("r.service_item_id IS NULL".into());
+                }
+                if parts.is_empty() {
+                    return Ok(Vec::new());
+                }
+                sql.push_str(&format!(" AND ({})", parts.join(" OR ")));
+            }
+            match f.open {
+                Some(true) => sql.push_str(" AND r.state NOT IN ('resolved', 'closed')"),
+                Some(false) => sql.push_str(" AND r.state IN ('resolved', 'closed')"),
+                None => {}
+            }
+            sql.push_str(
+                " AND ($2 IS NULL OR r.created_at >= $2) AND ($3 IS NULL OR r.created_at < $3)",
+            );
+        }
+        if f.ids.is_some() {
+            sql.push_str(" AND ($2 IS NULL OR $2 = $2) AND ($3 IS NULL OR $3 = $3)");
+        }
+        sql.push_str(" ORDER BY r.created_at DESC, r.id DESC LIMIT $4");
+        Ok(with_pool!(self, |p| {
+            let rows = sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
+                .bind(f.subdistrict_id)
+                .bind(f.from)
+                .bind(f.to)
+                .bind(f.limit)
+                .fetch_all(p)
+                .await?;
+            let mut out = Vec::with_capacity(rows.len());
+            for r in &rows {
+                let estate: Option<String> = r.try_get("estate_name")?;
+                let number: Option<String> = r.try_get("building_number")?;
+                let lat: Option<f64> = r.try_get("b_lat")?;
+                let lon: Option<f64> = r.try_get("b_lon")?;
+                out.push(PublicRequest {
+                    record: crate::requests::read_request(r)?,
+                    service_name: r.try_get("service_name")?,
+                    building_label: match (estate, number) {
+                        (Some(e), Some(n)) => Some(format!("{e} {n}")),
+                        (Some(e), None) => Some(e),
+                        _ => None,
+                    },
+                    building_point: lat.zip(lon),
+                });
+            }
+            out
+        }))
     }
 }

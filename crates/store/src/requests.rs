@@ -90,7 +90,7 @@ fn parse<T: serde::de::DeserializeOwned>(s: &str) -> std::result::Result<T, sqlx
         .map_err(|e| sqlx::Error::Decode(Box::new(e)))
 }
 
-fn read_request<'r, R>(r: &'r R) -> std::result::Result<RequestRecord, sqlx::Error>
+pub(crate) fn read_request<'r, R>(r: &'r R) -> std::result::Result<RequestRecord, sqlx::Error>
 where
     R: Row,
     &'static str: ColumnIndex<R>,

@@ -63,3 +63,53 @@
     });
   });
 })();
+
+// Likely duplicates at intake: as the description, building or item change, ask the
+// server for open requests nearby in similar words and list them (merging happens on
+// the new request's page, after intake).
+(function () {
+  "use strict";
+  var box = document.getElementById("dup-suggest");
+  if (!box) return;
+  var form = box.closest("form");
+  var list = box.querySelector("ul");
+  var timer = null, seq = 0;
+  function val(name) {
+    var el = form.querySelector("[name=" + name + "]");
+    return el ? el.value.trim() : "";
+  }
+  function check() {
+    clearTimeout(timer);
+    timer = setTimeout(function () {
+      var desc = val("description"), building = val("building_id");
+      var mine = ++seq;
+      if (desc.length < 2 || building === "") { box.hidden = true; return; }
+      var q = "?description=" + encodeURIComponent(desc) + "&building_id=" + encodeURIComponent(building);
+      var item = val("service_item_id"), nb = val("neighbourhood_id");
+      if (item) q += "&service_item_id=" + encodeURIComponent(item);
+      if (nb) q += "&neighbourhood_id=" + encodeURIComponent(nb);
+      fetch(box.getAttribute("data-dup-url") + q, { credentials: "same-origin" })
+        .then(function (r) { return r.ok ? r.json() : { items: [] }; })
+        .then(function (data) {
+          if (mine !== seq) return;
+          list.textContent = "";
+          (data.items || []).forEach(function (it) {
+            var li = document.createElement("li");
+            var a = document.createElement("a");
+            a.href = "/requests/" + it.id;
+            a.target = "_blank";
+            a.textContent = it.tracking_code;
+            li.appendChild(a);
+            li.appendChild(document.createTextNode(" · " + it.description));
+            list.appendChild(li);
+          });
+          box.hidden = list.children.length === 0;
+        })
+        .catch(function () { box.hidden = true; });
+    }, 250);
+  }
+  ["description", "building_id", "service_item_id"].forEach(function (n) {
+    var el = form.querySelector("[name=" + n + "]");
+    if (el) { el.addEventListener("input", check); el.addEventListener("change", check); }
+  });
+})();

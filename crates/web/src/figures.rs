@@ -170,11 +170,19 @@ mod tests {
             )
         };
         let d = p(&[]).unwrap();
-        assert_eq!((d.from.to_string(), d.to.to_string()), ("2026-10-30".into(), "2026-11-28".into()));
+        assert_eq!(
+            (d.from.to_string(), d.to.to_string()),
+            ("2026-10-30".into(), "2026-11-28".into())
+        );
         assert!(p(&[("from", "2026-12-01"), ("to", "2026-11-01")]).is_err());
         assert!(p(&[("from", "28/11/2026")]).is_err());
         assert!(p(&[("from", "2020-01-01")]).is_err(), "too long");
-        assert_eq!(p(&[("from", "2026-11-01"), ("to", "2026-11-01")]).unwrap().from, NaiveDate::from_ymd_opt(2026, 11, 1).unwrap());
+        assert_eq!(
+            p(&[("from", "2026-11-01"), ("to", "2026-11-01")])
+                .unwrap()
+                .from,
+            NaiveDate::from_ymd_opt(2026, 11, 1).unwrap()
+        );
     }
 
     #[test]

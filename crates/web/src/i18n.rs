@@ -197,6 +197,9 @@ mod tests {
             include_str!("pages/circle.rs"),
             include_str!("api/circle.rs"),
             include_str!("pages/requests.rs"),
+            include_str!("pages/resident.rs"),
+            include_str!("pages/figures.rs"),
+            include_str!("figures.rs"),
         ] {
             for key in re_call(src, "tr(\"") {
                 if !i.has(&key) {
@@ -233,6 +236,33 @@ mod tests {
         for r in doorstep_domain::Role::ALL {
             if !i.has(&format!("choice.role.{}", r.as_str())) {
                 missing.push(format!("choice.role.{}", r.as_str()));
+            }
+        }
+        for code in [
+            "too_many_reports",
+            "too_many",
+            "file_too_large",
+            "file_wrong_type",
+            "invalid_period",
+            "invalid_date",
+        ] {
+            if !i.has(&format!("field_error.{code}")) {
+                missing.push(format!("field_error.{code}"));
+            }
+        }
+        for k in [
+            "open311.general",
+            "open311.general_description",
+            "open311.agency",
+            "open311.notice",
+        ] {
+            if !i.has(k) {
+                missing.push(k.to_string());
+            }
+        }
+        for m in ["merge", "absorb", "receive"] {
+            if !i.has(&format!("request.move.{m}")) {
+                missing.push(format!("request.move.{m}"));
             }
         }
         missing.sort();

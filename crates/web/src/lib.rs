@@ -12,6 +12,7 @@ mod error;
 pub mod figures;
 pub mod i18n;
 pub mod jobs;
+pub mod open311;
 mod pages;
 mod render;
 mod security;
@@ -49,6 +50,9 @@ pub struct WebConfig {
     pub trusted_origins: Vec<String>,
     /// Walking speed for the 15-minute circle, metres per second.
     pub walk_speed_mps: f64,
+    /// Requests one client address may send in an hour through the resident web page
+    /// and Open311 (no account, so the address is what is limited).
+    pub resident_reports_per_hour: usize,
 }
 
 impl Default for WebConfig {
@@ -65,9 +69,16 @@ impl Default for WebConfig {
             max_body_bytes: 2 * 1024 * 1024,
             trusted_origins: Vec::new(),
             walk_speed_mps: 1.2,
+            resident_reports_per_hour: 10,
         }
     }
 }
+
+/// The window of the per-address limit on resident reports.
+pub const REPORT_WINDOW: Duration = Duration::from_secs(3600);
+/// The window of the per-address limit on tracking-code lookups (60 in it).
+pub const LOOKUP_WINDOW: Duration = Duration::from_secs(60);
+pub const LOOKUPS_PER_WINDOW: usize = 60;
 
 /// Everything a request handler needs; cheap to clone.
 #[derive(Clone)]
@@ -80,6 +91,10 @@ pub struct AppState {
     /// The one-time setup token, while the database has no account.
     pub(crate) setup_token: Arc<Mutex<Option<String>>>,
     pub(crate) throttle: Arc<auth::Throttle>,
+    /// Resident reports (web page, Open311) per client address.
+    pub(crate) report_throttle: Arc<auth::Throttle>,
+    /// Tracking-code lookups per client address.
+    pub(crate) lookup_throttle: Arc<auth::Throttle>,
     /// The 15-minute-circle analyses, per subdistrict and data version.
     pub(crate) circle: Arc<circle::CircleCache>,
     /// The service catalogue's search indexes, per subdistrict and catalogue version.
@@ -100,6 +115,8 @@ impl AppState {
             templates: Arc::new(render::environment()),
             setup_token: Arc::new(Mutex::new(None)),
             throttle: Arc::new(auth::Throttle::default()),
+            report_throttle: Arc::new(auth::Throttle::default()),
+            lookup_throttle: Arc::new(auth::Throttle::default()),
             circle: Arc::new(circle::CircleCache::default()),
             catalogue: Arc::new(catalogue::CatalogueCache::default()),
             calendar: Arc::new(doorstep_domain::calendar::WorkCalendar::china()),
@@ -127,6 +144,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(pages::routes())
         .merge(api::routes())
+        .merge(open311::routes())
         .merge(assets::routes())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
@@ -163,6 +181,8 @@ where
                 if tick.is_multiple_of(5) {
                     auth::purge_expired_sessions(&state).await;
                     state.throttle.forget_old(state.config.ip_window);
+                    state.report_throttle.forget_old(REPORT_WINDOW);
+                    state.lookup_throttle.forget_old(LOOKUP_WINDOW);
                 }
             }
         })

@@ -27,6 +27,19 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     ),
     ("form.html", include_str!("../templates/form.html")),
     (
+        "resident/pick.html",
+        include_str!("../templates/resident/pick.html"),
+    ),
+    (
+        "resident/report.html",
+        include_str!("../templates/resident/report.html"),
+    ),
+    (
+        "resident/track.html",
+        include_str!("../templates/resident/track.html"),
+    ),
+    ("figures.html", include_str!("../templates/figures.html")),
+    (
         "accounts/index.html",
         include_str!("../templates/accounts/index.html"),
     ),
@@ -88,6 +101,7 @@ fn nav(state: &AppState, lang: Lang, user: &CurrentUser) -> Vec<NavItem> {
     }
     if matches!(role, Role::Admin | Role::Secretary | Role::Worker) {
         links.push(("/requests".into(), "nav.requests"));
+        links.push(("/figures".into(), "nav.figures"));
     }
     links.push(("/catalogue".into(), "nav.catalogue"));
     links.push(("/communities".into(), "nav.communities"));

@@ -327,6 +327,20 @@ pub fn paging(page: Option<i64>, per_page: Option<i64>) -> (i64, i64) {
     (limit, (page - 1).saturating_mul(limit))
 }
 
+/// A working-day deadline (the midnight after the last working day) as the last day
+/// itself, `2026-11-30 24:00`, rather than the confusing `2026-12-01 00:00`.
+pub fn local_deadline(t: chrono::DateTime<chrono::Utc>) -> String {
+    let local = t.with_timezone(&chrono_tz::Asia::Shanghai);
+    if local.time() == chrono::NaiveTime::MIN {
+        format!(
+            "{} 24:00",
+            (local - chrono::Duration::days(1)).format("%Y-%m-%d")
+        )
+    } else {
+        local.format("%Y-%m-%d %H:%M").to_string()
+    }
+}
+
 /// A time as people in Shanghai read it.
 pub fn local_time(t: chrono::DateTime<chrono::Utc>) -> String {
     t.with_timezone(&chrono_tz::Asia::Shanghai)

@@ -434,6 +434,19 @@ async fn every_documented_operation_is_routed(b: Backend) {
         ("requests", app.fx.request1),
         ("accounts", app.fx.w1),
     ];
+    let png = b"\x89PNG\r\n\x1a\nfixture".to_vec();
+    let att: Value = api()
+        .post(app.url(&format!("/api/v1/requests/{}/attachments", app.fx.request1)))
+        .bearer_auth(&t)
+        .header("content-type", "image/png")
+        .body(png)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let attachment = att["id"].as_i64().expect("attachment id");
     let mut checked = 0;
     for (path, ops) in doc["paths"].as_object().unwrap() {
         let resource = path
@@ -446,7 +459,14 @@ async fn every_documented_operation_is_routed(b: Backend) {
             .find(|(r, _)| *r == resource)
             .map(|(_, id)| *id)
             .unwrap_or(0);
-        let url = app.url(&path.replace("{id}", &id.to_string()));
+        let mut url = app.url(
+            &path
+                .replace("{id}", &id.to_string())
+                .replace("{attachment_id}", &attachment.to_string()),
+        );
+        if path.ends_with("/duplicates") {
+            url.push_str(&format!("?neighbourhood_id={}&description=x", app.fx.nb1));
+        }
         for (method, op) in ops.as_object().unwrap() {
             let req = match method.as_str() {
                 "get" => api().get(&url),

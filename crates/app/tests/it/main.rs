@@ -10,5 +10,7 @@ mod catalogue;
 mod circle;
 mod cli;
 mod demo;
+mod open311;
 mod pages;
 mod requests;
+mod resident;

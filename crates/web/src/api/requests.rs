@@ -312,7 +312,9 @@ pub(crate) async fn apply_move(
                 .store
                 .find_request(into)
                 .await?
-                .filter(|t| t.subdistrict_id == r.subdistrict_id && t.neighbourhood_id == r.neighbourhood_id)
+                .filter(|t| {
+                    t.subdistrict_id == r.subdistrict_id && t.neighbourhood_id == r.neighbourhood_id
+                })
                 .ok_or_else(|| AppError::validation("into", "invalid_reference"))?;
             return Ok(state
                 .store
@@ -430,7 +432,10 @@ pub(crate) async fn find_duplicates(
             score(text, &spot, item, &c.description, &other, c.service_item_id).map(|s| (c, s))
         })
         .collect();
-    hits.sort_by(|a, b| b.1.total_cmp(&a.1).then(b.0.created_at.cmp(&a.0.created_at)));
+    hits.sort_by(|a, b| {
+        b.1.total_cmp(&a.1)
+            .then(b.0.created_at.cmp(&a.0.created_at))
+    });
     hits.truncate(5);
     Ok(hits)
 }
@@ -451,7 +456,13 @@ pub async fn duplicates(
     for k in p.keys() {
         if !matches!(
             k.as_str(),
-            "neighbourhood_id" | "building_id" | "lat" | "lon" | "description" | "service_item_id" | "exclude"
+            "neighbourhood_id"
+                | "building_id"
+                | "lat"
+                | "lon"
+                | "description"
+                | "service_item_id"
+                | "exclude"
         ) {
             return Err(AppError::validation(k, "unknown_field"));
         }
@@ -552,7 +563,10 @@ pub async fn get_attachment(
     Ok((
         [
             (axum::http::header::CONTENT_TYPE, content_type),
-            (axum::http::header::CACHE_CONTROL, "private, no-store".into()),
+            (
+                axum::http::header::CACHE_CONTROL,
+                "private, no-store".into(),
+            ),
             (axum::http::header::CONTENT_DISPOSITION, "inline".into()),
         ],
         data,

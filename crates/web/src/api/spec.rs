@@ -508,7 +508,10 @@ pub fn openapi() -> Value {
         } else if matches!(op.kind, OpKind::CircleXlsx) {
             responses.insert(ok_status.to_string(), json!({"description": ok_desc, "content": {"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {"schema": ok}}}));
         } else if matches!(op.kind, OpKind::GetAttachment) {
-            responses.insert(ok_status.to_string(), json!({"description": ok_desc, "content": {"image/*": {"schema": ok}}}));
+            responses.insert(
+                ok_status.to_string(),
+                json!({"description": ok_desc, "content": {"image/*": {"schema": ok}}}),
+            );
         } else if matches!(op.kind, OpKind::CircleGeojson) {
             responses.insert(ok_status.to_string(), json!({"description": ok_desc, "content": {"application/geo+json": {"schema": ok}}}));
         } else {

@@ -3,8 +3,10 @@
 mod accounts;
 mod catalogue;
 mod circle;
+mod figures;
 mod places;
-mod requests;
+pub(crate) mod requests;
+pub(crate) mod resident;
 
 /// What the API shares with the circle page.
 pub(crate) mod circle_api {
@@ -44,6 +46,8 @@ pub fn routes() -> Router<AppState> {
         .merge(circle::routes())
         .merge(catalogue::routes())
         .merge(requests::routes())
+        .merge(figures::routes())
+        .merge(resident::routes())
         .merge(places::routes())
         .fallback(not_found)
 }

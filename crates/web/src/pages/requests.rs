@@ -25,6 +25,12 @@ pub fn routes() -> Router<AppState> {
         .route("/requests/new", get(new_form))
         .route("/requests/{id}", get(show))
         .route("/requests/{id}/moves", post(make_move))
+        .route(
+            "/requests/{id}/attachments",
+            post(upload).layer(axum::extract::DefaultBodyLimit::max(
+                crate::attachments::MAX_BYTES + 64 * 1024,
+            )),
+        )
 }
 
 const BOXES: &[&str] = &["open", "owned", "assigned", "due_soon", "overdue", "all"];
@@ -56,7 +62,7 @@ async fn index(
                 "href": format!("/requests/{}", r.id), "code": r.tracking_code, "desc": desc,
                 "kind": tr(&format!("choice.kind.{}", code(&r.kind))),
                 "state": tr(&format!("request.state.{}", code(&r.workflow.state))),
-                "deadline": views::local_time(r.deadline_at),
+                "deadline": views::local_deadline(r.deadline_at),
                 "overdue": r.workflow.state.is_open() && r.deadline_at < now,
                 "escalated": r.workflow.escalated,
             })
@@ -167,7 +173,7 @@ async fn render_new(
     let fields = views::form_fields(&state.i18n, lang, &specs, raw, errors, &options, false);
     let title = state.i18n.t(lang, "request.new");
     let extra = context! {
-        title => title.clone(), fields, action => "/requests", cancel => "/requests",
+        title => title.clone(), fields, action => "/requests", cancel => "/requests", dup_check => true,
         submit => state.i18n.t(lang, "request.submit"),
         error => (!errors.is_empty()).then(|| state.i18n.t(lang, "error.validation_failed")),
     };
@@ -242,6 +248,8 @@ async fn render_show(
                 Some(Move::Resolve { reply } | Move::ResolveOnSpot { reply }) => reply.clone(),
                 Some(Move::Return { note, .. }) => note.clone(),
                 Some(Move::RequestExtension { days, reason }) => format!("+{days} · {reason}"),
+                Some(Move::Merge { into }) => format!("→ #{into}"),
+                Some(Move::Absorb { from }) => format!("← #{from}"),
                 _ => String::new(),
             };
             serde_json::json!({"at": views::local_time(e.at), "who": e.actor_name, "what": what, "detail": detail,
@@ -311,19 +319,63 @@ async fn render_show(
         })
         .collect();
     let now = state.clock.now();
-    let fields = vec![
+    let mut fields = vec![
         serde_json::json!({"label": tr("request.tracking_code"), "value": r.tracking_code}),
         serde_json::json!({"label": tr("field.kind"), "value": tr(&format!("choice.kind.{}", code(&r.kind)))}),
         serde_json::json!({"label": tr("field.channel"), "value": tr(&format!("choice.channel.{}", code(&r.channel)))}),
         serde_json::json!({"label": tr("request.state_label"), "value": tr(&format!("request.state.{}", code(&r.workflow.state)))}),
-        serde_json::json!({"label": tr("request.deadline"), "value": views::local_time(r.deadline_at)}),
+        serde_json::json!({"label": tr("request.deadline"), "value": views::local_deadline(r.deadline_at)}),
         serde_json::json!({"label": tr("request.owner"), "value": owner}),
         serde_json::json!({"label": tr("field.resident_name"), "value": r.resident_name.as_deref().map(mask_name).unwrap_or_else(|| "—".into())}),
         serde_json::json!({"label": tr("field.resident_phone"), "value": r.resident_phone.as_deref().map(mask_phone).unwrap_or_else(|| "—".into())}),
     ];
+    if let Some(a) = &r.address {
+        fields.push(serde_json::json!({"label": tr("field.address"), "value": a}));
+    }
+    let attachments: Vec<String> = state
+        .store
+        .list_attachments(r.id)
+        .await?
+        .iter()
+        .map(|a| format!("/api/v1/requests/{}/attachments/{}", r.id, a.id))
+        .collect();
+    // Likely duplicates, and whether the viewer may merge this request into one.
+    let may_merge =
+        r.workflow.state.is_open() && relation(user, r, &Move::Merge { into: 1 }).is_ok();
+    let dups: Vec<serde_json::Value> = if r.workflow.state.is_open() {
+        let point = r.lat.zip(r.lon);
+        crate::api::requests::find_duplicates(
+            state,
+            r.neighbourhood_id,
+            r.building_id,
+            point,
+            &r.description,
+            r.service_item_id,
+            Some(r.id),
+        )
+        .await?
+        .iter()
+        .map(|(c, score)| {
+            let desc: String = c.description.chars().take(60).collect();
+            serde_json::json!({"id": c.id, "href": format!("/requests/{}", c.id), "code": c.tracking_code,
+                "desc": desc, "state": tr(&format!("request.state.{}", c.state)),
+                "received": views::local_time(c.created_at), "score": format!("{:.0}%", score.min(1.0) * 100.0)})
+        })
+        .collect()
+    } else {
+        Vec::new()
+    };
+    let merged_into = match r.workflow.merged_into {
+        Some(id) => state.store.find_request(id).await?.map(
+            |m| serde_json::json!({"href": format!("/requests/{}", m.id), "code": m.tracking_code}),
+        ),
+        None => None,
+    };
     let title = format!("{} {}", tr("entity.request"), r.tracking_code);
     let extra = context! {
         title => title.clone(), description => r.description, fields, events, moves, workers,
+        attachments, dups, may_merge, merged_into, may_attach => r.workflow.state.is_open(),
+        upload_action => format!("/requests/{}/attachments", r.id),
         version => r.version, action => format!("/requests/{}/moves", r.id), error,
         overdue => r.workflow.state.is_open() && r.deadline_at < now, escalated => r.workflow.escalated,
         rating_fields => [("efficiency", "request.rating_efficiency"), ("attitude", "request.rating_attitude"), ("result", "request.rating_result")]
@@ -340,7 +392,7 @@ async fn render_show(
         .into_response())
 }
 
-fn code_of_move(m: &Move) -> String {
+pub(crate) fn code_of_move(m: &Move) -> String {
     serde_json::to_value(m)
         .ok()
         .and_then(|v| v.get("move").and_then(|x| x.as_str().map(str::to_string)))
@@ -401,6 +453,11 @@ fn move_from(form: &FormData) -> Result<Move, AppError> {
             approve: get("approve") == "true",
         },
         "escalate" => Move::Escalate,
+        "merge" => Move::Merge {
+            into: get("into")
+                .parse()
+                .map_err(|_| AppError::validation("into", "invalid_reference"))?,
+        },
         _ => return Err(AppError::validation("move", "invalid_choice")),
     })
 }
@@ -434,6 +491,47 @@ async fn make_move(
                 other => state.i18n.t(user.lang, &format!("error.{}", other.code())),
             };
             render_show(&state, &user, &r, Some(msg), e.status()).await
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// An image added from the request page (multipart, with the form's CSRF token).
+async fn upload(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+    mut mp: axum::extract::Multipart,
+) -> Result<Response, AppError> {
+    let bad = |e: axum::extract::multipart::MultipartError| AppError::BadRequest(e.body_text());
+    let mut csrf = None;
+    let mut photo = Vec::new();
+    while let Some(field) = mp.next_field().await.map_err(bad)? {
+        match field.name() {
+            Some("_csrf") => csrf = Some(field.text().await.map_err(bad)?),
+            Some("photo") => photo = field.bytes().await.map_err(bad)?.to_vec(),
+            _ => {}
+        }
+    }
+    user.check_csrf(csrf.as_deref())?;
+    let r = state.store.get_request(id).await?;
+    may_read(&user, &r)?;
+    match crate::attachments::attach(&state, id, "photo", &photo, &user.ctx(&state)).await {
+        Ok(_) => Ok(Redirect::to(&format!("/requests/{id}")).into_response()),
+        Err(AppError::Validation(fe)) => {
+            let msg =
+                fe.0.iter()
+                    .map(|x| state.i18n.field_error(user.lang, x))
+                    .collect::<Vec<_>>()
+                    .join("；");
+            render_show(
+                &state,
+                &user,
+                &r,
+                Some(msg),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
         }
         Err(e) => Err(e),
     }

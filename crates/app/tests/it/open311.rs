@@ -1,0 +1,220 @@
+//! Open311 GeoReport v2 at /open311/v2, in JSON and XML, with its error format and no
+//! personal data in GET answers. (The third-party client test is in open311/.)
+
+use crate::backend_tests;
+use crate::support::TestApp;
+use doorstep_store::Backend;
+use serde_json::Value;
+
+backend_tests!(open311_georeport_v2_end_to_end);
+
+async fn open311_georeport_v2_end_to_end(b: Backend) {
+    let app = TestApp::spawn(b).await;
+    let c = reqwest::Client::new();
+    let j = app.fx.sd.to_string();
+    let url = |p: &str| app.url(&format!("/open311/v2/{p}"));
+    let get_json = |p: String| {
+        let c = c.clone();
+        async move {
+            let r = c.get(p).send().await.unwrap();
+            let status = r.status().as_u16();
+            (status, r.json::<Value>().await.unwrap())
+        }
+    };
+    // Discovery and services (empty jurisdiction_id and api_key parameters are fine for
+    // one jurisdiction; the fixture has two, so it is named here).
+    let (s, d) = get_json(url("discovery.json")).await;
+    assert_eq!(s, 200);
+    assert_eq!(
+        d["endpoints"][0]["specification"],
+        "http://wiki.open311.org/GeoReport_v2"
+    );
+    let (s, e) = get_json(url("services.json?jurisdiction_id=&api_key=")).await;
+    assert_eq!(s, 400, "two subdistricts: the jurisdiction must be named");
+    assert!(
+        e[0]["description"]
+            .as_str()
+            .unwrap()
+            .contains("jurisdiction_id")
+    );
+    let (s, services) = get_json(url(&format!("services.json?jurisdiction_id={j}&api_key="))).await;
+    assert_eq!(s, 200);
+    let codes: Vec<&str> = services
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["service_code"].as_str().unwrap())
+        .collect();
+    assert!(
+        codes.contains(&app.fx.service_item1.to_string().as_str()) && codes.contains(&"general")
+    );
+    let xml = c
+        .get(url(&format!("services.xml?jurisdiction_id={j}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(xml.headers()["content-type"], "text/xml; charset=utf-8");
+    let xml = xml.text().await.unwrap();
+    assert!(
+        xml.starts_with("<?xml")
+            && xml.contains("<services><service>")
+            && xml.contains("<service_code>general</service_code>"),
+        "{xml}"
+    );
+    let (s, def) = get_json(url(&format!(
+        "services/{}.json?jurisdiction_id={j}",
+        app.fx.service_item1
+    )))
+    .await;
+    assert_eq!((s, def["attributes"].as_array().unwrap().len()), (200, 0));
+    let (s, _) = get_json(url(&format!("services/99999.json?jurisdiction_id={j}"))).await;
+    assert_eq!(s, 404);
+    // POST: form-encoded, api_key in the body or the query; errors in the spec's format.
+    let post = |q: String, form: Vec<(&'static str, String)>| {
+        c.post(url(&format!("requests.json{q}"))).form(&form).send()
+    };
+    let base = |extra: Vec<(&'static str, String)>| {
+        let mut f = vec![
+            ("jurisdiction_id", j.clone()),
+            ("service_code", app.fx.service_item1.to_string()),
+            ("lat", "31.2101".to_string()),
+            ("long", "121.5501".to_string()),
+            ("description", "垃圾箱房满溢，气味很大".to_string()),
+            ("first_name", "梅".to_string()),
+            ("last_name", "李".to_string()),
+            ("phone", "13912345678".to_string()),
+            ("email", "li.mei@example.com".to_string()),
+        ];
+        f.extend(extra);
+        f
+    };
+    let r = post(String::new(), base(vec![])).await.unwrap();
+    assert_eq!(r.status(), 403);
+    let e: Value = r.json().await.unwrap();
+    assert_eq!(e[0]["code"], 403);
+    let key = app.token("sec1").await;
+    let r = post(String::new(), base(vec![("api_key", "wrong".into())]))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    for (bad, why) in [
+        (("service_code", "99999".to_string()), "service_code"),
+        (("phone", "12345".to_string()), "phone"),
+        (("lat", "40.0".to_string()), "300 m"),
+    ] {
+        let mut f = base(vec![("api_key", key.clone())]);
+        f.retain(|(k, _)| *k != bad.0);
+        f.push(bad);
+        let r = post(String::new(), f).await.unwrap();
+        assert_eq!(r.status(), 400, "{why}");
+        let e: Value = r.json().await.unwrap();
+        assert!(e[0]["description"].as_str().unwrap().contains(why), "{e}");
+    }
+    let r = post(format!("?api_key={key}"), base(vec![])).await.unwrap();
+    assert_eq!(r.status(), 201);
+    let created: Value = r.json().await.unwrap();
+    let id = created[0]["service_request_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let token = created[0]["token"].as_str().unwrap().to_string();
+    // The request sits in the one queue: channel open311, placed at the nearest building.
+    let rec = app.store().get_request(id.parse().unwrap()).await.unwrap();
+    assert_eq!(rec.channel, doorstep_domain::requests::Channel::Open311);
+    assert_eq!(
+        (rec.neighbourhood_id, rec.building_id, rec.owner_id),
+        (app.fx.nb1, Some(app.fx.building1), app.fx.sec1)
+    );
+    assert_eq!(rec.resident_email.as_deref(), Some("li.mei@example.com"));
+    // GET: by id (a one-element array), by token, by search; never the submitter's contacts.
+    let (s, one) = get_json(url(&format!("requests/{id}.json?jurisdiction_id={j}"))).await;
+    assert_eq!(s, 200);
+    assert_eq!(one.as_array().unwrap().len(), 1);
+    assert_eq!(
+        (one[0]["status"].as_str(), one[0]["service_code"].as_str()),
+        (
+            Some("open"),
+            Some(app.fx.service_item1.to_string().as_str())
+        )
+    );
+    let (_, tok) = get_json(url(&format!("tokens/{token}.json"))).await;
+    assert_eq!(tok[0]["service_request_id"], id.as_str());
+    let (s, list) = get_json(url(&format!(
+        "requests.json?jurisdiction_id={j}&status=open&service_code={}",
+        app.fx.service_item1
+    )))
+    .await;
+    assert_eq!(s, 200);
+    assert!(
+        list.as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["service_request_id"] == id.as_str())
+    );
+    let text = list.to_string() + &one.to_string();
+    for secret in ["13912345678", "李梅", "li.mei", "example.com"] {
+        assert!(!text.contains(secret), "{secret} leaked");
+    }
+    let (_, closed) = get_json(url(&format!(
+        "requests.json?jurisdiction_id={j}&status=closed"
+    )))
+    .await;
+    assert!(closed.as_array().unwrap().is_empty());
+    let (_, by_id) = get_json(url(&format!(
+        "requests.json?jurisdiction_id={j}&service_request_id={id},{}",
+        app.fx.request1
+    )))
+    .await;
+    assert_eq!(by_id.as_array().unwrap().len(), 2);
+    let (_, old) = get_json(url(&format!("requests.json?jurisdiction_id={j}&start_date=2020-01-01T00:00:00Z&end_date=2020-02-01T00:00:00Z"))).await;
+    assert!(old.as_array().unwrap().is_empty());
+    let (s, e) = get_json(url(&format!(
+        "requests.json?jurisdiction_id={j}&start_date=yesterday"
+    )))
+    .await;
+    assert_eq!(s, 400);
+    assert!(e[0]["description"].as_str().unwrap().contains("start_date"));
+    let (s, _) = get_json(url(&format!(
+        "requests/{}.json?jurisdiction_id={j}",
+        i64::MAX
+    )))
+    .await;
+    assert_eq!(s, 404);
+    // XML for one request and for errors.
+    let xml = c
+        .get(url(&format!("requests/{id}.xml?jurisdiction_id={j}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        xml.contains("<service_requests><request>")
+            && xml.contains(&format!("<service_request_id>{id}</service_request_id>")),
+        "{xml}"
+    );
+    let xml = c
+        .get(url("requests/abc.xml"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(xml.contains("<errors><error><code>"), "{xml}");
+    // Resolved means closed, with the state in the notes.
+    let sec = app.token("sec1").await;
+    let r = c
+        .post(app.url(&format!("/api/v1/requests/{id}/moves")))
+        .bearer_auth(&sec)
+        .json(&serde_json::json!({"version": 1, "move": "resolve_on_spot", "reply": "已清运"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let (_, one) = get_json(url(&format!("requests/{id}.json?jurisdiction_id={j}"))).await;
+    assert_eq!(one[0]["status"], "closed");
+    assert_eq!(one[0]["status_notes"], "已办结");
+    app.stop().await;
+}
