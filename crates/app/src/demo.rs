@@ -232,6 +232,7 @@ pub async fn ensure(
         // Demo databases from before the 15-minute circle and the catalogue get them now.
         add_network(store).await?;
         add_catalogue(store).await?;
+        add_requests(store).await?;
         return Ok(false);
     }
     if store.count_accounts().await? > 0 || store.first_subdistrict().await?.is_some() {
@@ -247,6 +248,9 @@ pub async fn ensure(
     add_catalogue(store)
         .await
         .context("loading the demo service catalogue")?;
+    add_requests(store)
+        .await
+        .context("loading the demo requests")?;
     store.set_meta(DEMO_MARKER, DEMO_VERSION).await?;
     Ok(true)
 }
@@ -310,6 +314,194 @@ pub async fn add_catalogue(store: &Store) -> anyhow::Result<()> {
     store
         .create_places(Entity::ServiceItem, &rows, &ctx)
         .await?;
+    Ok(())
+}
+
+/// How many requests the demo holds (over the last 60 days).
+pub const DEMO_REQUESTS: usize = 720;
+
+/// The neighbourhoods of a subdistrict that have staff accounts, with their staff
+/// (secretary first) and buildings, for generated requests.
+pub async fn staffed_neighbourhoods(
+    store: &Store,
+    sd: i64,
+) -> anyhow::Result<Vec<crate::request_gen::GenNeighbourhood>> {
+    let buildings = store.building_points(sd).await?;
+    let accounts = store
+        .list_accounts(sd, None, None, None, 100_000, 0)
+        .await?;
+    let mut out = Vec::new();
+    let mut nb_ids: Vec<i64> = accounts
+        .items
+        .iter()
+        .filter(|a| matches!(a.role, Role::Secretary | Role::Worker) && !a.disabled)
+        .filter_map(|a| a.neighbourhood_id)
+        .collect();
+    nb_ids.sort_unstable();
+    nb_ids.dedup();
+    for nb in nb_ids {
+        let mut staff: Vec<&doorstep_store::Account> = accounts
+            .items
+            .iter()
+            .filter(|a| {
+                a.neighbourhood_id == Some(nb)
+                    && matches!(a.role, Role::Secretary | Role::Worker)
+                    && !a.disabled
+            })
+            .collect();
+        staff.sort_by_key(|a| (a.role != Role::Secretary, a.id));
+        out.push(crate::request_gen::GenNeighbourhood {
+            id: nb,
+            subdistrict_id: sd,
+            staff: staff.iter().map(|a| (a.id, a.username.clone())).collect(),
+            buildings: buildings
+                .iter()
+                .filter(|b| b.neighbourhood_id == nb)
+                .map(|b| (b.id, b.lat, b.lon, format!("{} {}", b.estate, b.number)))
+                .collect(),
+        });
+    }
+    Ok(out)
+}
+
+/// The subdistrict's catalogue items, for generated requests.
+pub async fn catalogue_items(
+    store: &Store,
+    sd: i64,
+) -> anyhow::Result<Vec<crate::request_gen::GenItem>> {
+    let items = store
+        .list_places(
+            Entity::ServiceItem,
+            &doorstep_store::ListQuery::new(doorstep_domain::Scope::Subdistrict(sd)).all(),
+        )
+        .await?;
+    Ok(items
+        .items
+        .iter()
+        .map(|i| crate::request_gen::GenItem {
+            id: i.id,
+            name: i.get("name").as_str().unwrap_or("").to_string(),
+        })
+        .collect())
+}
+
+/// A few hundred requests of the last 60 days in every state, in the neighbourhoods with
+/// staff (牡丹七 twice as busy), plus some duplicates merged into the first report.
+pub async fn add_requests(store: &Store) -> anyhow::Result<()> {
+    let Some(sd) = store.first_subdistrict().await? else {
+        bail!("no subdistrict")
+    };
+    let existing = store
+        .list_requests(&doorstep_store::RequestFilter {
+            subdistrict_id: sd.id,
+            limit: 1,
+            ..Default::default()
+        })
+        .await?;
+    if existing.total > 0 {
+        return Ok(());
+    }
+    let mut nbs = staffed_neighbourhoods(store, sd.id).await?;
+    if nbs.is_empty() {
+        return Ok(());
+    }
+    // The neighbourhoods whose staff sign in to the demo are busier, 牡丹七 the most.
+    let logins: Vec<String> = logins().into_iter().map(|l| l.username).collect();
+    let busy: Vec<_> = nbs
+        .iter()
+        .filter(|n| n.staff.iter().any(|(_, u)| logins.contains(u)))
+        .cloned()
+        .collect();
+    for n in busy {
+        let copies = if n.staff.iter().any(|(_, u)| u.starts_with("mudan7-")) {
+            10
+        } else {
+            3
+        };
+        nbs.extend(std::iter::repeat_n(n, copies));
+    }
+    let items = catalogue_items(store, sd.id).await?;
+    let now = chrono::Utc::now();
+    let calendar = doorstep_domain::calendar::WorkCalendar::china();
+    let mut rng = StdRng::seed_from_u64(20_261_129);
+    let mut past = crate::request_gen::generate(
+        &mut rng,
+        &nbs,
+        &items,
+        DEMO_REQUESTS,
+        now,
+        60,
+        &calendar,
+        "DM",
+        0,
+    );
+    // Duplicates: a second report of an open matter at the same building, a few hours later.
+    let targets: Vec<usize> = past
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| {
+            p.new.building_id.is_some()
+                && p.moves.iter().all(|m| {
+                    !matches!(
+                        m.mv,
+                        doorstep_domain::requests::Move::Resolve { .. }
+                            | doorstep_domain::requests::Move::ResolveOnSpot { .. }
+                    )
+                })
+        })
+        .map(|(i, _)| i)
+        .take(16)
+        .collect();
+    let mut dups = Vec::new();
+    for (k, &i) in targets.iter().enumerate() {
+        let t = &past[i];
+        let mut d = t.clone();
+        d.new.tracking_code = crate::request_gen::code_for("DD", k as u64);
+        d.new.description = format!("{}，之前好像有人反映过，还没解决", t.new.description);
+        d.new.channel = doorstep_domain::requests::Channel::Phone;
+        d.received_at = t.received_at + chrono::Duration::minutes(rng.random_range(30..600));
+        d.moves.clear();
+        if d.received_at < now - chrono::Duration::minutes(30) {
+            dups.push((t.new.tracking_code.clone(), d));
+        }
+    }
+    past.extend(dups.iter().map(|(_, d)| d.clone()));
+    let ctx = WriteCtx {
+        actor_id: None,
+        actor_name: "demo".into(),
+        subdistrict_id: Some(sd.id),
+        ip: None,
+        at: now,
+        demo: true,
+    };
+    store.load_requests(&past, &ctx).await?;
+    for (target_code, d) in dups {
+        let (Some(t), Some(dup)) = (
+            store.find_request_by_code(&target_code).await?,
+            store.find_request_by_code(&d.new.tracking_code).await?,
+        ) else {
+            continue;
+        };
+        let at = t.updated_at.max(dup.created_at) + chrono::Duration::minutes(10);
+        if at >= now || !t.workflow.state.is_open() {
+            continue;
+        }
+        let c = WriteCtx {
+            actor_id: Some(dup.owner_id),
+            actor_name: d.receiver.clone(),
+            at,
+            ..ctx.clone()
+        };
+        store
+            .merge_requests(
+                dup.id,
+                dup.version,
+                t.id,
+                doorstep_domain::requests::Relation::Owner,
+                &c,
+            )
+            .await?;
+    }
     Ok(())
 }
 

@@ -5,4 +5,5 @@ pub mod bench;
 pub mod config;
 pub mod demo;
 pub mod geo_cmd;
+pub mod request_gen;
 pub mod startup;

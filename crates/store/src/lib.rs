@@ -13,6 +13,7 @@ mod geo;
 mod places;
 mod request_views;
 mod requests;
+mod requests_bulk;
 mod schema;
 mod sql;
 pub mod testing;
@@ -27,6 +28,7 @@ pub use request_views::{
     PublicRequest,
 };
 pub use requests::{NewAttachment, NewRequest, RequestEvent, RequestFilter, RequestRecord};
+pub use requests_bulk::{PastMove, PastRequest};
 pub use schema::Column;
 
 use chrono::{DateTime, Utc};

@@ -1100,6 +1100,111 @@ async fn merges_duplicates_figures_and_attachments(s: Store) {
     ));
 }
 
+async fn loaded_histories_match_live_moves_or_load_nothing(s: Store) {
+    use doorstep_domain::requests::{Handler, Move, Relation, Satisfaction, State, Workflow};
+    use doorstep_store::{PastMove, PastRequest};
+    let seed = seed(&s).await;
+    let w = worker(&s, seed.sd, seed.nb1, "loader", Role::Worker).await;
+    let t0 = ctx().at - chrono::Duration::days(3);
+    let step = |mv: Move, relation: Relation, hours: i64| PastMove {
+        mv,
+        relation,
+        at: t0 + chrono::Duration::hours(hours),
+        actor_id: Some(w),
+        actor_name: "loader".into(),
+    };
+    let sat = Satisfaction::Satisfied;
+    let good = PastRequest {
+        new: new_request(seed.nb1, w, "LOAD000001", "楼道灯坏了"),
+        subdistrict_id: seed.sd,
+        received_at: t0,
+        receiver: "loader".into(),
+        moves: vec![
+            step(
+                Move::Assign {
+                    to: Handler::Worker(w),
+                },
+                Relation::Owner,
+                1,
+            ),
+            step(Move::Accept, Relation::Handler, 2),
+            step(Move::Start, Relation::Handler, 3),
+            step(
+                Move::Resolve {
+                    reply: "已修好".into(),
+                },
+                Relation::Handler,
+                5,
+            ),
+            step(
+                Move::FollowUp {
+                    efficiency: sat,
+                    attitude: sat,
+                    result: sat,
+                },
+                Relation::Owner,
+                30,
+            ),
+        ],
+    };
+    let mut bad = good.clone();
+    bad.new.tracking_code = "LOAD000002".into();
+    bad.moves.insert(0, step(Move::Close, Relation::Owner, 0));
+    let c = ctx();
+    assert!(matches!(
+        s.load_requests(&[good.clone(), bad], &c).await,
+        Err(StoreError::IllegalMove(_))
+    ));
+    assert!(
+        s.find_request_by_code("LOAD000001")
+            .await
+            .unwrap()
+            .is_none(),
+        "nothing loaded"
+    );
+    assert_eq!(
+        s.load_requests(std::slice::from_ref(&good), &c)
+            .await
+            .unwrap(),
+        1
+    );
+    let r = s.find_request_by_code("LOAD000001").await.unwrap().unwrap();
+    assert_eq!((r.workflow.state, r.version), (State::Closed, 6));
+    assert_eq!(r.resolve_secs, Some(5 * 3600));
+    assert_eq!(
+        (r.created_at, r.updated_at),
+        (t0, t0 + chrono::Duration::hours(30))
+    );
+    let tl = s.request_timeline(r.id).await.unwrap();
+    assert_eq!(tl.len(), 6);
+    let moves: Vec<(Move, Relation)> = tl
+        .iter()
+        .filter_map(|e| e.mv.clone().map(|m| (m, e.relation)))
+        .collect();
+    assert_eq!(Workflow::replay(&moves).unwrap(), r.workflow);
+    // A loaded request moves on like any other.
+    let keep = |cur: &doorstep_store::RequestRecord, _: &Workflow| cur.deadline_at;
+    assert!(matches!(
+        s.move_request(r.id, 6, &Move::Close, Relation::Owner, &c, keep)
+            .await,
+        Err(StoreError::IllegalMove(_))
+    ));
+    let f = s
+        .request_figures(&doorstep_store::FigureQuery {
+            subdistrict_id: seed.sd,
+            neighbourhood_id: Some(seed.nb1),
+            from: t0 - chrono::Duration::days(1),
+            to: ctx().at,
+            now: ctx().at,
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        (f.overall.total, f.overall.resolved, f.overall.satisfied),
+        (1, 1, 1)
+    );
+}
+
 macro_rules! contract_tests {
     ($($name:ident),* $(,)?) => {
         mod sqlite {
@@ -1141,6 +1246,7 @@ contract_tests!(
     requests_move_under_version_checks_and_keep_their_timeline,
     random_moves_keep_state_columns_and_timeline_in_step,
     merges_duplicates_figures_and_attachments,
+    loaded_histories_match_live_moves_or_load_nothing,
 );
 
 /// Both backends' migrations create the same tables and columns, with the same

@@ -27,6 +27,65 @@ async fn the_demo_mirrors_the_seed(b: Backend) {
         67
     );
     assert!(s.current_network(first.id).await.unwrap().is_some());
+    // A few hundred requests, in every state, each timeline replaying to its state.
+    let all_requests = s
+        .list_requests(&doorstep_store::RequestFilter {
+            subdistrict_id: first.id,
+            limit: 10_000,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert!(all_requests.total >= 700, "{}", all_requests.total);
+    use doorstep_domain::requests::{Move, Relation, State, Workflow};
+    let mut per_state = std::collections::HashMap::new();
+    for r in &all_requests.items {
+        *per_state.entry(r.workflow.state).or_insert(0) += 1;
+        assert!(r.is_demo);
+    }
+    for st in [
+        State::Received,
+        State::Assigned,
+        State::Accepted,
+        State::InProgress,
+        State::Returned,
+        State::Resolved,
+        State::Closed,
+        State::Reopened,
+    ] {
+        assert!(
+            per_state.get(&st).copied().unwrap_or(0) >= 3,
+            "{st:?}: {per_state:?}"
+        );
+    }
+    let merged = all_requests
+        .items
+        .iter()
+        .filter(|r| r.workflow.merged_into.is_some())
+        .count();
+    let escalated = all_requests
+        .items
+        .iter()
+        .filter(|r| r.workflow.escalated)
+        .count();
+    assert!(
+        merged >= 5 && escalated >= 5,
+        "merged {merged}, escalated {escalated}"
+    );
+    for r in all_requests.items.iter().step_by(37) {
+        let tl = s.request_timeline(r.id).await.unwrap();
+        let moves: Vec<(Move, Relation)> = tl
+            .iter()
+            .filter_map(|e| e.mv.clone().map(|m| (m, e.relation)))
+            .collect();
+        assert_eq!(
+            Workflow::replay(&moves).unwrap(),
+            r.workflow,
+            "{}",
+            r.tracking_code
+        );
+        assert_eq!(tl.len() as i64, r.version);
+    }
     let h = hash.clone();
     assert!(
         !doorstep::demo::ensure(s, async move || Ok(h))
