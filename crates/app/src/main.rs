@@ -98,6 +98,27 @@ enum BenchCommand {
         #[arg(long)]
         pandana: bool,
     },
+    /// Requests: load a year of past requests into the Huamu demo on a fresh database,
+    /// start the server, and measure intake throughput and inbox/figures page latency
+    /// beside a trivial endpoint's throughput.
+    Requests {
+        /// Use a fresh PostgreSQL database (on DOORSTEP_TEST_PG_URL, default
+        /// postgres://postgres@127.0.0.1:5432/postgres) instead of SQLite.
+        #[arg(long)]
+        postgres: bool,
+        /// Past requests to load.
+        #[arg(long, default_value_t = 500_000)]
+        requests: usize,
+        /// Requests sent to the intake and to the trivial endpoint.
+        #[arg(long, default_value_t = 5_000)]
+        intake: usize,
+        /// Page loads per latency figure.
+        #[arg(long, default_value_t = 300)]
+        samples: usize,
+        /// Concurrent clients in the throughput phases.
+        #[arg(long, default_value_t = 8)]
+        concurrency: usize,
+    },
 }
 
 fn main() -> ExitCode {
@@ -153,6 +174,31 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 speed,
                 pandana,
             })?;
+            println!("{}", serde_json::to_string_pretty(&out)?);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Bench {
+            command:
+                BenchCommand::Requests {
+                    postgres,
+                    requests,
+                    intake,
+                    samples,
+                    concurrency,
+                },
+        } => {
+            let bench = doorstep::bench_requests::RequestsBench {
+                backend: if postgres {
+                    doorstep_store::Backend::Postgres
+                } else {
+                    doorstep_store::Backend::Sqlite
+                },
+                requests,
+                intake: intake.max(1),
+                samples: samples.max(1),
+                concurrency: concurrency.max(1),
+            };
+            let out = runtime.block_on(doorstep::bench_requests::requests(&bench))?;
             println!("{}", serde_json::to_string_pretty(&out)?);
             Ok(ExitCode::SUCCESS)
         }

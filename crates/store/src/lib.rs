@@ -172,6 +172,14 @@ impl Store {
         Ok(())
     }
 
+    /// Refreshes the query planner's statistics (after a bulk load).
+    pub async fn analyze(&self) -> Result<()> {
+        with_pool!(self, |p| {
+            sqlx::query("ANALYZE").execute(p).await?;
+        });
+        Ok(())
+    }
+
     pub async fn close(&self) {
         with_pool!(self, |p| p.close().await)
     }
