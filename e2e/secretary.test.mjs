@@ -144,3 +144,86 @@ test("the catalogue suggests as she types, and the circle map shows her building
   assert.deepEqual(errors, []);
   await context.close();
 });
+
+// A 1×1 PNG: what a phone would attach.
+const PNG = Buffer.from(
+  "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==",
+  "base64",
+);
+
+test("a resident reports from a phone without an account and follows it by code", async () => {
+  const context = await browser.newContext({ viewport: { width: 360, height: 780 }, locale: "zh-CN" });
+  const page = await context.newPage();
+  const errors = [];
+  page.on("pageerror", (e) => errors.push(String(e)));
+  await page.goto(base + "/report");
+  await page.fill("input.filter", "牡丹第七");
+  await page.click("a.pick:visible");
+  await page.waitForURL(/\/report\?neighbourhood_id=\d+/);
+  // A wrong phone is named, and what was typed stays.
+  await page.selectOption("#f-kind", "complaint");
+  await page.fill("#f-description", "楼道里堆满纸箱，老人下楼不方便");
+  const firstBuilding = await page.locator("#f-building_id option").nth(1).getAttribute("value");
+  await page.selectOption("#f-building_id", firstBuilding);
+  await page.fill("#f-resident_phone", "12345");
+  await page.click("main button[type=submit]");
+  assert.match(await page.locator(".field.has-error .err").first().textContent(), /电话号码格式不正确/);
+  assert.equal(await page.inputValue("#f-description"), "楼道里堆满纸箱，老人下楼不方便");
+  await page.fill("#f-resident_phone", "139 1234 5678");
+  await page.setInputFiles("#f-photo", { name: "photo.png", mimeType: "image/png", buffer: PNG });
+  await page.click("main button[type=submit]");
+  await page.waitForURL(/\/track\/[A-Z0-9]{10}\?new=1$/);
+  const code = (await page.locator("#tracking-code").textContent()).trim();
+  assert.match(code, /^[A-Z0-9]{10}$/);
+  assert.equal((await page.locator("#track-state").textContent()).trim(), "已受理");
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow <= 0, `page is ${overflow}px wider than the screen`);
+  if (shots) await page.screenshot({ path: join(shots, "resident-tracking-phone.png"), fullPage: true });
+  // Later, the code typed in lower case finds it again; no personal data is shown.
+  await page.goto(base + "/track");
+  await page.fill("#code", code.toLowerCase());
+  await page.click("main button[type=submit]");
+  await page.waitForURL(base + "/track/" + code);
+  const text = await page.locator("main").textContent();
+  assert.ok(!text.includes("5678"), "the phone is not shown");
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test("at the desk, a likely duplicate is suggested as she types and merged after intake", async () => {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: "zh-CN" });
+  const page = await context.newPage();
+  const errors = [];
+  page.on("pageerror", (e) => errors.push(String(e)));
+  await page.goto(base + "/login");
+  await page.fill("#username", "mudan7-sec");
+  await page.fill("#password", "huamu-demo-2026");
+  await page.click("button[type=submit]");
+  await page.waitForURL(base + "/");
+  const intake = async (text) => {
+    await page.goto(base + "/requests/new");
+    await page.selectOption("#f-kind", "complaint");
+    await page.selectOption("#f-building_id", { index: 3 });
+    await page.fill("#f-description", text);
+  };
+  await intake("5号楼电梯门口停满电瓶车，飞线充电很危险");
+  await page.click("main button[type=submit]");
+  await page.waitForURL(/\/requests\/\d+$/);
+  const first = page.url();
+  // The same building, in other words: the box lists the first request.
+  await intake("电梯门口好多电瓶车飞线充电，太危险了");
+  await page.waitForSelector("#dup-suggest:not([hidden]) li a");
+  const suggested = await page.locator("#dup-suggest li a").first().getAttribute("href");
+  assert.equal(base + suggested, first);
+  await page.click("main button[type=submit]");
+  await page.waitForURL(/\/requests\/\d+$/);
+  // On the new request's page: merge it into the first.
+  page.once("dialog", (d) => d.accept());
+  await page.click("#duplicates button[type=submit]");
+  await page.waitForURL(/\/requests\/\d+$/);
+  const after = await page.locator("main").textContent();
+  assert.match(after, /已合并到/);
+  assert.match(after, /已关闭/);
+  assert.deepEqual(errors, []);
+  await context.close();
+});

@@ -54,6 +54,11 @@ enum Command {
         #[command(subcommand)]
         command: BenchCommand,
     },
+    /// API tokens (also the `api_key` of Open311 clients).
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
     /// Ask a running server whether it and its database are healthy (exit 0 if so).
     Healthcheck {
         /// Base URL of the server (default: from `bind`).
@@ -75,6 +80,18 @@ enum GeoCommand {
         /// A name for the network (default: the file name).
         #[arg(long)]
         name: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Make an API token for an account and print it (shown once; stored hashed, audited).
+    Create {
+        /// The account's user name.
+        username: String,
+        /// What the token is for, e.g. "open311 client of the 12345 hotline".
+        #[arg(long, default_value = "cli")]
+        name: String,
     },
 }
 
@@ -200,6 +217,14 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             };
             let out = runtime.block_on(doorstep::bench_requests::requests(&bench))?;
             println!("{}", serde_json::to_string_pretty(&out)?);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Token {
+            command: TokenCommand::Create { username, name },
+        } => {
+            let secret =
+                runtime.block_on(doorstep::startup::create_token(&config, &username, &name))?;
+            println!("{secret}");
             Ok(ExitCode::SUCCESS)
         }
         Command::Openapi => {

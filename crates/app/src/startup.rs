@@ -95,6 +95,41 @@ pub fn public_base(config: &Config, addr: SocketAddr) -> String {
     }
 }
 
+/// Makes an API token for `username` (`doorstep token create`): printed once, stored as a
+/// hash, written to the audit log like one made on /me.
+pub async fn create_token(config: &Config, username: &str, name: &str) -> anyhow::Result<String> {
+    let store = open_store(config).await?;
+    let Some((account, _)) = store.find_login(username).await? else {
+        anyhow::bail!("no account named {username}");
+    };
+    if account.disabled {
+        anyhow::bail!("the account {username} is disabled");
+    }
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 60 {
+        anyhow::bail!("--name must be 1 to 60 characters");
+    }
+    let secret = format!("ds_{}", doorstep_web::auth::random_token(32));
+    let ctx = doorstep_store::WriteCtx {
+        actor_id: None,
+        actor_name: "cli".into(),
+        subdistrict_id: Some(account.subdistrict_id),
+        ip: None,
+        at: chrono::Utc::now(),
+        demo: false,
+    };
+    store
+        .create_api_token(
+            account.id,
+            name,
+            &doorstep_web::auth::sha256_hex(&secret),
+            &ctx,
+        )
+        .await?;
+    store.close().await;
+    Ok(secret)
+}
+
 pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
     Store::connect(&config.database_url).await.with_context(|| {
         format!(

@@ -110,3 +110,39 @@ async fn migrate_and_healthcheck_work_from_the_command_line() {
         .unwrap();
     assert!(!out.status.success(), "nothing listens on port 9");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn token_create_prints_a_working_api_key() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let url = app.db.as_ref().unwrap().url.clone();
+    let out = doorstep()
+        .args(["token", "create", "sec1", "--name", "open311 client"])
+        .env("DOORSTEP_DATABASE_URL", &url)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let secret = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    assert!(secret.starts_with("ds_"), "{secret}");
+    let me: serde_json::Value = reqwest::Client::new()
+        .get(app.url("/api/v1/me"))
+        .bearer_auth(&secret)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["account"]["username"], "sec1");
+    let out = doorstep()
+        .args(["token", "create", "nobody"])
+        .env("DOORSTEP_DATABASE_URL", &url)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no account named nobody"));
+    app.stop().await;
+}
