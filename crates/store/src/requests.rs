@@ -482,6 +482,9 @@ pub struct RequestFilter {
     /// …and not before this one.
     pub deadline_after: Option<DateTime<Utc>>,
     pub state: Option<State>,
+    pub kind: Option<Kind>,
+    /// Requests about catalogue items of this category (`choice.category` codes).
+    pub category: Option<String>,
     pub limit: i64,
     pub offset: i64,
 }
@@ -496,12 +499,15 @@ impl Store {
             AND ($6 = FALSE OR state NOT IN ('resolved', 'closed')) \
             AND ($7 IS NULL OR deadline_at < $7) \
             AND ($8 IS NULL OR deadline_at >= $8) \
-            AND ($9 IS NULL OR state = $9)";
+            AND ($9 IS NULL OR state = $9) \
+            AND ($10 IS NULL OR kind = $10) \
+            AND ($11 IS NULL OR service_item_id IN (SELECT id FROM service_items WHERE category = $11))";
         let count_sql = format!("SELECT COUNT(*) FROM requests WHERE {where_}");
         let list_sql = format!(
-            "SELECT * FROM requests WHERE {where_} ORDER BY deadline_at, id LIMIT $10 OFFSET $11"
+            "SELECT * FROM requests WHERE {where_} ORDER BY deadline_at, id LIMIT $12 OFFSET $13"
         );
         let state = f.state.map(|s| code(&s));
+        let kind = f.kind.map(|k| code(&k));
         let (items, total) = with_pool!(self, |p| {
             let total: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(count_sql))
                 .bind(f.subdistrict_id)
@@ -513,6 +519,8 @@ impl Store {
                 .bind(f.deadline_before)
                 .bind(f.deadline_after)
                 .bind(&state)
+                .bind(&kind)
+                .bind(&f.category)
                 .fetch_one(p)
                 .await?;
             let rows = sqlx::query(sqlx::AssertSqlSafe(list_sql))
@@ -525,6 +533,8 @@ impl Store {
                 .bind(f.deadline_before)
                 .bind(f.deadline_after)
                 .bind(&state)
+                .bind(&kind)
+                .bind(&f.category)
                 .bind(f.limit)
                 .bind(f.offset)
                 .fetch_all(p)

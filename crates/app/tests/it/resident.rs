@@ -11,8 +11,70 @@ backend_tests!(
     residents_report_from_the_web_and_follow_by_code,
     duplicates_are_suggested_and_merged,
     figures_count_a_period_per_neighbourhood,
-    attachments_are_checked_scoped_and_audited
+    attachments_are_checked_scoped_and_audited,
+    the_board_filters_and_warns_before_deadlines
 );
+
+async fn the_board_filters_and_warns_before_deadlines(b: Backend) {
+    let app = TestApp::spawn(b).await;
+    let sec = app.token("sec1").await;
+    let c = reqwest::Client::new();
+    let mut deadline = String::new();
+    for (kind, text) in [
+        ("complaint", "噪音扰民，深夜装修"),
+        ("suggestion", "建议增加座椅"),
+    ] {
+        let r: Value = c
+            .post(app.url("/api/v1/requests"))
+            .bearer_auth(&sec)
+            .json(&json!({"channel": "desk", "kind": kind, "description": text}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if kind == "suggestion" {
+            deadline = r["deadline_at"].as_str().unwrap().to_string();
+        }
+    }
+    // Pages take API tokens too (the session would idle out when the clock moves).
+    let board = |q: &'static str| {
+        let (c, sec) = (c.clone(), sec.clone());
+        let u = app.url(&format!("/requests{q}"));
+        async move {
+            c.get(u)
+                .bearer_auth(sec)
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap()
+        }
+    };
+    let page = board("?box=open&kind=complaint").await;
+    assert!(
+        page.contains("噪音扰民") && !page.contains("建议增加座椅"),
+        "{page}"
+    );
+    let page = board("?box=open&kind=suggestion&state=received").await;
+    assert!(page.contains("建议增加座椅") && !page.contains("噪音扰民"));
+    let page = board("?box=open&category=life").await;
+    assert!(
+        !page.contains("建议增加座椅"),
+        "no catalogue item, no category"
+    );
+    // Two hours before its deadline the suggestion is flagged as due soon.
+    let due = chrono::DateTime::parse_from_rfc3339(&deadline)
+        .unwrap()
+        .with_timezone(&chrono::Utc);
+    let now = app.state.clock.now();
+    app.clock.advance(due - now - chrono::Duration::hours(2));
+    let page = board("?box=open&kind=suggestion").await;
+    assert!(page.contains("即将到期"), "{page}");
+    app.stop().await;
+}
 
 const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDRphoto";
 

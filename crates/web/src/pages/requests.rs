@@ -50,6 +50,13 @@ async fn index(
     let now = state.clock.now();
     let (limit, offset) = views::paging(p.get("page").and_then(|x| x.parse().ok()), None);
     let mut f = inbox_filter(&user, inbox, now, None)?;
+    // The board's filters: state, kind, catalogue category (unknown values are ignored).
+    let pick = |k: &str| p.get(k).map(String::as_str).filter(|v| !v.is_empty());
+    f.state = pick("state").and_then(|v| serde_json::from_value(serde_json::json!(v)).ok());
+    f.kind = pick("kind").and_then(|v| serde_json::from_value(serde_json::json!(v)).ok());
+    f.category = pick("category")
+        .filter(|c| doorstep_domain::places::SERVICE_CATEGORIES.contains(c))
+        .map(str::to_string);
     f.limit = limit;
     f.offset = offset;
     let page_data = state.store.list_requests(&f).await?;
@@ -64,6 +71,7 @@ async fn index(
                 "state": tr(&format!("request.state.{}", code(&r.workflow.state))),
                 "deadline": views::local_deadline(r.deadline_at),
                 "overdue": r.workflow.state.is_open() && r.deadline_at < now,
+                "due_soon": r.workflow.state.is_open() && r.deadline_at >= now && r.deadline_at < now + chrono::Duration::hours(24),
                 "escalated": r.workflow.escalated,
             })
         })
@@ -72,16 +80,38 @@ async fn index(
         .iter()
         .map(|b| serde_json::json!({"href": format!("/requests?box={b}"), "label": tr(&format!("request.box.{b}")), "current": *b == inbox}))
         .collect();
+    let mut query = format!("box={inbox}");
+    for k in ["state", "kind", "category"] {
+        if let Some(v) = pick(k) {
+            query.push_str(&format!("&{k}={}", views::url_encode(v)));
+        }
+    }
     let pager = views::Pager::new(
         page_data.total,
         limit,
         offset,
         page_data.items.len(),
         "/requests",
-        &format!("box={inbox}"),
+        &query,
     );
+    let opts = |codes: &[&str], prefix: &str| -> Vec<SelectOption> {
+        codes
+            .iter()
+            .map(|c| SelectOption {
+                value: c.to_string(),
+                label: tr(&format!("{prefix}{c}")),
+            })
+            .collect()
+    };
+    let filters = serde_json::json!({
+        "box": inbox,
+        "state": pick("state").unwrap_or(""), "kind": pick("kind").unwrap_or(""), "category": pick("category").unwrap_or(""),
+        "states": opts(&["received", "assigned", "accepted", "in_progress", "returned", "resolved", "closed", "reopened"], "request.state."),
+        "kinds": opts(&["consultation", "help", "complaint", "report", "suggestion", "praise"], "choice.kind."),
+        "categories": opts(doorstep_domain::places::SERVICE_CATEGORIES, "choice.category."),
+    });
     let title = tr("request.inbox");
-    let extra = context! { title => title.clone(), rows, tabs, pager };
+    let extra = context! { title => title.clone(), rows, tabs, pager, filters };
     Ok(page(
         &state,
         lang,
@@ -378,6 +408,7 @@ async fn render_show(
         upload_action => format!("/requests/{}/attachments", r.id),
         version => r.version, action => format!("/requests/{}/moves", r.id), error,
         overdue => r.workflow.state.is_open() && r.deadline_at < now, escalated => r.workflow.escalated,
+        due_soon => r.workflow.state.is_open() && r.deadline_at >= now && r.deadline_at < now + chrono::Duration::hours(24),
         rating_fields => [("efficiency", "request.rating_efficiency"), ("attitude", "request.rating_attitude"), ("result", "request.rating_result")]
             .iter()
             .map(|(v, k)| SelectOption { value: v.to_string(), label: tr(k) })
