@@ -491,54 +491,65 @@ pub struct RequestFilter {
 
 impl Store {
     pub async fn list_requests(&self, f: &RequestFilter) -> Result<crate::Page<RequestRecord>> {
-        let where_ = "subdistrict_id = $1 \
-            AND ($2 IS NULL OR neighbourhood_id = $2) \
-            AND ($3 IS NULL OR owner_id = $3 OR handler_account_id = $3) \
-            AND ($4 IS NULL OR owner_id = $4) \
-            AND ($5 IS NULL OR handler_account_id = $5) \
-            AND ($6 = FALSE OR state NOT IN ('resolved', 'closed')) \
-            AND ($7 IS NULL OR deadline_at < $7) \
-            AND ($8 IS NULL OR deadline_at >= $8) \
-            AND ($9 IS NULL OR state = $9) \
-            AND ($10 IS NULL OR kind = $10) \
-            AND ($11 IS NULL OR service_item_id IN (SELECT id FROM service_items WHERE category = $11))";
-        let count_sql = format!("SELECT COUNT(*) FROM requests WHERE {where_}");
-        let list_sql = format!(
-            "SELECT * FROM requests WHERE {where_} ORDER BY deadline_at, id LIMIT $12 OFFSET $13"
-        );
         let state = f.state.map(|s| code(&s));
         let kind = f.kind.map(|k| code(&k));
+        // Only the filters in use become SQL, so each query can use its index (an
+        // `$n IS NULL OR col = $n` pattern defeats SQLite's planner and PostgreSQL's generic
+        // plans alike).
+        macro_rules! filtered {
+            ($head:expr) => {{
+                let mut q = sqlx::QueryBuilder::new($head);
+                q.push(" WHERE subdistrict_id = ").push_bind(f.subdistrict_id);
+                if let Some(n) = f.neighbourhood_id {
+                    q.push(" AND neighbourhood_id = ").push_bind(n);
+                }
+                if let Some(a) = f.involving {
+                    q.push(" AND (owner_id = ")
+                        .push_bind(a)
+                        .push(" OR handler_account_id = ")
+                        .push_bind(a)
+                        .push(")");
+                }
+                if let Some(a) = f.owner {
+                    q.push(" AND owner_id = ").push_bind(a);
+                }
+                if let Some(a) = f.handler {
+                    q.push(" AND handler_account_id = ").push_bind(a);
+                }
+                if f.open_only {
+                    q.push(" AND state NOT IN ('resolved', 'closed')");
+                }
+                if let Some(t) = f.deadline_before {
+                    q.push(" AND deadline_at < ").push_bind(t);
+                }
+                if let Some(t) = f.deadline_after {
+                    q.push(" AND deadline_at >= ").push_bind(t);
+                }
+                if let Some(s) = &state {
+                    q.push(" AND state = ").push_bind(s.clone());
+                }
+                if let Some(k) = &kind {
+                    q.push(" AND kind = ").push_bind(k.clone());
+                }
+                if let Some(c) = &f.category {
+                    q.push(" AND service_item_id IN (SELECT id FROM service_items WHERE category = ")
+                        .push_bind(c.clone())
+                        .push(")");
+                }
+                q
+            }};
+        }
         let (items, total) = with_pool!(self, |p| {
-            let total: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(count_sql))
-                .bind(f.subdistrict_id)
-                .bind(f.neighbourhood_id)
-                .bind(f.involving)
-                .bind(f.owner)
-                .bind(f.handler)
-                .bind(f.open_only)
-                .bind(f.deadline_before)
-                .bind(f.deadline_after)
-                .bind(&state)
-                .bind(&kind)
-                .bind(&f.category)
+            let total: i64 = filtered!("SELECT COUNT(*) FROM requests")
+                .build_query_scalar()
                 .fetch_one(p)
                 .await?;
-            let rows = sqlx::query(sqlx::AssertSqlSafe(list_sql))
-                .bind(f.subdistrict_id)
-                .bind(f.neighbourhood_id)
-                .bind(f.involving)
-                .bind(f.owner)
-                .bind(f.handler)
-                .bind(f.open_only)
-                .bind(f.deadline_before)
-                .bind(f.deadline_after)
-                .bind(&state)
-                .bind(&kind)
-                .bind(&f.category)
-                .bind(f.limit)
-                .bind(f.offset)
-                .fetch_all(p)
-                .await?;
+            let mut q = filtered!("SELECT * FROM requests");
+            q.push(" ORDER BY deadline_at, id LIMIT ")
+                .push_bind(f.limit)
+                .push(" OFFSET ")
+                .push_bind(f.offset);
+            let rows = q.build().fetch_all(p).await?;
             let items = rows
                 .iter()
                 .map(read_request)
