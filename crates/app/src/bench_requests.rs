@@ -27,6 +27,10 @@ pub struct RequestsBench {
     pub samples: usize,
     /// Concurrent clients for the throughput phases.
     pub concurrency: usize,
+    /// Keep the database afterwards (its URL is printed), to rerun with `reuse`.
+    pub keep: bool,
+    /// Measure on a database kept by an earlier run instead of building one.
+    pub reuse: Option<String>,
 }
 
 fn percentile(sorted: &[f64], p: f64) -> f64 {
@@ -113,13 +117,24 @@ async fn token(store: &doorstep_store::Store, username: &str) -> anyhow::Result<
 
 /// Runs the benchmark and returns its figures.
 pub async fn requests(b: &RequestsBench) -> anyhow::Result<serde_json::Value> {
-    let db = TestDb::new(b.backend).await;
-    let store = db.store.clone();
+    let (db, store, url) = match &b.reuse {
+        Some(url) => {
+            let store = doorstep_store::Store::connect(url).await?;
+            (None, store, url.clone())
+        }
+        None => {
+            let db = TestDb::new(b.backend).await;
+            let (store, url) = (db.store.clone(), db.url.clone());
+            (Some(db), store, url)
+        }
+    };
     let t = Instant::now();
-    let hash = doorstep_web::auth::hash_password(crate::demo::DEMO_PASSWORD.into())
-        .await
-        .map_err(|e| anyhow::anyhow!("hashing: {e}"))?;
-    crate::demo::ensure(&store, async move || Ok(hash)).await?;
+    if db.is_some() {
+        let hash = doorstep_web::auth::hash_password(crate::demo::DEMO_PASSWORD.into())
+            .await
+            .map_err(|e| anyhow::anyhow!("hashing: {e}"))?;
+        crate::demo::ensure(&store, async move || Ok(hash)).await?;
+    }
     let setup_secs = t.elapsed().as_secs_f64();
     let sd = store.first_subdistrict().await?.context("no subdistrict")?;
     let nbs = crate::demo::staffed_neighbourhoods(&store, sd.id).await?;
@@ -151,7 +166,7 @@ pub async fn requests(b: &RequestsBench) -> anyhow::Result<serde_json::Value> {
     let t = Instant::now();
     let chunk = 20_000;
     let mut loaded = 0;
-    while loaded < b.requests {
+    while db.is_some() && loaded < b.requests {
         let n = chunk.min(b.requests - loaded);
         let past = crate::request_gen::generate(
             &mut rng,
@@ -171,13 +186,23 @@ pub async fn requests(b: &RequestsBench) -> anyhow::Result<serde_json::Value> {
         );
     }
     let load_secs = t.elapsed().as_secs_f64();
+    if db.is_none() {
+        loaded = store
+            .list_requests(&doorstep_store::RequestFilter {
+                subdistrict_id: sd.id,
+                limit: 1,
+                ..Default::default()
+            })
+            .await?
+            .total as usize;
+    }
     // Planner statistics, as autovacuum (PostgreSQL) or `PRAGMA optimize` would gather.
     store.analyze().await?;
 
     // The real server on a free port.
     let config = Config {
         bind: "127.0.0.1:0".into(),
-        database_url: db.url.clone(),
+        database_url: url.clone(),
         resident_reports_per_hour: usize::MAX / 2,
         log: "warn".into(),
         ..Default::default()
@@ -287,7 +312,11 @@ pub async fn requests(b: &RequestsBench) -> anyhow::Result<serde_json::Value> {
     }
     let _ = stop_tx.send(());
     let _ = server.await;
-    db.drop_db().await;
+    match db {
+        Some(_) if b.keep => eprintln!("kept the database: {url}"),
+        Some(db) => db.drop_db().await,
+        None => {}
+    }
     Ok(json!({
         "backend": format!("{:?}", b.backend).to_lowercase(),
         "data": {"neighbourhoods": nbs.len(), "households": households, "past_requests": loaded,

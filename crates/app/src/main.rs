@@ -135,6 +135,12 @@ enum BenchCommand {
         /// Concurrent clients in the throughput phases.
         #[arg(long, default_value_t = 8)]
         concurrency: usize,
+        /// Keep the database afterwards and print its URL.
+        #[arg(long)]
+        keep: bool,
+        /// Measure on a database kept by an earlier run (skips building and loading).
+        #[arg(long, value_name = "DATABASE_URL")]
+        reuse: Option<String>,
     },
 }
 
@@ -202,6 +208,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     intake,
                     samples,
                     concurrency,
+                    keep,
+                    reuse,
                 },
         } => {
             let bench = doorstep::bench_requests::RequestsBench {
@@ -214,6 +222,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 intake: intake.max(1),
                 samples: samples.max(1),
                 concurrency: concurrency.max(1),
+                keep,
+                reuse,
             };
             let out = runtime.block_on(doorstep::bench_requests::requests(&bench))?;
             println!("{}", serde_json::to_string_pretty(&out)?);

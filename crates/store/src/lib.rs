@@ -81,6 +81,9 @@ macro_rules! with_tx {
     ($store:expr, |$tx:ident| $body:expr) => {
         match &$store.pool {
             $crate::Pool::Sqlite(pool) => {
+                // One writer at a time in this process: SQLite allows one anyway, and
+                // waiting here is fair and prompt where its busy handler sleeps and retries.
+                let _writer = $store.writer.lock().await;
                 let mut $tx = pool.begin_with("BEGIN IMMEDIATE").await?;
                 let out = $body;
                 $tx.commit().await?;
@@ -101,6 +104,8 @@ pub(crate) use with_tx;
 #[derive(Debug, Clone)]
 pub struct Store {
     pub(crate) pool: Pool,
+    /// Serialises this process's SQLite write transactions (unused on PostgreSQL).
+    pub(crate) writer: std::sync::Arc<tokio::sync::Mutex<()>>,
 }
 
 impl Store {
@@ -115,6 +120,7 @@ impl Store {
                 .await?;
             Ok(Store {
                 pool: Pool::Postgres(pool),
+                writer: Default::default(),
             })
         } else if let Some(rest) = url.strip_prefix("sqlite:") {
             let path = rest.trim_start_matches("//");
@@ -140,6 +146,7 @@ impl Store {
                 .await?;
             Ok(Store {
                 pool: Pool::Sqlite(pool),
+                writer: Default::default(),
             })
         } else {
             Err(StoreError::Config(
@@ -172,11 +179,17 @@ impl Store {
         Ok(())
     }
 
-    /// Refreshes the query planner's statistics (after a bulk load).
+    /// Refreshes the query planner's statistics after a bulk load (on PostgreSQL also the
+    /// visibility map, so covering indexes answer without visiting the table).
     pub async fn analyze(&self) -> Result<()> {
-        with_pool!(self, |p| {
-            sqlx::query("ANALYZE").execute(p).await?;
-        });
+        match &self.pool {
+            Pool::Sqlite(p) => {
+                sqlx::query("ANALYZE").execute(p).await?;
+            }
+            Pool::Postgres(p) => {
+                sqlx::query("VACUUM ANALYZE").execute(p).await?;
+            }
+        }
         Ok(())
     }
 
