@@ -239,83 +239,172 @@ macro_rules! step {
 impl Store {
     /// Records a new request and its intake event.
     pub async fn create_request(&self, n: &NewRequest, ctx: &WriteCtx) -> Result<RequestRecord> {
-        let nb = self
-            .get_place(doorstep_domain::Entity::Neighbourhood, n.neighbourhood_id)
-            .await?;
+        let mut out = self.create_requests(&[(n, ctx)]).await?;
+        out.pop().ok_or(StoreError::NotFound)
+    }
+
+    /// Records several new requests, their intake events, attachments and audit entries
+    /// in one transaction with one statement per table (group commit: the intake queue
+    /// sends what arrived together). All or nothing: an unknown neighbourhood or a taken
+    /// tracking code fails the whole batch, and the caller retries one by one.
+    pub async fn create_requests(
+        &self,
+        items: &[(&NewRequest, &WriteCtx)],
+    ) -> Result<Vec<RequestRecord>> {
+        if items.is_empty() {
+            return Ok(Vec::new());
+        }
         let wf = Workflow::default();
-        let id = with_tx!(self, |tx| {
-            let id: i64 = sqlx::query_scalar(
+        // Microseconds, as PostgreSQL keeps them, so the records returned are the ones stored.
+        let ats: Vec<DateTime<Utc>> = items
+            .iter()
+            .map(|(_, c)| chrono::SubsecRound::trunc_subsecs(c.at, 6))
+            .collect();
+        let rows = with_tx!(self, |tx| {
+            let mut q = sqlx::QueryBuilder::new(
                 "INSERT INTO requests (subdistrict_id, neighbourhood_id, tracking_code, channel, kind, service_item_id, \
                  description, building_id, lat, lon, resident_name, resident_phone, owner_id, state, workflow, \
-                 handler_account_id, escalated, deadline_at, is_demo, version, created_at, updated_at, resident_email, address) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, NULL, FALSE, $16, $17, 1, $18, $18, $19, $20) RETURNING id",
-            )
-            .bind(nb.subdistrict_id)
-            .bind(n.neighbourhood_id)
-            .bind(&n.tracking_code)
-            .bind(code(&n.channel))
-            .bind(code(&n.kind))
-            .bind(n.service_item_id)
-            .bind(&n.description)
-            .bind(n.building_id)
-            .bind(n.lat)
-            .bind(n.lon)
-            .bind(&n.resident_name)
-            .bind(&n.resident_phone)
-            .bind(n.owner_id)
-            .bind(code(&wf.state))
-            .bind(Json(&wf))
-            .bind(n.deadline_at)
-            .bind(ctx.demo)
-            .bind(ctx.at)
-            .bind(&n.resident_email)
-            .bind(&n.address)
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(|e| match StoreError::from(e) {
-                StoreError::Duplicate(_) => StoreError::Duplicate(vec!["tracking_code".into()]),
-                other => other,
-            })?;
-            sqlx::query(INSERT_EVENT)
-                .bind(id)
-                .bind(1i64)
-                .bind(ctx.at)
-                .bind(ctx.actor_id)
-                .bind(&ctx.actor_name)
-                .bind(code(&Relation::Owner))
-                .bind(Json(
-                    serde_json::json!({"move": "receive", "channel": n.channel}),
-                ))
-                .bind(code(&State::Received))
-                .execute(&mut *tx)
-                .await?;
-            for a in &n.attachments {
-                sqlx::query(
-                    "INSERT INTO request_attachments (request_id, content_type, byte_size, sha256, data, created_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6)",
-                )
-                .bind(id)
-                .bind(&a.content_type)
-                .bind(a.data.len() as i64)
-                .bind(&a.sha256)
-                .bind(&a.data)
-                .bind(ctx.at)
-                .execute(&mut *tx)
-                .await?;
-            }
-            insert_audit!(
-                &mut *tx,
-                ctx,
-                AuditEntry::write(
-                    "create",
-                    "request",
-                    id,
-                    serde_json::json!({"kind": n.kind, "channel": n.channel, "attachments": n.attachments.len()})
-                )
+                 handler_account_id, escalated, deadline_at, is_demo, version, created_at, updated_at, resident_email, address) ",
             );
-            id
+            q.push_values(items.iter().zip(&ats), |mut b, ((n, ctx), at)| {
+                // The subdistrict comes from the neighbourhood (none: NULL, refused).
+                b.push("(SELECT subdistrict_id FROM neighbourhoods WHERE id = ")
+                    .push_bind_unseparated(n.neighbourhood_id)
+                    .push_unseparated(")")
+                    .push_bind(n.neighbourhood_id)
+                    .push_bind(n.tracking_code.clone())
+                    .push_bind(code(&n.channel))
+                    .push_bind(code(&n.kind))
+                    .push_bind(n.service_item_id)
+                    .push_bind(n.description.clone())
+                    .push_bind(n.building_id)
+                    .push_bind(n.lat)
+                    .push_bind(n.lon)
+                    .push_bind(n.resident_name.clone())
+                    .push_bind(n.resident_phone.clone())
+                    .push_bind(n.owner_id)
+                    .push_bind(code(&wf.state))
+                    .push_bind(Json(wf.clone()))
+                    .push("NULL")
+                    .push("FALSE")
+                    .push_bind(n.deadline_at)
+                    .push_bind(ctx.demo)
+                    .push("1")
+                    .push_bind(*at)
+                    .push_bind(*at)
+                    .push_bind(n.resident_email.clone())
+                    .push_bind(n.address.clone());
+            });
+            q.push(" RETURNING id, subdistrict_id, tracking_code");
+            let rows: Vec<(i64, i64, String)> =
+                q.build_query_as().fetch_all(&mut *tx).await.map_err(|e| {
+                    // A NULL subdistrict: the neighbourhood does not exist (SQLite's
+                    // SQLITE_CONSTRAINT_NOTNULL, PostgreSQL's not_null_violation).
+                    let not_null = e
+                        .as_database_error()
+                        .and_then(|d| d.code())
+                        .is_some_and(|c| c == "1299" || c == "23502");
+                    match StoreError::from(e) {
+                        _ if not_null => StoreError::NotFound,
+                        StoreError::Duplicate(_) => {
+                            StoreError::Duplicate(vec!["tracking_code".into()])
+                        }
+                        other => other,
+                    }
+                })?;
+            let ids: std::collections::HashMap<&str, (i64, i64)> = rows
+                .iter()
+                .map(|(id, sd, c)| (c.as_str(), (*id, *sd)))
+                .collect();
+            let mut placed = Vec::with_capacity(items.len());
+            for (n, _) in items {
+                placed.push(
+                    *ids.get(n.tracking_code.as_str())
+                        .ok_or(StoreError::NotFound)?,
+                );
+            }
+            let mut q = sqlx::QueryBuilder::new(
+                "INSERT INTO request_events (request_id, seq, at, actor_id, actor_name, relation, move, state_after) ",
+            );
+            q.push_values(items.iter().zip(&placed), |mut b, ((n, ctx), (id, _))| {
+                b.push_bind(*id)
+                    .push_bind(1i64)
+                    .push_bind(ctx.at)
+                    .push_bind(ctx.actor_id)
+                    .push_bind(ctx.actor_name.clone())
+                    .push_bind(code(&Relation::Owner))
+                    .push_bind(Json(
+                        serde_json::json!({"move": "receive", "channel": n.channel}),
+                    ))
+                    .push_bind(code(&State::Received));
+            });
+            q.build().execute(&mut *tx).await?;
+            for ((n, ctx), (id, _)) in items.iter().zip(&placed) {
+                for a in &n.attachments {
+                    sqlx::query(
+                        "INSERT INTO request_attachments (request_id, content_type, byte_size, sha256, data, created_at) \
+                         VALUES ($1, $2, $3, $4, $5, $6)",
+                    )
+                    .bind(*id)
+                    .bind(&a.content_type)
+                    .bind(a.data.len() as i64)
+                    .bind(&a.sha256)
+                    .bind(&a.data)
+                    .bind(ctx.at)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+            }
+            let mut q = sqlx::QueryBuilder::new(
+                "INSERT INTO audit_log (at, subdistrict_id, actor_id, actor_name, action, entity, entity_id, detail, ip) ",
+            );
+            q.push_values(items.iter().zip(&placed), |mut b, ((n, ctx), (id, _))| {
+                b.push_bind(ctx.at)
+                    .push_bind(ctx.subdistrict_id)
+                    .push_bind(ctx.actor_id)
+                    .push_bind(ctx.actor_name.clone())
+                    .push_bind("create")
+                    .push_bind("request")
+                    .push_bind(*id)
+                    .push_bind(Json(serde_json::json!({"kind": n.kind, "channel": n.channel, "attachments": n.attachments.len()})))
+                    .push_bind(ctx.ip.clone());
+            });
+            q.build().execute(&mut *tx).await?;
+            placed
         });
-        self.get_request(id).await
+        // What was written, without reading it back.
+        Ok(items
+            .iter()
+            .zip(rows)
+            .zip(ats)
+            .map(|(((n, ctx), (id, subdistrict_id)), at)| RequestRecord {
+                id,
+                subdistrict_id,
+                neighbourhood_id: n.neighbourhood_id,
+                tracking_code: n.tracking_code.clone(),
+                channel: n.channel,
+                kind: n.kind,
+                service_item_id: n.service_item_id,
+                description: n.description.clone(),
+                building_id: n.building_id,
+                lat: n.lat,
+                lon: n.lon,
+                resident_name: n.resident_name.clone(),
+                resident_phone: n.resident_phone.clone(),
+                resident_email: n.resident_email.clone(),
+                address: n.address.clone(),
+                owner_id: n.owner_id,
+                workflow: wf.clone(),
+                deadline_at: n.deadline_at,
+                resolved_at: None,
+                closed_at: None,
+                resolve_secs: None,
+                is_demo: ctx.demo,
+                version: 1,
+                created_at: at,
+                updated_at: at,
+            })
+            .collect())
     }
 
     pub async fn find_request(&self, id: i64) -> Result<Option<RequestRecord>> {

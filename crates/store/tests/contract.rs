@@ -664,10 +664,17 @@ async fn requests_move_under_version_checks_and_keep_their_timeline(s: Store) {
         deadline_at: ctx().at + chrono::Duration::days(7),
         attachments: Vec::new(),
     };
-    let r = s.create_request(&new, &ctx()).await.unwrap();
+    let mut c = ctx();
+    c.at += chrono::Duration::nanoseconds(123_456_789);
+    let r = s.create_request(&new, &c).await.unwrap();
     assert_eq!(
         (r.workflow.state, r.version, r.subdistrict_id),
         (State::Received, 1, seed.sd)
+    );
+    assert_eq!(
+        s.get_request(r.id).await.unwrap(),
+        r,
+        "what intake returns is what was stored"
     );
     assert!(
         matches!(
@@ -1205,6 +1212,50 @@ async fn loaded_histories_match_live_moves_or_load_nothing(s: Store) {
     );
 }
 
+async fn batched_intake_is_all_or_nothing(s: Store) {
+    let seed = seed(&s).await;
+    let w = worker(&s, seed.sd, seed.nb1, "batcher", Role::Worker).await;
+    let c = ctx();
+    let a = new_request(seed.nb1, w, "BATCH00001", "一");
+    let b = new_request(seed.nb1, w, "BATCH00002", "二");
+    let mut lost = new_request(seed.nb1, w, "BATCH00003", "三");
+    lost.neighbourhood_id = 999_999;
+    assert!(matches!(
+        s.create_requests(&[(&a, &c), (&lost, &c)]).await,
+        Err(StoreError::NotFound)
+    ));
+    let dup = new_request(seed.nb1, w, "BATCH00001", "重复");
+    assert!(matches!(
+        s.create_requests(&[(&a, &c), (&dup, &c)]).await,
+        Err(StoreError::Duplicate(_))
+    ));
+    assert!(
+        s.find_request_by_code("BATCH00001")
+            .await
+            .unwrap()
+            .is_none(),
+        "nothing half-written"
+    );
+    let made = s.create_requests(&[(&a, &c), (&b, &c)]).await.unwrap();
+    assert_eq!(made.len(), 2);
+    for r in &made {
+        assert_eq!(&s.get_request(r.id).await.unwrap(), r);
+        assert_eq!(s.request_timeline(r.id).await.unwrap().len(), 1);
+    }
+    let audit = s
+        .list_audit(&AuditFilter {
+            entity: Some("request".into()),
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        audit.items.iter().filter(|e| e.action == "create").count(),
+        2
+    );
+}
+
 macro_rules! contract_tests {
     ($($name:ident),* $(,)?) => {
         mod sqlite {
@@ -1247,6 +1298,7 @@ contract_tests!(
     random_moves_keep_state_columns_and_timeline_in_step,
     merges_duplicates_figures_and_attachments,
     loaded_histories_match_live_moves_or_load_nothing,
+    batched_intake_is_all_or_nothing,
 );
 
 /// Both backends' migrations create the same tables and columns, with the same

@@ -11,6 +11,7 @@ pub mod circle;
 mod error;
 pub mod figures;
 pub mod i18n;
+mod intake_queue;
 pub mod jobs;
 pub mod open311;
 mod pages;
@@ -101,6 +102,8 @@ pub struct AppState {
     pub(crate) catalogue: Arc<catalogue::CatalogueCache>,
     /// Working days for deadlines.
     pub(crate) calendar: Arc<doorstep_domain::calendar::WorkCalendar>,
+    /// Group commit of intakes (SQLite).
+    pub(crate) intake_queue: Arc<intake_queue::IntakeQueue>,
     /// Whether the database holds the demo (shown as a banner on every page).
     pub(crate) demo: bool,
 }
@@ -120,6 +123,7 @@ impl AppState {
             circle: Arc::new(circle::CircleCache::default()),
             catalogue: Arc::new(catalogue::CatalogueCache::default()),
             calendar: Arc::new(doorstep_domain::calendar::WorkCalendar::china()),
+            intake_queue: Arc::default(),
             demo,
         }
     }

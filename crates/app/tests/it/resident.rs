@@ -12,8 +12,48 @@ backend_tests!(
     duplicates_are_suggested_and_merged,
     figures_count_a_period_per_neighbourhood,
     attachments_are_checked_scoped_and_audited,
-    the_board_filters_and_warns_before_deadlines
+    the_board_filters_and_warns_before_deadlines,
+    concurrent_intakes_are_committed_together_and_each_answered
 );
+
+async fn concurrent_intakes_are_committed_together_and_each_answered(b: Backend) {
+    let app = TestApp::spawn(b).await;
+    let sec = app.token("sec1").await;
+    let c = reqwest::Client::new();
+    let before = count_requests(&app).await;
+    let mut tasks = Vec::new();
+    for i in 0..40 {
+        let (c, sec, url) = (c.clone(), sec.clone(), app.url("/api/v1/requests"));
+        tasks.push(tokio::spawn(async move {
+            let r = c
+                .post(url)
+                .bearer_auth(sec)
+                .json(&json!({"channel": "phone", "kind": "help", "description": format!("并发受理 {i}")}))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 201);
+            let v: Value = r.json().await.unwrap();
+            (v["id"].as_i64().unwrap(), v["description"].as_str().unwrap().to_string(), i)
+        }));
+    }
+    let mut ids = std::collections::HashSet::new();
+    for t in tasks {
+        let (id, desc, i) = t.await.unwrap();
+        assert_eq!(
+            desc,
+            format!("并发受理 {i}"),
+            "each caller gets its own request back"
+        );
+        let stored = app.store().get_request(id).await.unwrap();
+        assert_eq!(stored.description, desc);
+        assert_eq!(app.store().request_timeline(id).await.unwrap().len(), 1);
+        ids.insert(id);
+    }
+    assert_eq!(ids.len(), 40);
+    assert_eq!(count_requests(&app).await, before + 40);
+    app.stop().await;
+}
 
 async fn the_board_filters_and_warns_before_deadlines(b: Backend) {
     let app = TestApp::spawn(b).await;

@@ -219,7 +219,11 @@ pub(crate) async fn create_checked(
             deadline_at: state.calendar.deadline(ctx.at, kind.time_limit_days()),
             attachments: attachments.to_vec(),
         };
-        match state.store.create_request(&new, ctx).await {
+        match state
+            .intake_queue
+            .submit(&state.store, new, ctx.clone())
+            .await
+        {
             Ok(r) => return Ok(r),
             // A tracking code collided: draw another.
             Err(StoreError::Duplicate(_)) if attempt < 3 => attempt += 1,
