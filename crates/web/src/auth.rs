@@ -115,6 +115,20 @@ impl Throttle {
         true
     }
 
+    /// Whether the address is already at its limit, without counting an attempt (to turn
+    /// a request away before reading its body).
+    pub fn is_limited(&self, ip: Option<IpAddr>, limit: usize, window: Duration) -> bool {
+        let Some(ip) = ip else { return false };
+        let now = Instant::now();
+        let hits = self.hits.lock().unwrap_or_else(|p| p.into_inner());
+        hits.get(&ip).is_some_and(|q| {
+            q.iter()
+                .filter(|t| now.duration_since(**t) <= window)
+                .count()
+                >= limit
+        })
+    }
+
     pub fn forget_old(&self, window: Duration) {
         let now = Instant::now();
         let mut hits = self.hits.lock().unwrap_or_else(|p| p.into_inner());
@@ -417,6 +431,12 @@ mod tests {
             assert!(t.allow(Some(ip), 3, Duration::from_secs(60)));
         }
         assert!(!t.allow(Some(ip), 3, Duration::from_secs(60)));
+        assert!(t.is_limited(Some(ip), 3, Duration::from_secs(60)));
+        assert!(!t.is_limited(
+            Some("10.0.0.2".parse().unwrap()),
+            3,
+            Duration::from_secs(60)
+        ));
         assert!(t.allow(Some(other), 3, Duration::from_secs(60)));
     }
 

@@ -308,7 +308,7 @@ async fn residents_report_from_the_web_and_follow_by_code(b: Backend) {
             .await
             .unwrap();
         if r.status() == 429 {
-            assert!(r.text().await.unwrap().contains("提交过于频繁"));
+            assert!(r.text().await.unwrap().contains("过于频繁"));
             limited = true;
             break;
         }

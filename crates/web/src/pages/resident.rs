@@ -195,6 +195,13 @@ async fn report(State(state): State<AppState>, req: Request) -> Result<Response,
     let (parts, body) = req.into_parts();
     let lang = negotiate(&parts.headers, false);
     let ip = client_ip(&parts);
+    // An address over its limit is turned away before its (up to 15 MB) body is read.
+    if state
+        .report_throttle
+        .is_limited(ip, state.config.resident_reports_per_hour, REPORT_WINDOW)
+    {
+        return Err(AppError::TooManyRequests);
+    }
     let mp = Multipart::from_request(Request::from_parts(parts, body), &state)
         .await
         .map_err(|e| AppError::BadRequest(e.body_text()))?;
