@@ -220,6 +220,15 @@ mod tests {
                 }
             }
         }
+        // The request forms' labels (desk, resident, Open311 share these names).
+        for f in crate::api::requests::REQUEST_FIELDS
+            .iter()
+            .chain(crate::pages::resident::RESIDENT_FIELDS)
+        {
+            if !i.has(&format!("field.{}", f.name)) {
+                missing.push(format!("field.{}", f.name));
+            }
+        }
         for k in doorstep_domain::places::ROOM_KINDS
             .iter()
             .chain(doorstep_domain::places::PARTNER_KINDS)

@@ -150,6 +150,19 @@ async fn count_requests(app: &TestApp) -> i64 {
 async fn residents_report_from_the_web_and_follow_by_code(b: Backend) {
     let app = TestApp::spawn(b).await;
     let c = app.client();
+    // The sign-in page points residents to their pages.
+    let login = c
+        .get(app.url("/login"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        login.contains("我要反映") && login.contains("查询办理进度"),
+        "{login}"
+    );
     // No account needed: the neighbourhood list, then the form with its buildings.
     let html = c
         .get(app.url("/report"))
