@@ -272,7 +272,7 @@ fn minutes(rng: &mut StdRng, lo: i64, hi: i64) -> Duration {
 /// A tracking code from a running number: `prefix` then base-32 digits of the readable
 /// alphabet (no 0/O/1/I), ten characters in all.
 pub fn code_for(prefix: &str, mut n: u64) -> String {
-    const ALPHABET: &[u8] = b"23456789ABCDEFGHJKLMNPQRSTUVWXYZ";
+    const ALPHABET: &[u8] = doorstep_domain::requests::TRACKING_CODE_ALPHABET;
     let mut tail = Vec::new();
     for _ in 0..(10 - prefix.len()) {
         tail.push(ALPHABET[(n % 32) as usize] as char);

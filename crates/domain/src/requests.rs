@@ -14,6 +14,10 @@ pub fn code<T: Serialize>(x: &T) -> String {
         .unwrap_or_default()
 }
 
+/// The characters of tracking codes: digits and capitals a resident can read out on the
+/// phone without confusion (no 0/O, no 1/I).
+pub const TRACKING_CODE_ALPHABET: &[u8] = b"23456789ABCDEFGHJKLMNPQRSTUVWXYZ";
+
 /// What the resident wants.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -146,22 +146,23 @@ impl Store {
         exclude: Option<i64>,
         limit: i64,
     ) -> Result<Vec<DuplicateCandidate>> {
+        let sql = format!(
+            "SELECT r.id, r.tracking_code, r.description, r.service_item_id, r.building_id, r.state, r.version, \
+             r.created_at, COALESCE(r.lat, b.lat) AS lat, COALESCE(r.lon, b.lon) AS lon \
+             FROM requests r LEFT JOIN buildings b ON b.id = r.building_id \
+             WHERE r.neighbourhood_id = $1 AND r.created_at >= $2 AND r.merged_into IS NULL \
+             AND r.state IN {} AND ($3 IS NULL OR r.id <> $3) \
+             ORDER BY r.created_at DESC LIMIT $4",
+            crate::requests::OPEN_STATES
+        );
         Ok(with_pool!(self, |p| {
-            let rows = sqlx::query(
-                "SELECT r.id, r.tracking_code, r.description, r.service_item_id, r.building_id, r.state, r.version, \
-                 r.created_at, COALESCE(r.lat, b.lat) AS lat, COALESCE(r.lon, b.lon) AS lon \
-                 FROM requests r LEFT JOIN buildings b ON b.id = r.building_id \
-                 WHERE r.neighbourhood_id = $1 AND r.created_at >= $2 AND r.merged_into IS NULL \
-                 AND r.state IN ('received', 'assigned', 'accepted', 'in_progress', 'returned', 'reopened') \
-                 AND ($3 IS NULL OR r.id <> $3) \
-                 ORDER BY r.created_at DESC LIMIT $4",
-            )
-            .bind(neighbourhood_id)
-            .bind(since)
-            .bind(exclude)
-            .bind(limit)
-            .fetch_all(p)
-            .await?;
+            let rows = sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
+                .bind(neighbourhood_id)
+                .bind(since)
+                .bind(exclude)
+                .bind(limit)
+                .fetch_all(p)
+                .await?;
             let mut out = Vec::with_capacity(rows.len());
             for r in &rows {
                 out.push(DuplicateCandidate {
@@ -386,18 +387,15 @@ impl Store {
                 e.add("attachment", "too_many");
                 return Err(StoreError::Validation(e));
             }
-            let id: i64 = sqlx::query_scalar(
-                "INSERT INTO request_attachments (request_id, content_type, byte_size, sha256, data, created_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
-            )
-            .bind(request_id)
-            .bind(content_type)
-            .bind(data.len() as i64)
-            .bind(sha256)
-            .bind(data)
-            .bind(ctx.at)
-            .fetch_one(&mut *tx)
-            .await?;
+            let id: i64 = sqlx::query_scalar(crate::requests::INSERT_ATTACHMENT)
+                .bind(request_id)
+                .bind(content_type)
+                .bind(data.len() as i64)
+                .bind(sha256)
+                .bind(data)
+                .bind(ctx.at)
+                .fetch_one(&mut *tx)
+                .await?;
             insert_audit!(
                 &mut *tx,
                 ctx,

@@ -138,6 +138,10 @@ where
 pub(crate) const OPEN_STATES: &str =
     "('received', 'assigned', 'accepted', 'in_progress', 'returned', 'reopened')";
 
+/// One image of a request (its id is returned).
+pub(crate) const INSERT_ATTACHMENT: &str = "INSERT INTO request_attachments \
+    (request_id, content_type, byte_size, sha256, data, created_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id";
+
 const INSERT_EVENT: &str = "INSERT INTO request_events (request_id, seq, at, actor_id, actor_name, relation, move, state_after) \
     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
 
@@ -341,18 +345,15 @@ impl Store {
             q.build().execute(&mut *tx).await?;
             for ((n, ctx), (id, _)) in items.iter().zip(&placed) {
                 for a in &n.attachments {
-                    sqlx::query(
-                        "INSERT INTO request_attachments (request_id, content_type, byte_size, sha256, data, created_at) \
-                         VALUES ($1, $2, $3, $4, $5, $6)",
-                    )
-                    .bind(*id)
-                    .bind(&a.content_type)
-                    .bind(a.data.len() as i64)
-                    .bind(&a.sha256)
-                    .bind(&a.data)
-                    .bind(ctx.at)
-                    .execute(&mut *tx)
-                    .await?;
+                    sqlx::query(INSERT_ATTACHMENT)
+                        .bind(*id)
+                        .bind(&a.content_type)
+                        .bind(a.data.len() as i64)
+                        .bind(&a.sha256)
+                        .bind(&a.data)
+                        .bind(ctx.at)
+                        .execute(&mut *tx)
+                        .await?;
                 }
             }
             let mut q = sqlx::QueryBuilder::new(
@@ -669,15 +670,16 @@ impl Store {
         now: DateTime<Utc>,
         limit: i64,
     ) -> Result<Vec<RequestRecord>> {
+        let sql = format!(
+            "SELECT * FROM requests WHERE state IN {OPEN_STATES} AND escalated = FALSE \
+             AND deadline_at < $1 ORDER BY deadline_at, id LIMIT $2"
+        );
         Ok(with_pool!(self, |p| {
-            let rows = sqlx::query(
-                "SELECT * FROM requests WHERE state IN ('received', 'assigned', 'accepted', 'in_progress', 'returned', 'reopened') AND escalated = FALSE \
-                 AND deadline_at < $1 ORDER BY deadline_at, id LIMIT $2",
-            )
-            .bind(now)
-            .bind(limit)
-            .fetch_all(p)
-            .await?;
+            let rows = sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
+                .bind(now)
+                .bind(limit)
+                .fetch_all(p)
+                .await?;
             rows.iter()
                 .map(read_request)
                 .collect::<std::result::Result<Vec<_>, _>>()?

@@ -48,7 +48,7 @@ fn parse_code<T: serde::de::DeserializeOwned>(v: Option<&Value>) -> Option<T> {
 /// A tracking code residents can read out on the phone: no 0/O, 1/I.
 fn tracking_code() -> String {
     use rand::Rng;
-    const ALPHABET: &[u8] = b"23456789ABCDEFGHJKLMNPQRSTUVWXYZ";
+    const ALPHABET: &[u8] = doorstep_domain::requests::TRACKING_CODE_ALPHABET;
     let mut rng = rand::rng();
     (0..10)
         .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char)
