@@ -501,64 +501,72 @@ pub struct PublicFilter {
 impl Store {
     /// Requests for the public interface, newest first.
     pub async fn public_requests(&self, f: &PublicFilter) -> Result<Vec<PublicRequest>> {
-        let mut sql = String::from(
-            "SELECT r.*, s.name AS service_name, e.name AS estate_name, b.number AS building_number, \
-             b.lat AS b_lat, b.lon AS b_lon FROM requests r \
-             LEFT JOIN service_items s ON s.id = r.service_item_id \
-             LEFT JOIN buildings b ON b.id = r.building_id LEFT JOIN estates e ON e.id = b.estate_id \
-             WHERE r.subdistrict_id = $1",
-        );
-        // Numbers only, formatted from integers: nothing from the caller reaches the SQL text.
-        let list = |xs: &[i64]| {
-            xs.iter()
-                .map(|x| x.to_string())
-                .collect::<Vec<_>>()
-                .join(", ")
-        };
-        if let Some(ids) = &f.ids {
-            if ids.is_empty() {
-                return Ok(Vec::new());
-            }
-            sql.push_str(&format!(" AND r.id IN ({})", list(ids)));
-        } else {
-            if let Some(items) = &f.items {
-                let ids: Vec<i64> = items.iter().flatten().copied().collect();
-                let mut parts = Vec::new();
-                if !ids.is_empty() {
-                    parts.push(format!("r.service_item_id IN ({})", list(&ids)));
-                }
-                if items.iter().any(Option::is_none) {
-                    parts.push("r.service_item_id IS NULL".into());
-                }
-                if parts.is_empty() {
-                    return Ok(Vec::new());
-                }
-                sql.push_str(&format!(" AND ({})", parts.join(" OR ")));
-            }
-            match f.open {
-                Some(true) => {
-                    sql.push_str(" AND r.state IN ");
-                    sql.push_str(crate::requests::OPEN_STATES);
-                }
-                Some(false) => sql.push_str(" AND r.state IN ('resolved', 'closed')"),
-                None => {}
-            }
-            sql.push_str(
-                " AND ($2 IS NULL OR r.created_at >= $2) AND ($3 IS NULL OR r.created_at < $3)",
-            );
+        if f.ids.as_ref().is_some_and(Vec::is_empty) || f.items.as_ref().is_some_and(Vec::is_empty)
+        {
+            return Ok(Vec::new());
         }
-        if f.ids.is_some() {
-            sql.push_str(" AND ($2 IS NULL OR $2 = $2) AND ($3 IS NULL OR $3 = $3)");
+        // Like `list_requests`: only the filters in use become SQL, every value is bound.
+        macro_rules! filtered {
+            () => {{
+                let mut q = sqlx::QueryBuilder::new(
+                    "SELECT r.*, s.name AS service_name, e.name AS estate_name, b.number AS building_number, \
+                     b.lat AS b_lat, b.lon AS b_lon FROM requests r \
+                     LEFT JOIN service_items s ON s.id = r.service_item_id \
+                     LEFT JOIN buildings b ON b.id = r.building_id LEFT JOIN estates e ON e.id = b.estate_id \
+                     WHERE r.subdistrict_id = ",
+                );
+                q.push_bind(f.subdistrict_id);
+                if let Some(ids) = &f.ids {
+                    // The spec: listed ids override every other filter.
+                    q.push(" AND r.id IN (");
+                    let mut sep = q.separated(", ");
+                    for id in ids {
+                        sep.push_bind(*id);
+                    }
+                    q.push(")");
+                } else {
+                    if let Some(items) = &f.items {
+                        // Catalogue items by id; `None` is the general service (no item).
+                        let ids: Vec<i64> = items.iter().flatten().copied().collect();
+                        q.push(" AND (");
+                        if ids.is_empty() {
+                            q.push("FALSE");
+                        } else {
+                            q.push("r.service_item_id IN (");
+                            let mut sep = q.separated(", ");
+                            for id in ids {
+                                sep.push_bind(id);
+                            }
+                            q.push(")");
+                        }
+                        if items.iter().any(Option::is_none) {
+                            q.push(" OR r.service_item_id IS NULL");
+                        }
+                        q.push(")");
+                    }
+                    match f.open {
+                        Some(true) => {
+                            q.push(" AND r.state IN ").push(crate::requests::OPEN_STATES);
+                        }
+                        Some(false) => {
+                            q.push(" AND r.state IN ('resolved', 'closed')");
+                        }
+                        None => {}
+                    }
+                    if let Some(t) = f.from {
+                        q.push(" AND r.created_at >= ").push_bind(t);
+                    }
+                    if let Some(t) = f.to {
+                        q.push(" AND r.created_at < ").push_bind(t);
+                    }
+                }
+                q.push(" ORDER BY r.created_at DESC, r.id DESC LIMIT ")
+                    .push_bind(f.limit);
+                q
+            }};
         }
-        sql.push_str(" ORDER BY r.created_at DESC, r.id DESC LIMIT $4");
         Ok(with_pool!(self, |p| {
-            let rows = sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
-                .bind(f.subdistrict_id)
-                .bind(f.from)
-                .bind(f.to)
-                .bind(f.limit)
-                .fetch_all(p)
-                .await?;
+            let rows = filtered!().build().fetch_all(p).await?;
             let mut out = Vec::with_capacity(rows.len());
             for r in &rows {
                 let estate: Option<String> = r.try_get("estate_name")?;

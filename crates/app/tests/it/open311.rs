@@ -155,6 +155,25 @@ async fn open311_georeport_v2_end_to_end(b: Backend) {
     for secret in ["13912345678", "李梅", "li.mei", "example.com"] {
         assert!(!text.contains(secret), "{secret} leaked");
     }
+    let ids_of = |v: &Value| -> Vec<String> {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["service_request_id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let fixture = app.fx.request1.to_string();
+    let (_, general) = get_json(url(&format!(
+        "requests.json?jurisdiction_id={j}&service_code=general"
+    )))
+    .await;
+    assert!(ids_of(&general).contains(&fixture) && !ids_of(&general).contains(&id));
+    let (_, both) = get_json(url(&format!(
+        "requests.json?jurisdiction_id={j}&service_code=general,{}",
+        app.fx.service_item1
+    )))
+    .await;
+    assert!(ids_of(&both).contains(&fixture) && ids_of(&both).contains(&id));
     let (_, closed) = get_json(url(&format!(
         "requests.json?jurisdiction_id={j}&status=closed"
     )))
