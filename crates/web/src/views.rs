@@ -37,6 +37,42 @@ pub async fn load_refs(
     Ok(refs)
 }
 
+/// A neighbourhood's buildings in use, labelled "estate number", for a building select
+/// (the desk form and the resident's report).
+pub async fn building_options(
+    store: &Store,
+    subdistrict_id: i64,
+    neighbourhood_id: i64,
+) -> Result<Vec<SelectOption>, AppError> {
+    let scope = doorstep_domain::Scope::Neighbourhood {
+        subdistrict_id,
+        neighbourhood_id,
+    };
+    let bs = store
+        .list_places(
+            Entity::Building,
+            &doorstep_store::ListQuery::new(scope).all(),
+        )
+        .await?;
+    let estates = load_refs(store, Entity::Building, &bs.items).await?;
+    Ok(bs
+        .items
+        .iter()
+        .filter(|b| b.archived_at.is_none())
+        .map(|b| {
+            let estate = b
+                .get("estate_id")
+                .as_i64()
+                .and_then(|e| estates.get("estates").and_then(|m| m.get(&e)).cloned())
+                .unwrap_or_default();
+            SelectOption {
+                value: b.id.to_string(),
+                label: format!("{estate} {}", b.title()),
+            }
+        })
+        .collect())
+}
+
 pub fn ref_href(table: &str, id: i64) -> String {
     format!("/{table}/{id}")
 }

@@ -165,31 +165,9 @@ async fn render_new(
         );
     }
     if let Some(nb) = user.actor.neighbourhood_id {
-        let scope = Scope::Neighbourhood {
-            subdistrict_id: user.actor.subdistrict_id,
-            neighbourhood_id: nb,
-        };
-        let bs = state
-            .store
-            .list_places(Entity::Building, &ListQuery::new(scope).all())
-            .await?;
-        let estates = views::load_refs(&state.store, Entity::Building, &bs.items).await?;
         options.insert(
             "building_id",
-            bs.items
-                .iter()
-                .map(|b| {
-                    let estate = b
-                        .get("estate_id")
-                        .as_i64()
-                        .and_then(|e| estates.get("estates").and_then(|m| m.get(&e)).cloned())
-                        .unwrap_or_default();
-                    SelectOption {
-                        value: b.id.to_string(),
-                        label: format!("{estate} {}", b.title()),
-                    }
-                })
-                .collect(),
+            views::building_options(&state.store, user.actor.subdistrict_id, nb).await?,
         );
     }
     let specs: Vec<_> = REQUEST_FIELDS

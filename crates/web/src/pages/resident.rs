@@ -7,7 +7,7 @@ use crate::api::requests::create_checked;
 use crate::auth::client_ip;
 use crate::i18n::{Lang, negotiate};
 use crate::render::page;
-use crate::views::{self, SelectOption};
+use crate::views;
 use crate::{AppError, AppState, LOOKUP_WINDOW, LOOKUPS_PER_WINDOW, REPORT_WINDOW};
 use axum::Router;
 use axum::extract::{FromRequest, Multipart, Query, Request, State};
@@ -91,33 +91,10 @@ async fn render_form(
         Some(n) if n.archived_at.is_none() => n,
         _ => return Err(AppError::NotFound),
     };
-    let scope = Scope::Neighbourhood {
-        subdistrict_id: nb_rec.subdistrict_id,
-        neighbourhood_id: nb,
-    };
-    let bs = state
-        .store
-        .list_places(Entity::Building, &ListQuery::new(scope).all())
-        .await?;
-    let estates = views::load_refs(&state.store, Entity::Building, &bs.items).await?;
     let mut options = views::RefOptions::new();
     options.insert(
         "building_id",
-        bs.items
-            .iter()
-            .filter(|b| b.archived_at.is_none())
-            .map(|b| {
-                let estate = b
-                    .get("estate_id")
-                    .as_i64()
-                    .and_then(|e| estates.get("estates").and_then(|m| m.get(&e)).cloned())
-                    .unwrap_or_default();
-                SelectOption {
-                    value: b.id.to_string(),
-                    label: format!("{estate} {}", b.title()),
-                }
-            })
-            .collect(),
+        views::building_options(&state.store, nb_rec.subdistrict_id, nb).await?,
     );
     let specs: Vec<_> = RESIDENT_FIELDS
         .iter()
