@@ -91,28 +91,7 @@ where
 }
 
 async fn token(store: &doorstep_store::Store, username: &str) -> anyhow::Result<String> {
-    let (a, _) = store
-        .find_login(username)
-        .await?
-        .with_context(|| format!("no account {username}"))?;
-    let secret = format!("bench_{username}_{}", doorstep_web::auth::random_token(12));
-    let ctx = WriteCtx {
-        actor_id: None,
-        actor_name: "bench".into(),
-        subdistrict_id: Some(a.subdistrict_id),
-        ip: None,
-        at: chrono::Utc::now(),
-        demo: true,
-    };
-    store
-        .create_api_token(
-            a.id,
-            "bench",
-            &doorstep_web::auth::sha256_hex(&secret),
-            &ctx,
-        )
-        .await?;
-    Ok(secret)
+    crate::startup::create_token_in(store, username, "bench", "bench").await
 }
 
 /// Runs the benchmark and returns its figures.

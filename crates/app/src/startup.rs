@@ -99,6 +99,18 @@ pub fn public_base(config: &Config, addr: SocketAddr) -> String {
 /// hash, written to the audit log like one made on /me.
 pub async fn create_token(config: &Config, username: &str, name: &str) -> anyhow::Result<String> {
     let store = open_store(config).await?;
+    let secret = create_token_in(&store, username, name, "cli").await;
+    store.close().await;
+    secret
+}
+
+/// Makes an API token for `username` on an open store, recording `actor` as its maker.
+pub async fn create_token_in(
+    store: &Store,
+    username: &str,
+    name: &str,
+    actor: &str,
+) -> anyhow::Result<String> {
     let Some((account, _)) = store.find_login(username).await? else {
         anyhow::bail!("no account named {username}");
     };
@@ -112,7 +124,7 @@ pub async fn create_token(config: &Config, username: &str, name: &str) -> anyhow
     let secret = format!("ds_{}", doorstep_web::auth::random_token(32));
     let ctx = doorstep_store::WriteCtx {
         actor_id: None,
-        actor_name: "cli".into(),
+        actor_name: actor.into(),
         subdistrict_id: Some(account.subdistrict_id),
         ip: None,
         at: chrono::Utc::now(),
@@ -126,7 +138,6 @@ pub async fn create_token(config: &Config, username: &str, name: &str) -> anyhow
             &ctx,
         )
         .await?;
-    store.close().await;
     Ok(secret)
 }
 
