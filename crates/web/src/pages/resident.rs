@@ -10,7 +10,7 @@ use crate::render::page;
 use crate::views;
 use crate::{AppError, AppState, LOOKUP_WINDOW, LOOKUPS_PER_WINDOW, REPORT_WINDOW};
 use axum::Router;
-use axum::extract::{FromRequest, Multipart, Query, Request, State};
+use axum::extract::{FromRequest, Multipart, Path, Query, Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
@@ -329,16 +329,17 @@ async fn track_lookup(
     Ok(page(&state, lang, None, "resident/track.html", &title, extra)?.into_response())
 }
 
-async fn track(State(state): State<AppState>, req: Request) -> Result<Response, AppError> {
+async fn track(
+    State(state): State<AppState>,
+    Path(asked): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+    req: Request,
+) -> Result<Response, AppError> {
     let (parts, _) = req.into_parts();
     let lang = negotiate(&parts.headers, false);
     let ip = client_ip(&parts);
-    let code_in: String = parts
-        .uri
-        .path()
-        .trim_start_matches("/track/")
-        .to_uppercase();
-    let fresh = parts.uri.query().is_some_and(|q| q.contains("new=1"));
+    let code_in = asked.trim().to_uppercase();
+    let fresh = q.get("new").is_some_and(|v| v == "1");
     if !state
         .lookup_throttle
         .allow(ip, LOOKUPS_PER_WINDOW, LOOKUP_WINDOW)
