@@ -619,19 +619,23 @@ async fn create(State(state): State<AppState>, Path(file): Path<String>, req: Re
                 "email is not an e-mail address",
             ));
         }
-        let values = doorstep_domain::validate(OPEN311_FIELDS, &body, None, &[]).map_err(|e| {
-            let why: Vec<String> =
-                e.0.iter()
-                    .map(|x| {
-                        format!(
-                            "{}: {}",
-                            open311_name(&x.field),
-                            state.i18n.field_error(lang, x)
-                        )
-                    })
-                    .collect();
-            fail(StatusCode::BAD_REQUEST, why.join("; "))
-        })?;
+        // Validated like every other intake: the desk's fields, on the Open311 channel.
+        body.insert("channel".into(), json!("open311"));
+        let values =
+            doorstep_domain::validate(crate::api::requests::REQUEST_FIELDS, &body, None, &[])
+                .map_err(|e| {
+                    let why: Vec<String> =
+                        e.0.iter()
+                            .map(|x| {
+                                format!(
+                                    "{}: {}",
+                                    open311_name(&x.field),
+                                    state.i18n.field_error(lang, x)
+                                )
+                            })
+                            .collect();
+                    fail(StatusCode::BAD_REQUEST, why.join("; "))
+                })?;
         let mut values = values;
         if let Some(e) = email {
             values.insert(
@@ -675,26 +679,6 @@ async fn create(State(state): State<AppState>, Path(file): Path<String>, req: Re
         Err(e) => e.respond(f),
     }
 }
-
-/// What an Open311 POST may set, validated like every other intake.
-const OPEN311_FIELDS: &[doorstep_domain::FieldSpec] = &[
-    doorstep_domain::FieldSpec::new(
-        "kind",
-        doorstep_domain::FieldKind::Choice(&["help", "complaint", "consultation"]),
-    )
-    .required(),
-    doorstep_domain::FieldSpec::long_text("description", 2000).required(),
-    doorstep_domain::FieldSpec::new(
-        "service_item_id",
-        doorstep_domain::FieldKind::Ref("service_items"),
-    ),
-    doorstep_domain::FieldSpec::new("building_id", doorstep_domain::FieldKind::Ref("buildings")),
-    doorstep_domain::FieldSpec::float("lat", 18.0, 54.0),
-    doorstep_domain::FieldSpec::float("lon", 73.0, 136.0),
-    doorstep_domain::FieldSpec::text("address", 200),
-    doorstep_domain::FieldSpec::text("resident_name", 30),
-    doorstep_domain::FieldSpec::new("resident_phone", doorstep_domain::FieldKind::Phone),
-];
 
 /// Our field name as the client sent it.
 fn open311_name(field: &str) -> &str {
