@@ -107,12 +107,13 @@ pub async fn requests(b: &RequestsBench) -> anyhow::Result<serde_json::Value> {
             (Some(db), store, url)
         }
     };
+    let now = doorstep_domain::Clock::now(&doorstep_domain::SystemClock);
     let t = Instant::now();
     if db.is_some() {
         let hash = doorstep_web::auth::hash_password(crate::demo::DEMO_PASSWORD.into())
             .await
             .map_err(|e| anyhow::anyhow!("hashing: {e}"))?;
-        crate::demo::ensure(&store, async move || Ok(hash)).await?;
+        crate::demo::ensure(&store, now, async move || Ok(hash)).await?;
     }
     let setup_secs = t.elapsed().as_secs_f64();
     let sd = store.first_subdistrict().await?.context("no subdistrict")?;
@@ -132,7 +133,6 @@ pub async fn requests(b: &RequestsBench) -> anyhow::Result<serde_json::Value> {
 
     // A year of past requests, loaded in chunks.
     let calendar = doorstep_domain::calendar::WorkCalendar::china();
-    let now = chrono::Utc::now();
     let mut rng = StdRng::seed_from_u64(500_000);
     let ctx = WriteCtx {
         actor_id: None,

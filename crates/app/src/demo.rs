@@ -3,6 +3,7 @@
 //! data. Built once into an empty database, deterministically.
 
 use anyhow::{Context, bail};
+use chrono::{DateTime, Utc};
 use doorstep_domain::{Entity, Role, Value, Values};
 use doorstep_geo::Category;
 use doorstep_store::{NewAccount, Store, WriteCtx};
@@ -223,16 +224,19 @@ pub async fn is_demo(store: &Store) -> anyhow::Result<bool> {
 }
 
 /// Loads the demo into an empty database, or does nothing when it is already there.
-/// Returns whether it loaded. Refuses a database that holds other data.
+/// Returns whether it loaded. Refuses a database that holds other data. `now` is the
+/// moment the demo's history leads up to (the caller's clock: the system's, or a pinned
+/// one in tests).
 pub async fn ensure(
     store: &Store,
+    now: DateTime<Utc>,
     password_hash: impl AsyncFnOnce() -> anyhow::Result<String>,
 ) -> anyhow::Result<bool> {
     if is_demo(store).await? {
         // Demo databases from before the 15-minute circle and the catalogue get them now.
-        add_network(store).await?;
-        add_catalogue(store).await?;
-        add_requests(store).await?;
+        add_network(store, now).await?;
+        add_catalogue(store, now).await?;
+        add_requests(store, now).await?;
         return Ok(false);
     }
     if store.count_accounts().await? > 0 || store.first_subdistrict().await?.is_some() {
@@ -242,13 +246,13 @@ pub async fn ensure(
     }
     let hash = password_hash().await?;
     load(store, &hash).await.context("loading the demo data")?;
-    add_network(store)
+    add_network(store, now)
         .await
         .context("building the demo street network")?;
-    add_catalogue(store)
+    add_catalogue(store, now)
         .await
         .context("loading the demo service catalogue")?;
-    add_requests(store)
+    add_requests(store, now)
         .await
         .context("loading the demo requests")?;
     store.set_meta(DEMO_MARKER, DEMO_VERSION).await?;
@@ -256,7 +260,7 @@ pub async fn ensure(
 }
 
 /// The demo service catalogue (67 items across the 8 categories), marked as demo data.
-pub async fn add_catalogue(store: &Store) -> anyhow::Result<()> {
+pub async fn add_catalogue(store: &Store, now: DateTime<Utc>) -> anyhow::Result<()> {
     let Some(sd) = store.first_subdistrict().await? else {
         bail!("no subdistrict")
     };
@@ -308,7 +312,7 @@ pub async fn add_catalogue(store: &Store) -> anyhow::Result<()> {
         actor_name: "demo".into(),
         subdistrict_id: Some(sd.id),
         ip: None,
-        at: chrono::Utc::now(),
+        at: now,
         demo: true,
     };
     store
@@ -387,7 +391,7 @@ pub async fn catalogue_items(
 
 /// A few hundred requests of the last 60 days in every state, in the neighbourhoods with
 /// staff (牡丹七 twice as busy), plus some duplicates merged into the first report.
-pub async fn add_requests(store: &Store) -> anyhow::Result<()> {
+pub async fn add_requests(store: &Store, now: DateTime<Utc>) -> anyhow::Result<()> {
     let Some(sd) = store.first_subdistrict().await? else {
         bail!("no subdistrict")
     };
@@ -421,7 +425,6 @@ pub async fn add_requests(store: &Store) -> anyhow::Result<()> {
         nbs.extend(std::iter::repeat_n(n, copies));
     }
     let items = catalogue_items(store, sd.id).await?;
-    let now = chrono::Utc::now();
     let calendar = doorstep_domain::calendar::WorkCalendar::china();
     let mut rng = StdRng::seed_from_u64(20_261_129);
     let mut past = crate::request_gen::generate(
@@ -517,7 +520,7 @@ const DEMO_FACILITIES: &[(Category, &str, usize)] = &[
 
 /// The demo's street network: a synthetic grid over Huamu (stated as synthetic in the
 /// UI) with invented facilities; every station counts as a community-service facility.
-pub async fn add_network(store: &Store) -> anyhow::Result<()> {
+pub async fn add_network(store: &Store, now: DateTime<Utc>) -> anyhow::Result<()> {
     let Some(sd) = store.first_subdistrict().await? else {
         bail!("no subdistrict")
     };
@@ -552,7 +555,7 @@ pub async fn add_network(store: &Store) -> anyhow::Result<()> {
         nodes: net.node_count() as i64,
         edges: net.edge_count() as i64,
         bbox,
-        created_at: chrono::Utc::now(),
+        created_at: now,
     };
     let ctx = WriteCtx {
         actor_id: None,

@@ -297,7 +297,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 let store = open_store(&config).await?;
                 store.migrate().await.context("applying migrations")?;
                 let started = std::time::Instant::now();
-                let loaded = doorstep::demo::ensure(&store, async || {
+                let now = doorstep_domain::Clock::now(&doorstep_domain::SystemClock);
+                let loaded = doorstep::demo::ensure(&store, now, async || {
                     doorstep_web::auth::hash_password(doorstep::demo::DEMO_PASSWORD.to_string())
                         .await
                         .map_err(|e| anyhow::anyhow!("hashing the demo password: {e}"))

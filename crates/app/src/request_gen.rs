@@ -3,6 +3,11 @@
 //! one-window workflow: intake in office hours, assignment, acceptance or return,
 //! extensions, resolution, follow-up, reopening, escalation when a deadline passes. The
 //! walk stops at "now", so recent requests are still open in every state.
+//!
+//! What "now" leaves open depends on the hour and the day: at night or on a holiday the
+//! day's intake has long moved on. So that every state is shown whatever the time, the
+//! first [`GUARANTEED_PER_STATE`] × 8 histories are steered: each walks straight to one
+//! state and stops there, received days before `now` so that it always gets there.
 
 use chrono::{DateTime, Duration, NaiveTime, TimeZone, Utc};
 use chrono_tz::Asia::Shanghai;
@@ -331,7 +336,91 @@ const REPLIES: &[&str] = &[
     "已转交专业单位处理完毕，居民表示认可",
 ];
 
-/// Generates `n` request histories received within `days_back` days before `now`.
+/// Histories per state that are steered to that state (see the module's notes).
+pub const GUARANTEED_PER_STATE: usize = 3;
+
+/// The states the steered histories stop in, in turn.
+const STEERED: [State; 8] = [
+    State::Received,
+    State::Assigned,
+    State::Accepted,
+    State::InProgress,
+    State::Returned,
+    State::Resolved,
+    State::Closed,
+    State::Reopened,
+];
+
+/// A history that walks to `goal` and stops there: received 5 to 9 days before `now`, in
+/// office hours, with moves an hour or two apart, so it ends days before `now`.
+fn steered(
+    goal: State,
+    rng: &mut StdRng,
+    received: DateTime<Utc>,
+    now: DateTime<Utc>,
+    owner: &(i64, String),
+    worker: &(i64, String),
+    reply: String,
+) -> Vec<PastMove> {
+    let mut walk = Walk {
+        wf: Workflow::default(),
+        at: received,
+        now,
+        moves: Vec::new(),
+        done: false,
+    };
+    let gap = |rng: &mut StdRng| minutes(rng, 30, 120);
+    let assign = Move::Assign {
+        to: Handler::Worker(worker.0),
+    };
+    if goal == State::Received {
+        return walk.moves;
+    }
+    if goal == State::Returned {
+        let to = Handler::Partner(PARTNERS[rng.random_range(0..PARTNERS.len())].to_string());
+        walk.step(gap(rng), Move::Assign { to }, Relation::Owner, owner);
+        let note = "经核实不属本单位职责，请重新派单".to_string();
+        let reason = ReturnReason::NotOurDuty;
+        walk.step(
+            gap(rng),
+            Move::Return { reason, note },
+            Relation::Handler,
+            owner,
+        );
+        return walk.moves;
+    }
+    walk.step(gap(rng), assign, Relation::Owner, owner);
+    let path = [
+        (State::Accepted, Move::Accept),
+        (State::InProgress, Move::Start),
+        (State::Resolved, Move::Resolve { reply }),
+    ];
+    for (reached, mv) in path {
+        if walk.wf.state == goal {
+            return walk.moves;
+        }
+        walk.step(gap(rng), mv, Relation::Handler, worker);
+        if reached == goal {
+            return walk.moves;
+        }
+    }
+    let result = if goal == State::Reopened {
+        Satisfaction::Unsatisfied
+    } else {
+        Satisfaction::Satisfied
+    };
+    let rating = Move::FollowUp {
+        efficiency: Satisfaction::Satisfied,
+        attitude: Satisfaction::Satisfied,
+        result,
+    };
+    walk.step(gap(rng), rating, Relation::Owner, owner);
+    walk.moves
+}
+
+/// Generates `n` request histories received within `days_back` days before `now`; the
+/// first ones are steered so that every state appears at least
+/// [`GUARANTEED_PER_STATE`] times, whatever the hour or day of `now`.
 #[allow(clippy::too_many_arguments)]
 pub fn generate(
     rng: &mut StdRng,
@@ -373,7 +462,11 @@ pub fn generate(
             ),
             None => (Kind::Help, format!("{label}的事情想请居委帮忙看看")),
         };
-        let received = office_time(rng, now, days_back);
+        let goal = STEERED.get(i / GUARANTEED_PER_STATE).copied();
+        let received = match goal {
+            Some(_) => office_time(rng, now - Duration::days(5), 5),
+            None => office_time(rng, now, days_back),
+        };
         let mut extra_days = 0;
         let mut walk = Walk {
             wf: Workflow::default(),
@@ -385,7 +478,19 @@ pub fn generate(
         let on_spot = matches!(kind, Kind::Consultation | Kind::Praise) && rng.random_bool(0.75)
             || rng.random_bool(0.15);
         let reply = || REPLIES[(i * 7 + 3) % REPLIES.len()].to_string();
-        if on_spot {
+        if let Some(goal) = goal {
+            let worker = nb.staff.iter().find(|s| s.0 != owner.0).unwrap_or(&owner);
+            walk.moves = steered(goal, rng, received, now, &owner, worker, reply());
+            walk.wf = Workflow::replay(
+                &walk
+                    .moves
+                    .iter()
+                    .map(|m| (m.mv.clone(), m.relation))
+                    .collect::<Vec<_>>(),
+            )
+            .unwrap_or_default();
+            walk.at = walk.moves.last().map_or(received, |m| m.at);
+        } else if on_spot {
             walk.step(
                 minutes(rng, 3, 30),
                 Move::ResolveOnSpot { reply: reply() },
@@ -491,7 +596,9 @@ pub fn generate(
             walk.step(gap, Move::Resolve { reply: reply() }, hrel, &hw);
         }
         // Follow-up: most are rated, a few unhappy ones reopen and are done again.
-        if walk.wf.state == State::Resolved && rng.random_bool(0.85) {
+        if goal.is_some() {
+            // Steered: it stays where it was taken.
+        } else if walk.wf.state == State::Resolved && rng.random_bool(0.85) {
             let unhappy = rng.random_bool(0.06);
             let grade = |rng: &mut StdRng| {
                 if rng.random_bool(0.8) {
@@ -620,9 +727,30 @@ mod tests {
         assert!(a.chars().all(|c| !"01OI".contains(c)) || a.starts_with("DM"));
     }
 
+    /// Instants that once left a state empty, or might: a weekday morning, a weekday night
+    /// (21:36), a Saturday before midnight, a Sunday before dawn, the National Day holiday
+    /// and the Spring Festival.
+    fn instants() -> Vec<DateTime<Utc>> {
+        [
+            (2026, 11, 30, 10, 0),
+            (2026, 12, 1, 21, 36),
+            (2026, 12, 5, 23, 30),
+            (2026, 12, 6, 3, 0),
+            (2026, 10, 3, 15, 0),
+            (2026, 2, 18, 20, 0),
+        ]
+        .into_iter()
+        .map(|(y, mo, d, h, mi)| {
+            Shanghai
+                .with_ymd_and_hms(y, mo, d, h, mi, 0)
+                .unwrap()
+                .with_timezone(&Utc)
+        })
+        .collect()
+    }
+
     #[test]
-    fn histories_replay_and_cover_every_state() {
-        let mut rng = StdRng::seed_from_u64(7);
+    fn histories_replay_and_cover_every_state_at_any_hour() {
         let nbs = vec![GenNeighbourhood {
             id: 1,
             subdistrict_id: 1,
@@ -642,31 +770,27 @@ mod tests {
             name: n.to_string(),
         })
         .collect();
-        let now = Utc.with_ymd_and_hms(2026, 11, 28, 10, 0, 0).unwrap();
         let cal = WorkCalendar::china();
-        let hs = generate(&mut rng, &nbs, &items, 600, now, 45, &cal, "DM", 0);
-        let mut seen = std::collections::HashSet::new();
-        for h in &hs {
-            let moves: Vec<(Move, Relation)> =
-                h.moves.iter().map(|m| (m.mv.clone(), m.relation)).collect();
-            let wf = Workflow::replay(&moves).expect("a legal history");
-            seen.insert(wf.state);
-            assert!(
-                h.moves.windows(2).all(|w| w[0].at <= w[1].at),
-                "time runs forward"
-            );
-            assert!(h.moves.iter().all(|m| m.at < now && m.at > h.received_at));
-        }
-        for s in [
-            State::Received,
-            State::Assigned,
-            State::Accepted,
-            State::InProgress,
-            State::Returned,
-            State::Resolved,
-            State::Closed,
-        ] {
-            assert!(seen.contains(&s), "{s:?} missing from {seen:?}");
+        for now in instants() {
+            let mut rng = StdRng::seed_from_u64(7);
+            let hs = generate(&mut rng, &nbs, &items, 600, now, 45, &cal, "DM", 0);
+            let mut seen = std::collections::HashMap::new();
+            for h in &hs {
+                let moves: Vec<(Move, Relation)> =
+                    h.moves.iter().map(|m| (m.mv.clone(), m.relation)).collect();
+                let wf = Workflow::replay(&moves).expect("a legal history");
+                *seen.entry(wf.state).or_insert(0) += 1;
+                assert!(
+                    h.moves.windows(2).all(|w| w[0].at <= w[1].at),
+                    "time runs forward"
+                );
+                assert!(h.received_at < now);
+                assert!(h.moves.iter().all(|m| m.at < now && m.at > h.received_at));
+            }
+            for s in STEERED {
+                let n = seen.get(&s).copied().unwrap_or(0);
+                assert!(n >= GUARANTEED_PER_STATE, "{now}: {s:?} {n} in {seen:?}");
+            }
         }
     }
 }
