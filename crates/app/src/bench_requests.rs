@@ -7,7 +7,7 @@
 use crate::config::Config;
 use crate::startup::Application;
 use anyhow::Context;
-use doorstep_store::testing::TestDb;
+use doorstep_store::scratch::ScratchDb;
 use doorstep_store::{Backend, WriteCtx};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
@@ -102,7 +102,7 @@ pub async fn requests(b: &RequestsBench) -> anyhow::Result<serde_json::Value> {
             (None, store, url.clone())
         }
         None => {
-            let db = TestDb::new(b.backend).await;
+            let db = ScratchDb::new(b.backend).await;
             let (store, url) = (db.store.clone(), db.url.clone());
             (Some(db), store, url)
         }
@@ -110,17 +110,22 @@ pub async fn requests(b: &RequestsBench) -> anyhow::Result<serde_json::Value> {
     let now = doorstep_domain::Clock::now(&doorstep_domain::SystemClock);
     let t = Instant::now();
     if db.is_some() {
-        let hash = doorstep_web::auth::hash_password(crate::demo::DEMO_PASSWORD.into())
+        let hash = doorstep_services::signin::hash_password(crate::demo::DEMO_PASSWORD.into())
             .await
             .map_err(|e| anyhow::anyhow!("hashing: {e}"))?;
         crate::demo::ensure(&store, now, async move || Ok(hash)).await?;
     }
     let setup_secs = t.elapsed().as_secs_f64();
-    let sd = store.first_subdistrict().await?.context("no subdistrict")?;
-    let nbs = crate::demo::staffed_neighbourhoods(&store, sd.id).await?;
-    let items = crate::demo::catalogue_items(&store, sd.id).await?;
+    let sd = store
+        .places()
+        .first_subdistrict()
+        .await?
+        .context("no subdistrict")?;
+    let nbs = crate::demo::staffed_neighbourhoods(&store, sd.subdistrict_id).await?;
+    let items = crate::demo::catalogue_items(&store, sd.subdistrict_id).await?;
     let households: i64 = store
-        .building_points(sd.id)
+        .geo()
+        .building_points(sd.subdistrict_id)
         .await?
         .iter()
         .map(|p| p.households)
@@ -132,12 +137,12 @@ pub async fn requests(b: &RequestsBench) -> anyhow::Result<serde_json::Value> {
     );
 
     // A year of past requests, loaded in chunks.
-    let calendar = doorstep_domain::calendar::WorkCalendar::china();
+    let calendar = doorstep_domain::calendar::WorkCalendar::china()?;
     let mut rng = StdRng::seed_from_u64(500_000);
     let ctx = WriteCtx {
         actor_id: None,
         actor_name: "bench".into(),
-        subdistrict_id: Some(sd.id),
+        subdistrict_id: Some(sd.subdistrict_id),
         ip: None,
         at: now,
         demo: true,
@@ -158,7 +163,7 @@ pub async fn requests(b: &RequestsBench) -> anyhow::Result<serde_json::Value> {
             "BN",
             loaded as u64,
         );
-        loaded += store.load_requests(&past, &ctx).await?;
+        loaded += store.requests().load(&past, &ctx).await?;
         eprintln!(
             "loaded {loaded} requests ({:.0}/s)",
             loaded as f64 / t.elapsed().as_secs_f64()
@@ -167,10 +172,10 @@ pub async fn requests(b: &RequestsBench) -> anyhow::Result<serde_json::Value> {
     let load_secs = t.elapsed().as_secs_f64();
     if db.is_none() {
         loaded = store
-            .list_requests(&doorstep_store::RequestFilter {
-                subdistrict_id: sd.id,
+            .requests()
+            .list(&doorstep_store::RequestFilter {
                 limit: 1,
-                ..Default::default()
+                ..doorstep_store::RequestFilter::of(sd.subdistrict_id)
             })
             .await?
             .total as usize;
@@ -186,7 +191,7 @@ pub async fn requests(b: &RequestsBench) -> anyhow::Result<serde_json::Value> {
         log: "warn".into(),
         ..Default::default()
     };
-    let app = Application::build(&config, true).await?;
+    let app = Application::build(&config, Some(true)).await?;
     let base = format!("http://{}", app.addr());
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(async move {
@@ -298,7 +303,7 @@ pub async fn requests(b: &RequestsBench) -> anyhow::Result<serde_json::Value> {
     let _ = stop_tx.send(());
     let _ = server.await;
     match db {
-        Some(_) if b.keep => eprintln!("kept the database: {url}"),
+        Some(db) if b.keep => eprintln!("kept the database: {}", db.keep()),
         Some(db) => db.drop_db().await,
         None => {}
     }

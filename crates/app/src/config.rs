@@ -214,6 +214,18 @@ impl Config {
     }
 
     /// The settings the web layer needs.
+    /// The services' settings.
+    pub fn services(&self) -> doorstep_services::Settings {
+        doorstep_services::Settings {
+            session_idle: Duration::from_secs(self.session_idle_minutes * 60),
+            session_absolute: Duration::from_secs(self.session_absolute_hours * 3600),
+            lockout_failures: self.lockout_failures,
+            lockout_window: Duration::from_secs(15 * 60),
+            lockout_duration: Duration::from_secs(self.lockout_minutes * 60),
+            walk_speed_mps: self.walk_speed_mps,
+        }
+    }
+
     pub fn web(&self) -> doorstep_web::WebConfig {
         let origin = self
             .public_url
@@ -221,11 +233,6 @@ impl Config {
             .and_then(|u| url::Url::parse(u).ok())
             .map(|u| u.origin().ascii_serialization());
         doorstep_web::WebConfig {
-            session_idle: Duration::from_secs(self.session_idle_minutes * 60),
-            session_absolute: Duration::from_secs(self.session_absolute_hours * 3600),
-            lockout_failures: self.lockout_failures,
-            lockout_window: Duration::from_secs(15 * 60),
-            lockout_duration: Duration::from_secs(self.lockout_minutes * 60),
             ip_attempts: self.ip_attempts_per_15_minutes,
             ip_window: Duration::from_secs(15 * 60),
             secure_cookies: self
@@ -234,7 +241,6 @@ impl Config {
                 .is_some_and(|u| u.starts_with("https://")),
             max_body_bytes: self.max_body_bytes,
             trusted_origins: origin.into_iter().collect(),
-            walk_speed_mps: self.walk_speed_mps,
             resident_reports_per_hour: self.resident_reports_per_hour,
         }
     }

@@ -42,7 +42,7 @@ pub async fn import(
     let parsed = started.elapsed();
     let store = crate::startup::open_store(config).await?;
     store.migrate().await?;
-    let Some(sd) = store.first_subdistrict().await? else {
+    let Some(sd) = store.places().first_subdistrict().await? else {
         bail!(
             "the database has no subdistrict yet: run `doorstep serve` and finish the setup first"
         );
@@ -50,7 +50,7 @@ pub async fn import(
     let net = &imp.network;
     let meta = NetworkMeta {
         id: 0,
-        subdistrict_id: sd.id,
+        subdistrict_id: sd.subdistrict_id,
         name: name.unwrap_or_else(|| {
             file.file_name()
                 .map(|f| f.to_string_lossy().to_string())
@@ -77,13 +77,16 @@ pub async fn import(
     let ctx = WriteCtx {
         actor_id: None,
         actor_name: "cli".into(),
-        subdistrict_id: Some(sd.id),
+        subdistrict_id: Some(sd.subdistrict_id),
         ip: None,
         at: meta.created_at,
         demo: false,
     };
     let bytes = net.to_bytes();
-    store.save_network(&meta, &bytes, &facilities, &ctx).await?;
+    store
+        .geo()
+        .save_network(&meta, &bytes, &facilities, &ctx)
+        .await?;
     let s = &imp.stats;
     println!(
         "Imported {} into {}: {} walkable ways of {}, {} nodes read; network {} nodes and {} edges (largest component of {} nodes), {} facilities; {:.1} MB stored; read in {:.2} s.",

@@ -172,45 +172,85 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             command: GeoCommand::Import { file, bbox, name },
         } => {
             init_logging(&config);
-            runtime.block_on(doorstep::geo_cmd::import(
-                &config,
-                &file,
-                bbox.as_deref(),
-                name,
-            ))?;
+            let bbox = bbox.as_deref();
+            runtime.block_on(doorstep::geo_cmd::import(&config, &file, bbox, name))?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Bench {
-            command:
-                BenchCommand::Geo {
-                    file,
-                    synthetic_nodes,
-                    points,
-                    speed,
-                    pandana,
-                },
+        Command::Bench { command } => bench(&runtime, command),
+        Command::Token {
+            command: TokenCommand::Create { username, name },
         } => {
-            let out = doorstep::bench::geo(&doorstep::bench::GeoBench {
-                file,
-                synthetic_nodes,
-                points,
-                speed,
-                pandana,
-            })?;
-            println!("{}", serde_json::to_string_pretty(&out)?);
+            let secret =
+                runtime.block_on(doorstep::startup::create_token(&config, &username, &name))?;
+            println!("{secret}");
             Ok(ExitCode::SUCCESS)
         }
-        Command::Bench {
-            command:
-                BenchCommand::Requests {
-                    postgres,
-                    requests,
-                    intake,
-                    samples,
-                    concurrency,
-                    keep,
-                    reuse,
-                },
+        Command::Openapi => {
+            let doc = doorstep_web::api::openapi();
+            println!("{}", serde_json::to_string_pretty(&doc)?);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Config => {
+            print!("{}", config.describe());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Migrate => {
+            init_logging(&config);
+            runtime.block_on(migrate(&config))
+        }
+        Command::Serve { bind, no_migrate } => {
+            set_bind(&mut config, bind)?;
+            if no_migrate {
+                config.auto_migrate = false;
+            }
+            init_logging(&config);
+            runtime.block_on(serve(&config))
+        }
+        Command::Demo { bind } => {
+            set_bind(&mut config, bind)?;
+            if config.sources.get("database_url") == Some(&Source::Default) {
+                config.database_url = DEMO_DATABASE_URL.to_string();
+            }
+            init_logging(&config);
+            runtime.block_on(demo(&config))
+        }
+        Command::Healthcheck { url } => runtime.block_on(check_health(&config, url)),
+    }
+}
+
+/// `--bind` over the configuration.
+fn set_bind(config: &mut Config, bind: Option<String>) -> anyhow::Result<()> {
+    if let Some(b) = bind {
+        config.set("bind", &b).context("--bind")?;
+        config.sources.insert("bind", Source::Flag);
+    }
+    Ok(())
+}
+
+/// `doorstep bench …`.
+fn bench(runtime: &tokio::runtime::Runtime, command: BenchCommand) -> anyhow::Result<ExitCode> {
+    let out = match command {
+        BenchCommand::Geo {
+            file,
+            synthetic_nodes,
+            points,
+            speed,
+            pandana,
+        } => doorstep::bench::geo(&doorstep::bench::GeoBench {
+            file,
+            synthetic_nodes,
+            points,
+            speed,
+            pandana,
+        })?,
+        BenchCommand::Requests {
+            postgres,
+            requests,
+            intake,
+            samples,
+            concurrency,
+            keep,
+            reuse,
         } => {
             let bench = doorstep::bench_requests::RequestsBench {
                 backend: if postgres {
@@ -225,137 +265,94 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 keep,
                 reuse,
             };
-            let out = runtime.block_on(doorstep::bench_requests::requests(&bench))?;
-            println!("{}", serde_json::to_string_pretty(&out)?);
-            Ok(ExitCode::SUCCESS)
+            runtime.block_on(doorstep::bench_requests::requests(&bench))?
         }
-        Command::Token {
-            command: TokenCommand::Create { username, name },
-        } => {
-            let secret =
-                runtime.block_on(doorstep::startup::create_token(&config, &username, &name))?;
-            println!("{secret}");
-            Ok(ExitCode::SUCCESS)
-        }
-        Command::Openapi => {
-            println!(
-                "{}",
-                serde_json::to_string_pretty(&doorstep_web::api::openapi())?
-            );
-            Ok(ExitCode::SUCCESS)
-        }
-        Command::Config => {
-            print!("{}", config.describe());
-            Ok(ExitCode::SUCCESS)
-        }
-        Command::Migrate => {
-            init_logging(&config);
-            runtime.block_on(async {
-                let store = open_store(&config).await?;
-                store.migrate().await.context("applying migrations")?;
-                println!(
-                    "migrations applied to {}",
-                    doorstep::config::mask_url_password(&config.database_url)
-                );
-                Ok(ExitCode::SUCCESS)
-            })
-        }
-        Command::Serve { bind, no_migrate } => {
-            if let Some(b) = bind {
-                config.set("bind", &b).context("--bind")?;
-                config.sources.insert("bind", Source::Flag);
-            }
-            if no_migrate {
-                config.auto_migrate = false;
-            }
-            init_logging(&config);
-            runtime.block_on(async {
-                let demo = {
-                    let store = open_store(&config).await?;
-                    store.migrate().await.ok();
-                    doorstep::demo::is_demo(&store).await.unwrap_or(false)
-                };
-                let app = Application::build(&config, demo).await?;
-                println!(
-                    "Doorstep is listening on {}",
-                    public_base(&config, app.addr())
-                );
-                app.run_until_stopped().await?;
-                Ok(ExitCode::SUCCESS)
-            })
-        }
-        Command::Demo { bind } => {
-            if let Some(b) = bind {
-                config.set("bind", &b).context("--bind")?;
-                config.sources.insert("bind", Source::Flag);
-            }
-            if config.sources.get("database_url") == Some(&Source::Default) {
-                config.database_url = DEMO_DATABASE_URL.to_string();
-            }
-            init_logging(&config);
-            runtime.block_on(async {
-                let store = open_store(&config).await?;
-                store.migrate().await.context("applying migrations")?;
-                let started = std::time::Instant::now();
-                let now = doorstep_domain::Clock::now(&doorstep_domain::SystemClock);
-                let loaded = doorstep::demo::ensure(&store, now, async || {
-                    doorstep_web::auth::hash_password(doorstep::demo::DEMO_PASSWORD.to_string())
-                        .await
-                        .map_err(|e| anyhow::anyhow!("hashing the demo password: {e}"))
-                })
-                .await?;
-                if loaded {
-                    println!(
-                        "Built the Huamu demo in {:.1} s.",
-                        started.elapsed().as_secs_f64()
-                    );
-                } else {
-                    println!("Reusing the Huamu demo database.");
-                }
-                store.close().await;
-                let app = Application::build(&config, true).await?;
-                let base = public_base(&config, app.addr());
-                println!("\nDoorstep demo (花木街道, demo data) is running at {base}\n");
-                println!(
-                    "Demo sign-ins (password for all: {}):",
-                    doorstep::demo::DEMO_PASSWORD
-                );
-                for l in doorstep::demo::logins() {
-                    println!("  {:<16} {:<10} {}", l.username, l.role.as_str(), l.scope);
-                }
-                println!(
-                    "\nDatabase: {}   Stop with Ctrl-C.",
-                    doorstep::config::mask_url_password(&config.database_url)
-                );
-                app.run_until_stopped().await?;
-                Ok(ExitCode::SUCCESS)
-            })
-        }
-        Command::Healthcheck { url } => runtime.block_on(async {
-            let base = match url {
-                Some(u) => u,
-                None => {
-                    let addr: std::net::SocketAddr = config.bind.parse()?;
-                    public_base(
-                        &Config {
-                            public_url: None,
-                            ..config.clone()
-                        },
-                        addr,
-                    )
-                }
+    };
+    println!("{}", serde_json::to_string_pretty(&out)?);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `doorstep migrate`.
+async fn migrate(config: &Config) -> anyhow::Result<ExitCode> {
+    let store = open_store(config).await?;
+    store.migrate().await.context("applying migrations")?;
+    println!(
+        "migrations applied to {}",
+        doorstep::config::mask_url_password(&config.database_url)
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `doorstep serve`: migrations are applied unless told not to; a database that is then
+/// still behind is refused (the server would fail on its first query otherwise).
+async fn serve(config: &Config) -> anyhow::Result<ExitCode> {
+    let app = Application::build(config, None).await?;
+    println!(
+        "Doorstep is listening on {}",
+        public_base(config, app.addr())
+    );
+    app.run_until_stopped().await?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `doorstep demo`: builds the Huamu demo once, then serves it.
+async fn demo(config: &Config) -> anyhow::Result<ExitCode> {
+    let store = open_store(config).await?;
+    store.migrate().await.context("applying migrations")?;
+    let started = doorstep_domain::clock::Stopwatch::start();
+    let now = doorstep_domain::Clock::now(&doorstep_domain::SystemClock);
+    let loaded = doorstep::demo::ensure(&store, now, async || {
+        doorstep_services::signin::hash_password(doorstep::demo::DEMO_PASSWORD.to_string())
+            .await
+            .map_err(|e| anyhow::anyhow!("hashing the demo password: {e}"))
+    })
+    .await?;
+    if loaded {
+        println!("Built the Huamu demo in {:.1} s.", started.secs());
+    } else {
+        println!("Reusing the Huamu demo database.");
+    }
+    store.close().await;
+    let app = Application::build(config, Some(true)).await?;
+    let base = public_base(config, app.addr());
+    println!("\nDoorstep demo (花木街道, demo data) is running at {base}\n");
+    println!(
+        "Demo sign-ins (password for all: {}):",
+        doorstep::demo::DEMO_PASSWORD
+    );
+    for l in doorstep::demo::logins() {
+        println!("  {:<16} {:<10} {}", l.username, l.role.code(), l.scope);
+    }
+    println!(
+        "\nDatabase: {}   Stop with Ctrl-C.",
+        doorstep::config::mask_url_password(&config.database_url)
+    );
+    app.run_until_stopped().await?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `doorstep healthcheck`: exit 0 when the server and its database answer.
+async fn check_health(config: &Config, url: Option<String>) -> anyhow::Result<ExitCode> {
+    let base = match url {
+        Some(u) => u,
+        None => {
+            let addr: std::net::SocketAddr = config.bind.parse()?;
+            let local = Config {
+                public_url: None,
+                ..config.clone()
             };
-            match healthcheck(&base).await {
-                Ok(body) => {
-                    println!("healthy: {body}");
-                    Ok(ExitCode::SUCCESS)
-                }
-                Err(e) => {
-                    eprintln!("unhealthy: {e:#}");
-                    Ok(ExitCode::FAILURE)
-                }
-            }
-        }),
+            public_base(&local, addr)
+        }
+    };
+    match healthcheck(&base).await {
+        Ok(body) => {
+            println!("healthy: {body}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            eprintln!("unhealthy: {e:#}");
+            Ok(ExitCode::FAILURE)
+        }
     }
 }
 

@@ -2,7 +2,9 @@
 
 use crate::config::Config;
 use anyhow::Context;
+use doorstep_domain::calendar::WorkCalendar;
 use doorstep_domain::{Clock, SystemClock};
+use doorstep_services::Services;
 use doorstep_store::Store;
 use doorstep_web::AppState;
 use std::net::SocketAddr;
@@ -16,15 +18,16 @@ pub struct Application {
 }
 
 impl Application {
-    /// Opens the database (migrating it unless told not to), binds the listener and, on an
-    /// empty database, prints the one-time setup link.
-    pub async fn build(config: &Config, demo: bool) -> anyhow::Result<Application> {
+    /// Opens the database (migrating it unless told not to, and refusing it if it is then
+    /// behind), binds the listener and, on an empty database, prints the one-time setup
+    /// link. `demo` says whether the database holds the demo (`None`: look).
+    pub async fn build(config: &Config, demo: Option<bool>) -> anyhow::Result<Application> {
         Self::build_with_clock(config, demo, Arc::new(SystemClock)).await
     }
 
     pub async fn build_with_clock(
         config: &Config,
-        demo: bool,
+        demo: Option<bool>,
         clock: Arc<dyn Clock>,
     ) -> anyhow::Result<Application> {
         let store = open_store(config).await?;
@@ -34,6 +37,16 @@ impl Application {
                 .await
                 .context("applying database migrations")?;
         }
+        let pending = store.pending_migrations().await?;
+        if pending > 0 {
+            anyhow::bail!(
+                "the database is {pending} migration(s) behind this version: run `doorstep migrate` (or start without --no-migrate)"
+            );
+        }
+        let demo = match demo {
+            Some(d) => d,
+            None => crate::demo::is_demo(&store).await?,
+        };
         let listener = tokio::net::TcpListener::bind(&config.bind)
             .await
             .with_context(|| {
@@ -43,8 +56,9 @@ impl Application {
                 )
             })?;
         let addr = listener.local_addr()?;
-        let state = AppState::new(store.clone(), config.web(), clock, demo);
-        if store.count_accounts().await? == 0 {
+        let services = services(store.clone(), clock, config)?;
+        let state = AppState::new(services, config.web(), demo);
+        if store.accounts().count().await? == 0 {
             let token = state.enable_setup();
             let host = public_base(config, addr);
             println!(
@@ -104,41 +118,38 @@ pub async fn create_token(config: &Config, username: &str, name: &str) -> anyhow
     secret
 }
 
-/// Makes an API token for `username` on an open store, recording `actor` as its maker.
+/// Makes an API token for `username` on an open store, recording `actor` as its maker:
+/// the same rules and audit entry as a token made on /me.
 pub async fn create_token_in(
     store: &Store,
     username: &str,
     name: &str,
     actor: &str,
 ) -> anyhow::Result<String> {
-    let Some((account, _)) = store.find_login(username).await? else {
+    let Some((account, _)) = store.accounts().find_login(username).await? else {
         anyhow::bail!("no account named {username}");
     };
-    if account.disabled {
-        anyhow::bail!("the account {username} is disabled");
-    }
-    let name = name.trim();
-    if name.is_empty() || name.chars().count() > 60 {
-        anyhow::bail!("--name must be 1 to 60 characters");
-    }
-    let secret = format!("ds_{}", doorstep_web::auth::random_token(32));
-    let ctx = doorstep_store::WriteCtx {
-        actor_id: None,
-        actor_name: actor.into(),
-        subdistrict_id: Some(account.subdistrict_id),
-        ip: None,
-        at: chrono::Utc::now(),
-        demo: false,
-    };
-    store
-        .create_api_token(
-            account.id,
-            name,
-            &doorstep_web::auth::sha256_hex(&secret),
-            &ctx,
-        )
-        .await?;
-    Ok(secret)
+    let sv = services(store.clone(), Arc::new(SystemClock), &Config::default())?;
+    let ctx = sv.system_ctx(actor, Some(account.subdistrict_id), None);
+    doorstep_services::accounts::mint_token(&sv, &account, name, &ctx)
+        .await
+        .map_err(|e| match e {
+            doorstep_services::Error::Validation(_) => anyhow::anyhow!(
+                "--name must be 1 to {} characters",
+                doorstep_services::accounts::TOKEN_NAME_MAX
+            ),
+            doorstep_services::Error::Conflict { .. } => {
+                anyhow::anyhow!("the account {username} is disabled")
+            }
+            other => anyhow::anyhow!("making the token failed: {other}"),
+        })
+}
+
+/// The services on `store`, configured from `config`. The built-in working-day calendar
+/// must parse: a deadline counted on weekends alone would be wrong for residents.
+pub fn services(store: Store, clock: Arc<dyn Clock>, config: &Config) -> anyhow::Result<Services> {
+    let calendar = WorkCalendar::china().context("the built-in working-day calendar")?;
+    Ok(Services::new(store, clock, calendar, config.services()))
 }
 
 pub async fn open_store(config: &Config) -> anyhow::Result<Store> {

@@ -3,14 +3,13 @@
 use crate::fields::{FieldErrors, FieldKind, FieldSpec, Values};
 use crate::{Role, Value};
 
-const ROLE_CODES: &[&str] = &["admin", "secretary", "worker", "partner", "volunteer"];
 pub const LOCALES: &[&str] = &["zh-CN", "en"];
 
 /// The fields of an account as admins edit them. The password is set separately.
 pub const ACCOUNT_FIELDS: &[FieldSpec] = &[
     FieldSpec::text("username", 40).required().listed().fixed(),
     FieldSpec::text("display_name", 40).required().listed(),
-    FieldSpec::new("role", FieldKind::Choice(ROLE_CODES))
+    FieldSpec::new("role", FieldKind::Choice(Role::CODES))
         .required()
         .listed(),
     FieldSpec::new("neighbourhood_id", FieldKind::Ref("neighbourhoods")).listed(),

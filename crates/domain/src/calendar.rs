@@ -49,14 +49,11 @@ fn expand(year: &str, v: &str) -> Result<Vec<NaiveDate>, CalendarError> {
 }
 
 impl WorkCalendar {
-    /// The built-in table: 2026 as the State Council published it, 2027 provisional.
-    pub fn china() -> WorkCalendar {
-        // The built-in table is tested; should it ever fail, weekends alone still apply.
-        Self::from_toml(BUILT_IN).unwrap_or_else(|_| WorkCalendar {
-            holidays: BTreeSet::new(),
-            workdays: BTreeSet::new(),
-            years: BTreeMap::new(),
-        })
+    /// The built-in table: 2026 as the State Council published it, 2027 provisional. An
+    /// error here is a broken build: callers stop rather than count weekends alone, which
+    /// would give residents wrong deadlines.
+    pub fn china() -> Result<WorkCalendar, CalendarError> {
+        Self::from_toml(BUILT_IN)
     }
 
     pub fn from_toml(src: &str) -> Result<WorkCalendar, CalendarError> {
@@ -171,7 +168,7 @@ mod tests {
 
     #[test]
     fn the_2026_arrangement() {
-        let c = WorkCalendar::china();
+        let c = WorkCalendar::china().unwrap();
         assert!(!c.is_working_day(d("2026-02-16")), "Spring Festival");
         assert!(
             c.is_working_day(d("2026-02-14")),
@@ -194,7 +191,7 @@ mod tests {
 
     #[test]
     fn deadlines_skip_holidays_and_use_adjusted_working_days() {
-        let c = WorkCalendar::china();
+        let c = WorkCalendar::china().unwrap();
         // Friday 2026-02-13 10:00 Shanghai: the next working day is Saturday 02-14 (调休),
         // then the Spring Festival until 02-23; 02-24 is the second working day.
         let at = Shanghai
@@ -241,7 +238,7 @@ mod tests {
     proptest! {
         #[test]
         fn deadlines_land_on_working_days_and_count_exactly(day in 0i64..700, n in 1u32..20) {
-            let c = WorkCalendar::china();
+            let c = WorkCalendar::china().unwrap();
             let start = d("2026-01-01") + Duration::days(day);
             let end = c.nth_working_day_after(start, n);
             prop_assert!(c.is_working_day(end));

@@ -13,15 +13,7 @@ pub const THRESHOLD: f64 = 0.3;
 /// Added when both requests name the same catalogue item.
 pub const SAME_ITEM_BONUS: f64 = 0.2;
 
-/// Great-circle distance in metres.
-pub fn haversine_m(lat1: f64, lon1: f64, lat2: f64, lon2: f64) -> f64 {
-    const R: f64 = 6_371_008.8;
-    let (p1, p2) = (lat1.to_radians(), lat2.to_radians());
-    let dp = p2 - p1;
-    let dl = (lon2 - lon1).to_radians();
-    let a = (dp / 2.0).sin().powi(2) + p1.cos() * p2.cos() * (dl / 2.0).sin().powi(2);
-    2.0 * R * a.sqrt().min(1.0).asin()
-}
+pub use crate::earth::haversine_m;
 
 /// The character pairs of a text's letters, digits and CJK characters (punctuation and
 /// spaces split runs). Chinese has no spaces, so pairs stand in for words, as in

@@ -4,11 +4,15 @@
 //! "now" are testable.
 
 pub mod accounts;
+pub mod audit;
 pub mod calendar;
 pub mod catalogue;
 pub mod clock;
+pub mod codes;
 pub mod duplicates;
+pub mod earth;
 pub mod fields;
+pub mod ids;
 pub mod mask;
 pub mod places;
 pub mod policy;
@@ -17,6 +21,10 @@ pub mod role;
 
 pub use clock::{Clock, SystemClock};
 pub use fields::{FieldError, FieldErrors, FieldKind, FieldSpec, Value, Values, validate};
+pub use ids::{
+    AccountId, AttachmentId, BuildingId, NeighbourhoodId, RequestId, ServiceItemId, SubdistrictId,
+    TokenId,
+};
 pub use places::Entity;
 pub use policy::{Actor, Scope};
 pub use role::Role;

@@ -5,24 +5,24 @@
 //! database columns and the OpenAPI schemas all come from these descriptions.
 
 use crate::fields::{FieldKind, FieldSpec};
-use serde::Serialize;
 
-/// A kind of reference record: the places, partner units and catalogue items, which share
-/// one life cycle (create, change, archive) and one scope rule.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Entity {
-    Subdistrict,
-    Community,
-    Neighbourhood,
-    Estate,
-    Building,
-    Block,
-    Station,
-    Room,
-    Partner,
-    /// A matter of the service catalogue (服务清单); reference data like the places.
-    ServiceItem,
+crate::coded_enum! {
+    /// A kind of reference record: the places, partner units and catalogue items, which
+    /// share one life cycle (create, change, archive) and one scope rule. The code is the
+    /// singular name (translation key `entity.CODE`).
+    pub enum Entity {
+        Subdistrict = "subdistrict",
+        Community = "community",
+        Neighbourhood = "neighbourhood",
+        Estate = "estate",
+        Building = "building",
+        Block = "block",
+        Station = "station",
+        Room = "room",
+        Partner = "partner",
+        /// A matter of the service catalogue (服务清单); reference data like the places.
+        ServiceItem = "service_item",
+    }
 }
 
 /// Kinds of partner units (共建单位 / 辖区单位).
@@ -169,25 +169,16 @@ const PARTNER: &[FieldSpec] = &[
     FieldSpec::long_text("description", 1000),
 ];
 
-/// Category codes of the service catalogue (see `catalogue::Category`).
-pub const SERVICE_CATEGORIES: &[&str] = &[
-    "party",
-    "government",
-    "life",
-    "legal",
-    "health",
-    "culture",
-    "management",
-    "self_governance",
-];
-
 const SERVICE_ITEM: &[FieldSpec] = &[
     FieldSpec::new("subdistrict_id", FieldKind::Ref("subdistricts"))
         .required()
         .fixed(),
-    FieldSpec::new("category", FieldKind::Choice(SERVICE_CATEGORIES))
-        .required()
-        .listed(),
+    FieldSpec::new(
+        "category",
+        FieldKind::Choice(crate::catalogue::Category::CODES),
+    )
+    .required()
+    .listed(),
     FieldSpec::text("name", 100).required().listed(),
     FieldSpec::long_text("description", 2000).required(),
     FieldSpec::long_text("eligibility", 1000),
@@ -200,19 +191,6 @@ const SERVICE_ITEM: &[FieldSpec] = &[
 ];
 
 impl Entity {
-    pub const ALL: [Entity; 10] = [
-        Entity::Subdistrict,
-        Entity::Community,
-        Entity::Neighbourhood,
-        Entity::Estate,
-        Entity::Building,
-        Entity::Block,
-        Entity::Station,
-        Entity::Room,
-        Entity::Partner,
-        Entity::ServiceItem,
-    ];
-
     /// The table, which is also the URL segment and the API resource name.
     pub fn table(self) -> &'static str {
         match self {
@@ -229,24 +207,8 @@ impl Entity {
         }
     }
 
-    /// The singular code name (translation key `entity.NAME`).
-    pub fn name(self) -> &'static str {
-        match self {
-            Entity::Subdistrict => "subdistrict",
-            Entity::Community => "community",
-            Entity::Neighbourhood => "neighbourhood",
-            Entity::Estate => "estate",
-            Entity::Building => "building",
-            Entity::Block => "block",
-            Entity::Station => "station",
-            Entity::Room => "room",
-            Entity::Partner => "partner",
-            Entity::ServiceItem => "service_item",
-        }
-    }
-
     pub fn from_table(table: &str) -> Option<Entity> {
-        Entity::ALL.into_iter().find(|e| e.table() == table)
+        Entity::ALL.iter().copied().find(|e| e.table() == table)
     }
 
     pub fn fields(self) -> &'static [FieldSpec] {
@@ -355,7 +317,7 @@ mod tests {
 
     #[test]
     fn every_kind_has_its_parent_field_first_and_fixed() {
-        for e in Entity::ALL {
+        for &e in Entity::ALL {
             if let Some((parent, fk)) = e.parent() {
                 let first = e.fields()[0];
                 assert_eq!(first.name, fk, "{e:?}");

@@ -1,36 +1,81 @@
-//! Who may do what: roles and scopes, decided on the server for every route.
+//! Who may do what: roles and scopes, decided on the server for every route. Every rule
+//! lives here, as pure functions of the actor and the record, so each is tested as a
+//! table: places and accounts, and requests (who may read one, and in which relation one
+//! may move it).
 
+use crate::ids::{AccountId, NeighbourhoodId, SubdistrictId};
+use crate::requests::{Handler, Move, Relation};
 use crate::{Entity, Role};
 use serde::Serialize;
 
 /// The signed-in account on whose behalf a request runs.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Actor {
-    pub account_id: i64,
+    pub account_id: AccountId,
     pub username: String,
     pub display_name: String,
     pub role: Role,
-    pub subdistrict_id: i64,
+    pub subdistrict_id: SubdistrictId,
     /// Set for every role but `admin`.
-    pub neighbourhood_id: Option<i64>,
+    pub neighbourhood_id: Option<NeighbourhoodId>,
 }
 
 /// What a list may show.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scope {
-    Subdistrict(i64),
+    Subdistrict(SubdistrictId),
     Neighbourhood {
-        subdistrict_id: i64,
-        neighbourhood_id: i64,
+        subdistrict_id: SubdistrictId,
+        neighbourhood_id: NeighbourhoodId,
     },
+}
+
+impl Scope {
+    pub fn subdistrict_id(self) -> SubdistrictId {
+        match self {
+            Scope::Subdistrict(sd)
+            | Scope::Neighbourhood {
+                subdistrict_id: sd, ..
+            } => sd,
+        }
+    }
+
+    pub fn neighbourhood_id(self) -> Option<NeighbourhoodId> {
+        match self {
+            Scope::Subdistrict(_) => None,
+            Scope::Neighbourhood {
+                neighbourhood_id, ..
+            } => Some(neighbourhood_id),
+        }
+    }
 }
 
 /// Where a record sits, for scope checks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Place {
-    pub subdistrict_id: i64,
+    pub subdistrict_id: SubdistrictId,
     /// For neighbourhoods, their own id; `None` above the neighbourhood level.
-    pub neighbourhood_id: Option<i64>,
+    pub neighbourhood_id: Option<NeighbourhoodId>,
+}
+
+/// What the rules need to know of a request: where it sits and who holds it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RequestPlace {
+    pub subdistrict_id: SubdistrictId,
+    pub neighbourhood_id: NeighbourhoodId,
+    /// Who first received it and owns it until it is closed (首问).
+    pub owner_id: AccountId,
+    /// The worker it is assigned to, if it is assigned to a worker.
+    pub handler_id: Option<AccountId>,
+}
+
+impl RequestPlace {
+    pub fn handler_of(handler: Option<&Handler>) -> Option<AccountId> {
+        match handler {
+            Some(Handler::Worker(a)) => Some(*a),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -96,9 +141,9 @@ impl Actor {
     /// themselves.
     pub fn may_read_account(
         &self,
-        subdistrict_id: i64,
-        neighbourhood_id: Option<i64>,
-        id: i64,
+        subdistrict_id: SubdistrictId,
+        neighbourhood_id: Option<NeighbourhoodId>,
+        id: AccountId,
     ) -> Decision {
         if subdistrict_id != self.subdistrict_id {
             return Decision::Hidden;
@@ -122,6 +167,85 @@ impl Actor {
     pub fn may_read_audit(&self) -> bool {
         self.role == Role::Admin
     }
+
+    /// The neighbourhood a request-related question is asked about: admins choose (or
+    /// leave it open: the whole subdistrict); secretaries and workers always their own, and
+    /// asking about another is forbidden; other roles have no part in requests.
+    pub fn request_neighbourhood(
+        &self,
+        asked: Option<NeighbourhoodId>,
+    ) -> Result<Option<NeighbourhoodId>, Decision> {
+        match (self.role, self.neighbourhood_id) {
+            (Role::Admin, _) => Ok(asked),
+            (Role::Secretary | Role::Worker, Some(mine)) => match asked {
+                Some(n) if n != mine => Err(Decision::Forbidden),
+                _ => Ok(Some(mine)),
+            },
+            _ => Err(Decision::Forbidden),
+        }
+    }
+
+    /// May the actor take requests at the desk (and so own them)?
+    pub fn may_take_requests(&self) -> bool {
+        self.role.is_staff()
+    }
+
+    /// Whether the actor supervises the requests of a neighbourhood: its secretary, or the
+    /// subdistrict.
+    pub fn supervises(&self, neighbourhood_id: NeighbourhoodId) -> bool {
+        self.role == Role::Admin
+            || (self.role == Role::Secretary && self.neighbourhood_id == Some(neighbourhood_id))
+    }
+
+    /// Who may read a request: the subdistrict, the staff of its neighbourhood, and its
+    /// owner wherever they now work.
+    pub fn may_read_request(&self, r: &RequestPlace) -> Decision {
+        if r.subdistrict_id != self.subdistrict_id {
+            return Decision::Hidden;
+        }
+        let ok = self.role == Role::Admin
+            || (matches!(self.role, Role::Secretary | Role::Worker)
+                && self.neighbourhood_id == Some(r.neighbourhood_id))
+            || r.owner_id == self.account_id;
+        if ok {
+            Decision::Allow
+        } else {
+            Decision::Forbidden
+        }
+    }
+
+    /// In which relation the actor would make `mv` on a request, if in any: the state
+    /// machine then decides whether the move is possible in the request's state.
+    pub fn relation_for(&self, r: &RequestPlace, mv: &Move) -> Option<Relation> {
+        if self.may_read_request(r) != Decision::Allow {
+            return None;
+        }
+        let handler = r.handler_id == Some(self.account_id);
+        let owner = r.owner_id == self.account_id;
+        let supervisor = self.supervises(r.neighbourhood_id);
+        match mv {
+            Move::DecideExtension { .. } | Move::Escalate => {
+                supervisor.then_some(Relation::Supervisor)
+            }
+            Move::FollowUp { .. } | Move::Close | Move::Merge { .. } => {
+                if owner {
+                    Some(Relation::Owner)
+                } else {
+                    supervisor.then_some(Relation::Supervisor)
+                }
+            }
+            Move::Accept | Move::Return { .. } => handler.then_some(Relation::Handler),
+            // Only a merge writes the other side.
+            Move::Absorb { .. } => None,
+            _ => {
+                if handler {
+                    Some(Relation::Handler)
+                } else {
+                    owner.then_some(Relation::Owner)
+                }
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -130,25 +254,25 @@ mod tests {
 
     fn actor(role: Role, nb: Option<i64>) -> Actor {
         Actor {
-            account_id: 1,
+            account_id: AccountId(1),
             username: "u".into(),
             display_name: "U".into(),
             role,
-            subdistrict_id: 1,
-            neighbourhood_id: nb,
+            subdistrict_id: SubdistrictId(1),
+            neighbourhood_id: nb.map(NeighbourhoodId),
         }
     }
     const MINE: Place = Place {
-        subdistrict_id: 1,
-        neighbourhood_id: Some(7),
+        subdistrict_id: SubdistrictId(1),
+        neighbourhood_id: Some(NeighbourhoodId(7)),
     };
     const OTHER: Place = Place {
-        subdistrict_id: 1,
-        neighbourhood_id: Some(8),
+        subdistrict_id: SubdistrictId(1),
+        neighbourhood_id: Some(NeighbourhoodId(8)),
     };
     const ELSEWHERE: Place = Place {
-        subdistrict_id: 2,
-        neighbourhood_id: Some(9),
+        subdistrict_id: SubdistrictId(2),
+        neighbourhood_id: Some(NeighbourhoodId(9)),
     };
 
     #[test]
@@ -192,11 +316,14 @@ mod tests {
         assert_eq!(
             w.list_scope(Entity::Building),
             Scope::Neighbourhood {
-                subdistrict_id: 1,
-                neighbourhood_id: 7
+                subdistrict_id: SubdistrictId(1),
+                neighbourhood_id: NeighbourhoodId(7)
             }
         );
-        assert_eq!(w.list_scope(Entity::Room), Scope::Subdistrict(1));
+        assert_eq!(
+            w.list_scope(Entity::Room),
+            Scope::Subdistrict(SubdistrictId(1))
+        );
     }
 
     #[test]
@@ -214,5 +341,124 @@ mod tests {
             a.may(Action::Create, Entity::Subdistrict, MINE),
             Decision::Forbidden
         );
+    }
+
+    /// Who the actor (account 1) is to a request of neighbourhood 7 in subdistrict 1.
+    #[derive(Clone, Copy, Debug)]
+    enum Tie {
+        Owner,
+        Handler,
+        Stranger,
+        /// The request is in neighbourhood 8.
+        OtherNeighbourhood,
+        /// The request is in subdistrict 2.
+        OtherSubdistrict,
+    }
+
+    fn request(tie: Tie) -> RequestPlace {
+        let (sd, nb, owner, handler) = match tie {
+            Tie::Owner => (1, 7, 1, Some(2)),
+            Tie::Handler => (1, 7, 2, Some(1)),
+            Tie::Stranger => (1, 7, 2, Some(3)),
+            Tie::OtherNeighbourhood => (1, 8, 2, None),
+            Tie::OtherSubdistrict => (2, 9, 2, None),
+        };
+        RequestPlace {
+            subdistrict_id: SubdistrictId(sd),
+            neighbourhood_id: NeighbourhoodId(nb),
+            owner_id: AccountId(owner),
+            handler_id: handler.map(AccountId),
+        }
+    }
+
+    #[test]
+    fn who_reads_a_request() {
+        use Decision::*;
+        use Role::*;
+        let table = [
+            (Admin, None, Tie::Stranger, Allow),
+            (Admin, None, Tie::OtherNeighbourhood, Allow),
+            (Admin, None, Tie::OtherSubdistrict, Hidden),
+            (Secretary, Some(7), Tie::Stranger, Allow),
+            (Secretary, Some(7), Tie::OtherNeighbourhood, Forbidden),
+            (Secretary, Some(7), Tie::OtherSubdistrict, Hidden),
+            (Worker, Some(7), Tie::Stranger, Allow),
+            (Worker, Some(8), Tie::Stranger, Forbidden),
+            // An owner who moved to another neighbourhood still reads what she owns.
+            (Worker, Some(8), Tie::Owner, Allow),
+            (Partner, Some(7), Tie::Stranger, Forbidden),
+            (Volunteer, Some(7), Tie::Handler, Forbidden),
+            (Volunteer, Some(7), Tie::Owner, Allow),
+        ];
+        for (role, nb, tie, want) in table {
+            let got = actor(role, nb).may_read_request(&request(tie));
+            assert_eq!(got, want, "{role:?} in {nb:?}, {tie:?}");
+        }
+    }
+
+    #[test]
+    fn in_which_relation_a_move_is_made() {
+        use crate::requests::{ReturnReason, Satisfaction::Satisfied};
+        use Relation::{Handler as H, Owner as O, Supervisor as S};
+        use Role::*;
+        let resolve = Move::Resolve { reply: "x".into() };
+        let accept = Move::Accept;
+        let ret = Move::Return {
+            reason: ReturnReason::Unclear,
+            note: "x".into(),
+        };
+        let follow = Move::FollowUp {
+            efficiency: Satisfied,
+            attitude: Satisfied,
+            result: Satisfied,
+        };
+        let merge = Move::Merge {
+            into: crate::ids::RequestId(5),
+        };
+        let absorb = Move::Absorb {
+            from: crate::ids::RequestId(5),
+        };
+        let decide = Move::DecideExtension { approve: true };
+        let table: Vec<(Role, Option<i64>, Tie, &Move, Option<Relation>)> = vec![
+            // Resolving is the handler's, else the owner's.
+            (Worker, Some(7), Tie::Handler, &resolve, Some(H)),
+            (Worker, Some(7), Tie::Owner, &resolve, Some(O)),
+            (Worker, Some(7), Tie::Stranger, &resolve, None),
+            (Secretary, Some(7), Tie::Stranger, &resolve, None),
+            // Accepting and returning are the handler's alone.
+            (Worker, Some(7), Tie::Handler, &accept, Some(H)),
+            (Worker, Some(7), Tie::Owner, &accept, None),
+            (Worker, Some(7), Tie::Handler, &ret, Some(H)),
+            // Follow-up, closing and merging: the owner, else a supervisor.
+            (Worker, Some(7), Tie::Owner, &follow, Some(O)),
+            (Secretary, Some(7), Tie::Stranger, &follow, Some(S)),
+            (Worker, Some(7), Tie::Handler, &follow, None),
+            (Admin, None, Tie::OtherNeighbourhood, &merge, Some(S)),
+            (Secretary, Some(7), Tie::OtherNeighbourhood, &merge, None),
+            // Extensions are decided by supervisors only, even their own.
+            (Secretary, Some(7), Tie::Owner, &decide, Some(S)),
+            (Worker, Some(7), Tie::Owner, &decide, None),
+            // Nobody absorbs directly; nobody acts in another subdistrict.
+            (Admin, None, Tie::Stranger, &absorb, None),
+            (Admin, None, Tie::OtherSubdistrict, &follow, None),
+            (Partner, Some(7), Tie::Owner, &decide, None),
+        ];
+        for (role, nb, tie, mv, want) in table {
+            let got = actor(role, nb).relation_for(&request(tie), mv);
+            assert_eq!(got, want, "{role:?} in {nb:?}, {tie:?}, {mv:?}");
+        }
+    }
+
+    #[test]
+    fn which_neighbourhood_request_questions_cover() {
+        let n = |x| Some(NeighbourhoodId(x));
+        let a = actor(Role::Admin, None);
+        assert_eq!(a.request_neighbourhood(None), Ok(None));
+        assert_eq!(a.request_neighbourhood(n(8)), Ok(n(8)));
+        let s = actor(Role::Secretary, Some(7));
+        assert_eq!(s.request_neighbourhood(None), Ok(n(7)));
+        assert_eq!(s.request_neighbourhood(n(8)), Err(Decision::Forbidden));
+        let p = actor(Role::Partner, Some(7));
+        assert_eq!(p.request_neighbourhood(n(7)), Err(Decision::Forbidden));
     }
 }

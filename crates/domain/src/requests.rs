@@ -3,43 +3,31 @@
 //! the store keeps each accepted move as an event, and the state is what replaying the
 //! events gives.
 
+use crate::ids::{AccountId, RequestId};
 use serde::{Deserialize, Serialize};
 
-/// The snake_case code of a unit enum variant (`State::InProgress` → `in_progress`), as
-/// stored in the database and used in translation keys.
-pub fn code<T: Serialize>(x: &T) -> String {
-    serde_json::to_value(x)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap_or_default()
-}
+/// The most images one request carries.
+pub const MAX_ATTACHMENTS: usize = 3;
+/// The largest image accepted, in bytes.
+pub const MAX_ATTACHMENT_BYTES: usize = 5 * 1024 * 1024;
 
 /// The characters of tracking codes: digits and capitals a resident can read out on the
 /// phone without confusion (no 0/O, no 1/I).
 pub const TRACKING_CODE_ALPHABET: &[u8] = b"23456789ABCDEFGHJKLMNPQRSTUVWXYZ";
 
-/// What the resident wants.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Kind {
-    Consultation,
-    Help,
-    Complaint,
-    Report,
-    Suggestion,
-    Praise,
+crate::coded_enum! {
+    /// What the resident wants.
+    pub enum Kind {
+        Consultation = "consultation",
+        Help = "help",
+        Complaint = "complaint",
+        Report = "report",
+        Suggestion = "suggestion",
+        Praise = "praise",
+    }
 }
 
 impl Kind {
-    pub const ALL: [Kind; 6] = [
-        Kind::Consultation,
-        Kind::Help,
-        Kind::Complaint,
-        Kind::Report,
-        Kind::Suggestion,
-        Kind::Praise,
-    ];
-
     /// Working days allowed: consultations and suggestions 1, help, complaints and reports
     /// 5 (complex matters get up to 15 through an approved extension).
     pub fn time_limit_days(self) -> u32 {
@@ -50,33 +38,44 @@ impl Kind {
     }
 }
 
-/// Where a request entered the one window.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Channel {
-    Desk,
-    Phone,
-    Visit,
-    Web,
-    Open311,
+crate::coded_enum! {
+    /// Where a request entered the one window.
+    pub enum Channel {
+        Desk = "desk",
+        Phone = "phone",
+        Visit = "visit",
+        Web = "web",
+        Open311 = "open311",
+    }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum State {
-    Received,
-    Assigned,
-    Accepted,
-    InProgress,
-    Returned,
-    Resolved,
-    Closed,
-    Reopened,
+impl Channel {
+    /// The channels a worker records at the desk (the others are the residents' own).
+    pub const AT_THE_DESK: &'static [Channel] = &[Channel::Desk, Channel::Phone, Channel::Visit];
+}
+
+crate::coded_enum! {
+    /// Where a request stands.
+    pub enum State {
+        Received = "received",
+        Assigned = "assigned",
+        Accepted = "accepted",
+        InProgress = "in_progress",
+        Returned = "returned",
+        Resolved = "resolved",
+        Closed = "closed",
+        Reopened = "reopened",
+    }
 }
 
 impl State {
     pub fn is_open(self) -> bool {
         !matches!(self, State::Resolved | State::Closed)
+    }
+
+    /// The states of requests still being worked on.
+    pub fn open() -> impl Iterator<Item = State> {
+        State::ALL.iter().copied().filter(|s| s.is_open())
     }
 }
 
@@ -84,27 +83,27 @@ impl State {
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "kind", content = "id", rename_all = "snake_case")]
 pub enum Handler {
-    Worker(i64),
+    Worker(AccountId),
     Post(String),
     Partner(String),
 }
 
-/// Why a handler sends a request back to its owner (退单).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ReturnReason {
-    NotOurDuty,
-    WrongPlace,
-    Unclear,
+crate::coded_enum! {
+    /// Why a handler sends a request back to its owner (退单).
+    pub enum ReturnReason {
+        NotOurDuty = "not_our_duty",
+        WrongPlace = "wrong_place",
+        Unclear = "unclear",
+    }
 }
 
-/// The resident's verdict at follow-up (回访).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Satisfaction {
-    Unsatisfied,
-    Basic,
-    Satisfied,
+crate::coded_enum! {
+    /// The resident's verdict at follow-up (回访), worst first.
+    pub enum Satisfaction {
+        Unsatisfied = "unsatisfied",
+        Basic = "basic",
+        Satisfied = "satisfied",
+    }
 }
 
 /// A move on a request.
@@ -138,21 +137,60 @@ pub enum Move {
     /// 督办: overdue, escalated to the secretary.
     Escalate,
     /// 合并: closed as a duplicate of another open request, which carries on.
-    Merge { into: i64 },
+    Merge { into: RequestId },
     /// The other side of a merge: the surviving request records what joined it.
-    Absorb { from: i64 },
+    Absorb { from: RequestId },
 }
 
-/// How the one acting relates to the request.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Relation {
-    Owner,
-    Handler,
-    /// The neighbourhood's secretary or the subdistrict.
-    Supervisor,
-    /// The deadline job.
-    System,
+impl Move {
+    /// The move's code (its `move` tag), as translation keys end in.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Move::ResolveOnSpot { .. } => "resolve_on_spot",
+            Move::Assign { .. } => "assign",
+            Move::Accept => "accept",
+            Move::Return { .. } => "return",
+            Move::Start => "start",
+            Move::Resolve { .. } => "resolve",
+            Move::FollowUp { .. } => "follow_up",
+            Move::Close => "close",
+            Move::RequestExtension { .. } => "request_extension",
+            Move::DecideExtension { .. } => "decide_extension",
+            Move::Escalate => "escalate",
+            Move::Merge { .. } => "merge",
+            Move::Absorb { .. } => "absorb",
+        }
+    }
+}
+
+crate::coded_enum! {
+    /// How the one acting relates to the request.
+    pub enum Relation {
+        Owner = "owner",
+        Handler = "handler",
+        /// The neighbourhood's secretary or the subdistrict.
+        Supervisor = "supervisor",
+        /// The deadline job.
+        System = "system",
+    }
+}
+
+crate::coded_enum! {
+    /// The boxes of the inbox: which requests a list shows its viewer.
+    pub enum Inbox {
+        /// Every open request in the viewer's reach.
+        Open = "open",
+        /// Open requests the viewer owns (first received).
+        Owned = "owned",
+        /// Open requests assigned to the viewer to handle.
+        Assigned = "assigned",
+        /// Open requests due within a day.
+        DueSoon = "due_soon",
+        /// Open requests past their deadline.
+        Overdue = "overdue",
+        /// Every request, open or not.
+        All = "all",
+    }
 }
 
 /// A request's workflow state: what replaying its events gives.
@@ -169,7 +207,7 @@ pub struct Workflow {
     pub rating: Option<Satisfaction>,
     /// Closed as a duplicate of this request (合并).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub merged_into: Option<i64>,
+    pub merged_into: Option<RequestId>,
 }
 
 impl Default for Workflow {
@@ -361,7 +399,7 @@ impl Workflow {
                     matches!(who, Relation::Owner | Relation::Supervisor),
                     "owner",
                 )?;
-                if *into <= 0 {
+                if into.get() <= 0 {
                     return Err(MoveError::Invalid("into"));
                 }
                 next.state = Closed;
@@ -374,7 +412,7 @@ impl Workflow {
                 if !self.state.is_open() {
                     return illegal;
                 }
-                if *from <= 0 {
+                if from.get() <= 0 {
                     return Err(MoveError::Invalid("from"));
                 }
             }
@@ -407,7 +445,7 @@ mod tests {
         let w = ok(
             &w,
             Move::Assign {
-                to: Handler::Worker(7),
+                to: Handler::Worker(AccountId(7)),
             },
             Relation::Owner,
         );
@@ -538,7 +576,7 @@ mod tests {
                 reply: "答复".into()
             }),
             (1i64..4).prop_map(|w| Move::Assign {
-                to: Handler::Worker(w)
+                to: Handler::Worker(AccountId(w))
             }),
             Just(Move::Accept),
             Just(Move::Return {
@@ -563,8 +601,12 @@ mod tests {
             }),
             any::<bool>().prop_map(|approve| Move::DecideExtension { approve }),
             Just(Move::Escalate),
-            (1i64..4).prop_map(|into| Move::Merge { into }),
-            (1i64..4).prop_map(|from| Move::Absorb { from }),
+            (1i64..4).prop_map(|into| Move::Merge {
+                into: RequestId(into)
+            }),
+            (1i64..4).prop_map(|from| Move::Absorb {
+                from: RequestId(from)
+            }),
         ];
         (mv, who)
     }

@@ -1,18 +1,20 @@
-//! Accounts, sign-in attempts, sessions and API tokens.
+//! Staff accounts.
 
-use crate::audit::{AuditEntry, insert_audit};
-use crate::{Page, PlaceRecord, Result, Store, StoreError, WriteCtx, with_pool, with_tx};
+use crate::audit::{self, AuditEntry};
+use crate::db::{DbRow, Exec, Sql, like_pattern};
+use crate::{Page, Result, Store, StoreError, WriteCtx};
 use chrono::{DateTime, Utc};
-use doorstep_domain::{Entity, Role};
+use doorstep_domain::audit::{AuditAction, AuditEntity};
+use doorstep_domain::{AccountId, Entity, FieldErrors, NeighbourhoodId, Role, SubdistrictId};
 use serde::Serialize;
-use sqlx::{ColumnIndex, Decode, Row, Type};
+use std::collections::HashMap;
 
 /// A staff account (without its password hash).
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Account {
-    pub id: i64,
-    pub subdistrict_id: i64,
-    pub neighbourhood_id: Option<i64>,
+    pub id: AccountId,
+    pub subdistrict_id: SubdistrictId,
+    pub neighbourhood_id: Option<NeighbourhoodId>,
     pub username: String,
     pub display_name: String,
     pub role: Role,
@@ -48,7 +50,7 @@ pub struct NewAccount {
     pub username: String,
     pub display_name: String,
     pub role: Role,
-    pub neighbourhood_id: Option<i64>,
+    pub neighbourhood_id: Option<NeighbourhoodId>,
     pub partner_unit: Option<String>,
     pub phone: Option<String>,
     pub locale: String,
@@ -60,99 +62,94 @@ pub struct NewAccount {
 pub struct AccountPatch {
     pub display_name: String,
     pub role: Role,
-    pub neighbourhood_id: Option<i64>,
+    pub neighbourhood_id: Option<NeighbourhoodId>,
     pub partner_unit: Option<String>,
     pub phone: Option<String>,
     pub locale: String,
     pub disabled: bool,
 }
 
-/// A server-side session. The cookie holds the secret; the table holds its hash.
+/// Which accounts to list.
 #[derive(Debug, Clone)]
-pub struct SessionRecord {
-    pub id_hash: String,
-    pub account_id: i64,
-    pub csrf_token: String,
-    pub ip: Option<String>,
-    pub user_agent: Option<String>,
-    pub created_at: DateTime<Utc>,
-    pub last_seen_at: DateTime<Utc>,
+pub struct AccountFilter {
+    pub subdistrict_id: SubdistrictId,
+    pub neighbourhood_id: Option<NeighbourhoodId>,
+    pub role: Option<Role>,
+    /// Part of the user name or display name.
+    pub q: Option<String>,
+    pub limit: i64,
+    pub offset: i64,
 }
 
-/// An API token (the secret itself is shown once, at creation, and never stored).
-#[derive(Debug, Clone, Serialize)]
-pub struct ApiToken {
-    pub id: i64,
-    pub account_id: i64,
-    pub name: String,
-    pub created_at: DateTime<Utc>,
-    pub last_used_at: Option<DateTime<Utc>>,
-    pub revoked_at: Option<DateTime<Utc>>,
+impl AccountFilter {
+    /// Every account of a subdistrict (narrow it with the fields).
+    pub fn of(subdistrict_id: SubdistrictId) -> Self {
+        AccountFilter {
+            subdistrict_id,
+            neighbourhood_id: None,
+            role: None,
+            q: None,
+            limit: 200,
+            offset: 0,
+        }
+    }
 }
 
-/// Recent failed sign-ins of one user name.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct LoginAttempts {
-    pub failures: i64,
-    pub last_failure: Option<DateTime<Utc>>,
-}
-
-fn read_account<'r, R>(row: &'r R) -> Result<Account, sqlx::Error>
-where
-    R: Row,
-    &'static str: ColumnIndex<R>,
-    i64: Decode<'r, R::Database> + Type<R::Database>,
-    bool: Decode<'r, R::Database> + Type<R::Database>,
-    String: Decode<'r, R::Database> + Type<R::Database>,
-    DateTime<Utc>: Decode<'r, R::Database> + Type<R::Database>,
-{
-    let role: String = row.try_get("role")?;
-    let hash: Option<String> = row.try_get("password_hash")?;
+pub(crate) fn read(row: &DbRow) -> Result<Account> {
+    let hash: Option<String> = row.get("password_hash")?;
     Ok(Account {
-        id: row.try_get("id")?,
-        subdistrict_id: row.try_get("subdistrict_id")?,
-        neighbourhood_id: row.try_get("neighbourhood_id")?,
-        username: row.try_get("username")?,
-        display_name: row.try_get("display_name")?,
-        role: Role::parse(&role)
-            .ok_or_else(|| sqlx::Error::Decode(format!("unknown role {role}").into()))?,
-        partner_unit: row.try_get("partner_unit")?,
-        phone: row.try_get("phone")?,
-        locale: row.try_get("locale")?,
-        disabled: row.try_get("disabled")?,
+        id: row.id("id")?,
+        subdistrict_id: row.id("subdistrict_id")?,
+        neighbourhood_id: row.opt_id("neighbourhood_id")?,
+        username: row.get("username")?,
+        display_name: row.get("display_name")?,
+        role: row.code("role")?,
+        partner_unit: row.get("partner_unit")?,
+        phone: row.get("phone")?,
+        locale: row.get("locale")?,
+        disabled: row.get("disabled")?,
         has_password: hash.is_some(),
-        is_demo: row.try_get("is_demo")?,
-        version: row.try_get("version")?,
-        last_login_at: row.try_get("last_login_at")?,
-        created_at: row.try_get("created_at")?,
-        updated_at: row.try_get("updated_at")?,
+        is_demo: row.get("is_demo")?,
+        version: row.get("version")?,
+        last_login_at: row.get("last_login_at")?,
+        created_at: row.get("created_at")?,
+        updated_at: row.get("updated_at")?,
     })
 }
 
-fn read_token<'r, R>(row: &'r R) -> Result<ApiToken, sqlx::Error>
-where
-    R: Row,
-    &'static str: ColumnIndex<R>,
-    i64: Decode<'r, R::Database> + Type<R::Database>,
-    String: Decode<'r, R::Database> + Type<R::Database>,
-    DateTime<Utc>: Decode<'r, R::Database> + Type<R::Database>,
-{
-    Ok(ApiToken {
-        id: row.try_get("id")?,
-        account_id: row.try_get("account_id")?,
-        name: row.try_get("name")?,
-        created_at: row.try_get("created_at")?,
-        last_used_at: row.try_get("last_used_at")?,
-        revoked_at: row.try_get("revoked_at")?,
-    })
+/// An account by id, read on `db` (the pool, or a transaction in progress).
+pub(crate) async fn find_in(db: &mut impl Exec, id: AccountId) -> Result<Option<Account>> {
+    match Sql::new("SELECT * FROM accounts WHERE id = $1")
+        .bind(id)
+        .fetch_optional(db)
+        .await?
+    {
+        Some(r) => Ok(Some(read(&r)?)),
+        None => Ok(None),
+    }
 }
 
-const INSERT_ACCOUNT: &str = "INSERT INTO accounts (subdistrict_id, neighbourhood_id, username, \
-    display_name, role, partner_unit, phone, password_hash, locale, disabled, is_demo, version, \
-    created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, FALSE, $10, 1, $11, $11) \
-    RETURNING id";
+fn insert(sd: SubdistrictId, a: &NewAccount, role: Role, ctx: &WriteCtx) -> Sql {
+    Sql::new(
+        "INSERT INTO accounts (subdistrict_id, neighbourhood_id, username, display_name, role, \
+         partner_unit, phone, password_hash, locale, disabled, is_demo, version, created_at, \
+         updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, FALSE, $10, 1, $11, $11) \
+         RETURNING id",
+    )
+    .bind(sd)
+    .bind(a.neighbourhood_id)
+    .bind(&a.username)
+    .bind(&a.display_name)
+    .bind(role)
+    .bind(&a.partner_unit)
+    .bind(&a.phone)
+    .bind(&a.password_hash)
+    .bind(&a.locale)
+    .bind(ctx.demo)
+    .bind(ctx.at)
+}
 
-fn account_detail(a: &NewAccount) -> serde_json::Value {
+fn detail(a: &NewAccount) -> serde_json::Value {
     serde_json::json!({
         "username": a.username,
         "display_name": a.display_name,
@@ -162,241 +159,194 @@ fn account_detail(a: &NewAccount) -> serde_json::Value {
     })
 }
 
-fn map_dup_username(e: sqlx::Error) -> StoreError {
-    match StoreError::from(e) {
-        StoreError::Duplicate(_) => StoreError::Duplicate(vec!["username".into()]),
-        other => other,
+/// Checks on `db` that a neighbourhood exists in the subdistrict and is active.
+async fn check_neighbourhood(
+    db: &mut impl Exec,
+    sd: SubdistrictId,
+    nb: Option<NeighbourhoodId>,
+) -> Result<()> {
+    let Some(nb) = nb else { return Ok(()) };
+    match crate::places::find_in(db, Entity::Neighbourhood, nb.get()).await? {
+        Some(r) if r.subdistrict_id == sd && r.is_active() => Ok(()),
+        _ => Err(FieldErrors::single("neighbourhood_id", "invalid_reference").into()),
     }
 }
 
-impl Store {
-    pub async fn count_accounts(&self) -> Result<i64> {
-        Ok(with_pool!(self, |p| {
-            sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM accounts")
-                .fetch_one(p)
-                .await?
-        }))
+/// Staff accounts.
+#[derive(Debug, Clone, Copy)]
+pub struct AccountStore<'a>(pub(crate) &'a Store);
+
+impl AccountStore<'_> {
+    pub async fn count(self) -> Result<i64> {
+        Sql::new("SELECT COUNT(*) FROM accounts")
+            .scalar(&mut self.0.db())
+            .await
     }
 
-    /// Checks that a neighbourhood exists in the subdistrict and is active.
-    async fn check_neighbourhood(&self, subdistrict_id: i64, nb: Option<i64>) -> Result<()> {
-        if let Some(nb) = nb {
-            match self.find_place(Entity::Neighbourhood, nb).await? {
-                Some(r) if r.subdistrict_id == subdistrict_id && r.archived_at.is_none() => {}
-                _ => {
-                    return Err(doorstep_domain::FieldErrors::single(
-                        "neighbourhood_id",
-                        "invalid_reference",
-                    )
-                    .into());
-                }
-            }
-        }
-        Ok(())
-    }
-
-    pub async fn create_account(
-        &self,
-        subdistrict_id: i64,
+    pub async fn create(
+        self,
+        sd: SubdistrictId,
         a: &NewAccount,
         ctx: &WriteCtx,
     ) -> Result<Account> {
-        self.check_neighbourhood(subdistrict_id, a.neighbourhood_id)
-            .await?;
-        let id = with_tx!(self, |tx| {
-            let id: i64 = sqlx::query_scalar(INSERT_ACCOUNT)
-                .bind(subdistrict_id)
-                .bind(a.neighbourhood_id)
-                .bind(&a.username)
-                .bind(&a.display_name)
-                .bind(a.role.as_str())
-                .bind(&a.partner_unit)
-                .bind(&a.phone)
-                .bind(&a.password_hash)
-                .bind(&a.locale)
-                .bind(ctx.demo)
-                .bind(ctx.at)
-                .fetch_one(&mut *tx)
-                .await
-                .map_err(map_dup_username)?;
-            insert_audit!(
-                &mut *tx,
-                ctx,
-                AuditEntry::write("create", "account", id, account_detail(a))
-            );
-            id
-        });
-        self.get_account(id).await
+        let mut tx = self.0.begin().await?;
+        check_neighbourhood(&mut tx, sd, a.neighbourhood_id).await?;
+        let id: AccountId = insert(sd, a, a.role, ctx)
+            .scalar::<i64>(&mut tx)
+            .await
+            .map_err(|e| e.on_key(&["username"]))?
+            .into();
+        let entry = AuditEntry::write(AuditAction::Create, AuditEntity::Account, id, detail(a));
+        audit::insert(&mut tx, ctx, entry).await?;
+        let account = find_in(&mut tx, id).await?.ok_or(StoreError::NotFound)?;
+        tx.commit().await?;
+        Ok(account)
     }
 
     /// Creates the subdistrict (unless one exists) and its first admin, on an empty
     /// database only.
     pub async fn setup_first_admin(
-        &self,
+        self,
         subdistrict_name: &str,
         subdistrict_code: Option<&str>,
         admin: &NewAccount,
         ctx: &WriteCtx,
     ) -> Result<Account> {
-        let id = with_tx!(self, |tx| {
-            let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM accounts")
-                .fetch_one(&mut *tx)
-                .await?;
-            if n > 0 {
-                return Err(StoreError::Conflict("already_set_up"));
-            }
-            let existing: Option<i64> =
-                sqlx::query_scalar("SELECT id FROM subdistricts ORDER BY id LIMIT 1")
-                    .fetch_optional(&mut *tx)
-                    .await?;
-            let sd = match existing {
-                Some(sd) => sd,
-                None => {
-                    let sd: i64 = sqlx::query_scalar(
+        let mut tx = self.0.begin().await?;
+        let n: i64 = Sql::new("SELECT COUNT(*) FROM accounts")
+            .scalar(&mut tx)
+            .await?;
+        if n > 0 {
+            return Err(StoreError::Conflict("already_set_up"));
+        }
+        let existing: Option<i64> = Sql::new("SELECT id FROM subdistricts ORDER BY id LIMIT 1")
+            .scalar_optional(&mut tx)
+            .await?;
+        let sd = match existing {
+            Some(sd) => SubdistrictId(sd),
+            None => {
+                let sd = SubdistrictId(
+                    Sql::new(
                         "INSERT INTO subdistricts (name, code, is_demo, version, created_at, updated_at) \
                          VALUES ($1, $2, FALSE, 1, $3, $3) RETURNING id",
                     )
                     .bind(subdistrict_name)
                     .bind(subdistrict_code)
                     .bind(ctx.at)
-                    .fetch_one(&mut *tx)
-                    .await?;
-                    let ctx = WriteCtx {
-                        subdistrict_id: Some(sd),
-                        ..ctx.clone()
-                    };
-                    insert_audit!(
-                        &mut *tx,
-                        &ctx,
-                        AuditEntry::write(
-                            "create",
-                            "subdistrict",
-                            sd,
-                            serde_json::json!({"name": subdistrict_name, "code": subdistrict_code})
-                        )
-                    );
-                    sd
-                }
-            };
-            let id: i64 = sqlx::query_scalar(INSERT_ACCOUNT)
-                .bind(sd)
-                .bind(None::<i64>)
-                .bind(&admin.username)
-                .bind(&admin.display_name)
-                .bind(Role::Admin.as_str())
-                .bind(None::<String>)
-                .bind(&admin.phone)
-                .bind(&admin.password_hash)
-                .bind(&admin.locale)
-                .bind(ctx.demo)
-                .bind(ctx.at)
-                .fetch_one(&mut *tx)
-                .await
-                .map_err(map_dup_username)?;
-            let ctx = WriteCtx {
-                subdistrict_id: Some(sd),
-                ..ctx.clone()
-            };
-            insert_audit!(
-                &mut *tx,
-                &ctx,
-                AuditEntry::write("setup", "account", id, account_detail(admin))
-            );
-            id
-        });
-        self.get_account(id).await
-    }
-
-    pub async fn find_account(&self, id: i64) -> Result<Option<Account>> {
-        Ok(with_pool!(self, |p| {
-            match sqlx::query("SELECT * FROM accounts WHERE id = $1")
-                .bind(id)
-                .fetch_optional(p)
-                .await?
-            {
-                Some(r) => Some(read_account(&r)?),
-                None => None,
+                    .scalar(&mut tx)
+                    .await?,
+                );
+                let ctx = WriteCtx {
+                    subdistrict_id: Some(sd),
+                    ..ctx.clone()
+                };
+                let what = serde_json::json!({"name": subdistrict_name, "code": subdistrict_code});
+                let entry = AuditEntry::write(AuditAction::Create, Entity::Subdistrict, sd, what);
+                audit::insert(&mut tx, &ctx, entry).await?;
+                sd
             }
-        }))
+        };
+        let admin = NewAccount {
+            neighbourhood_id: None,
+            partner_unit: None,
+            ..admin.clone()
+        };
+        let id: AccountId = insert(sd, &admin, Role::Admin, ctx)
+            .scalar::<i64>(&mut tx)
+            .await
+            .map_err(|e| e.on_key(&["username"]))?
+            .into();
+        let ctx = WriteCtx {
+            subdistrict_id: Some(sd),
+            ..ctx.clone()
+        };
+        let entry = AuditEntry::write(AuditAction::Setup, AuditEntity::Account, id, detail(&admin));
+        audit::insert(&mut tx, &ctx, entry).await?;
+        let account = find_in(&mut tx, id).await?.ok_or(StoreError::NotFound)?;
+        tx.commit().await?;
+        Ok(account)
     }
 
-    pub async fn get_account(&self, id: i64) -> Result<Account> {
-        self.find_account(id).await?.ok_or(StoreError::NotFound)
+    pub async fn find(self, id: AccountId) -> Result<Option<Account>> {
+        find_in(&mut self.0.db(), id).await
+    }
+
+    pub async fn get(self, id: AccountId) -> Result<Account> {
+        self.find(id).await?.ok_or(StoreError::NotFound)
     }
 
     /// The account and its password hash, by user name (case-insensitive).
-    pub async fn find_login(&self, username: &str) -> Result<Option<(Account, Option<String>)>> {
+    pub async fn find_login(self, username: &str) -> Result<Option<(Account, Option<String>)>> {
         let username = username.trim().to_lowercase();
-        Ok(with_pool!(self, |p| {
-            match sqlx::query("SELECT * FROM accounts WHERE username = $1")
-                .bind(&username)
-                .fetch_optional(p)
-                .await?
-            {
-                Some(r) => Some((
-                    read_account(&r)?,
-                    r.try_get::<Option<String>, _>("password_hash")?,
-                )),
-                None => None,
-            }
-        }))
+        match Sql::new("SELECT * FROM accounts WHERE username = $1")
+            .bind(username)
+            .fetch_optional(&mut self.0.db())
+            .await?
+        {
+            Some(r) => Ok(Some((read(&r)?, r.get("password_hash")?))),
+            None => Ok(None),
+        }
     }
 
-    pub async fn list_accounts(
-        &self,
-        subdistrict_id: i64,
-        neighbourhood_id: Option<i64>,
-        role: Option<Role>,
-        q: Option<&str>,
-        limit: i64,
-        offset: i64,
-    ) -> Result<Page<Account>> {
-        let pattern = q
-            .filter(|q| !q.trim().is_empty())
-            .map(|q| crate::sql::like_pattern(&q.trim().to_lowercase()));
-        let where_ = "subdistrict_id = $1 \
-            AND ($2 IS NULL OR neighbourhood_id = $2) \
-            AND ($3 IS NULL OR role = $3) \
-            AND ($4 IS NULL OR LOWER(username) LIKE $4 ESCAPE '\\' OR LOWER(display_name) LIKE $4 ESCAPE '\\')";
-        let count_sql = format!("SELECT COUNT(*) FROM accounts WHERE {where_}");
-        let list_sql =
-            format!("SELECT * FROM accounts WHERE {where_} ORDER BY id LIMIT $5 OFFSET $6");
-        let role = role.map(|r| r.as_str());
-        let (items, total) = with_pool!(self, |p| {
-            let total: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(count_sql))
-                .bind(subdistrict_id)
-                .bind(neighbourhood_id)
-                .bind(role)
-                .bind(&pattern)
-                .fetch_one(p)
-                .await?;
-            let rows = sqlx::query(sqlx::AssertSqlSafe(list_sql))
-                .bind(subdistrict_id)
-                .bind(neighbourhood_id)
-                .bind(role)
-                .bind(&pattern)
-                .bind(limit)
-                .bind(offset)
-                .fetch_all(p)
-                .await?;
-            let items = rows
-                .iter()
-                .map(read_account)
-                .collect::<Result<Vec<_>, _>>()?;
-            (items, total)
-        });
+    pub async fn list(self, f: &AccountFilter) -> Result<Page<Account>> {
+        let filtered = |head: &str| {
+            let mut q = Sql::new(head);
+            q.push(" WHERE subdistrict_id = ")
+                .push_bind(f.subdistrict_id);
+            if let Some(nb) = f.neighbourhood_id {
+                q.push(" AND neighbourhood_id = ").push_bind(nb);
+            }
+            if let Some(r) = f.role {
+                q.push(" AND role = ").push_bind(r);
+            }
+            if let Some(text) = f.q.as_deref().filter(|q| !q.trim().is_empty()) {
+                let p = like_pattern(&text.trim().to_lowercase());
+                q.push(" AND (LOWER(username) LIKE ")
+                    .push_bind(p.clone())
+                    .push(" ESCAPE '\\' OR LOWER(display_name) LIKE ")
+                    .push_bind(p)
+                    .push(" ESCAPE '\\')");
+            }
+            q
+        };
+        let db = &mut self.0.db();
+        let total: i64 = filtered("SELECT COUNT(*) FROM accounts").scalar(db).await?;
+        let mut q = filtered("SELECT * FROM accounts");
+        q.push(" ORDER BY id LIMIT ")
+            .push_bind(f.limit)
+            .push(" OFFSET ")
+            .push_bind(f.offset);
+        let items = q
+            .fetch_all(db)
+            .await?
+            .iter()
+            .map(read)
+            .collect::<Result<_>>()?;
         Ok(Page {
             items,
             total,
-            limit,
-            offset,
+            limit: f.limit,
+            offset: f.offset,
         })
     }
 
-    /// Changes an account; disabling one ends its sessions.
-    pub async fn update_account<F>(
-        &self,
-        id: i64,
+    /// Display names by id (for showing who did what).
+    pub async fn names(self, ids: &[AccountId]) -> Result<HashMap<AccountId, String>> {
+        let raw: Vec<i64> = ids.iter().map(|a| a.get()).collect();
+        Ok(
+            crate::places::titles(self.0, "accounts", "display_name", &raw)
+                .await?
+                .into_iter()
+                .map(|(k, v)| (AccountId(k), v))
+                .collect(),
+        )
+    }
+
+    /// Changes an account; disabling one ends its sessions. `change` sees the account as
+    /// read under the write lock.
+    pub async fn update<F>(
+        self,
+        id: AccountId,
         expected_version: Option<i64>,
         ctx: &WriteCtx,
         change: F,
@@ -404,351 +354,90 @@ impl Store {
     where
         F: FnOnce(&Account) -> Result<AccountPatch>,
     {
-        let current = self.get_account(id).await?;
-        if let Some(v) = expected_version
-            && v != current.version
-        {
+        let mut tx = self.0.begin().await?;
+        let select = format!(
+            "SELECT * FROM accounts WHERE id = $1{}",
+            crate::db::Exec::for_update(&tx)
+        );
+        let row = Sql::new(select)
+            .bind(id)
+            .fetch_optional(&mut tx)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        let current = read(&row)?;
+        if expected_version.is_some_and(|v| v != current.version) {
             return Err(StoreError::VersionConflict {
                 current: current.version,
             });
         }
         let patch = change(&current)?;
-        self.check_neighbourhood(current.subdistrict_id, patch.neighbourhood_id)
-            .await?;
-        let detail = serde_json::to_value(&patch).unwrap_or_default();
-        with_tx!(self, |tx| {
-            let done = sqlx::query(
-                "UPDATE accounts SET display_name = $1, role = $2, neighbourhood_id = $3, \
-                 partner_unit = $4, phone = $5, locale = $6, disabled = $7, \
-                 version = version + 1, updated_at = $8 WHERE id = $9 AND version = $10",
-            )
-            .bind(&patch.display_name)
-            .bind(patch.role.as_str())
-            .bind(patch.neighbourhood_id)
-            .bind(&patch.partner_unit)
-            .bind(&patch.phone)
-            .bind(&patch.locale)
-            .bind(patch.disabled)
-            .bind(ctx.at)
-            .bind(id)
-            .bind(current.version)
-            .execute(&mut *tx)
-            .await?;
-            if done.rows_affected() != 1 {
-                return Err(StoreError::VersionConflict {
-                    current: current.version + 1,
-                });
-            }
-            if patch.disabled {
-                sqlx::query("DELETE FROM sessions WHERE account_id = $1")
-                    .bind(id)
-                    .execute(&mut *tx)
-                    .await?;
-            }
-            insert_audit!(
-                &mut *tx,
-                ctx,
-                AuditEntry::write("update", "account", id, detail)
-            );
-        });
-        self.get_account(id).await
+        check_neighbourhood(&mut tx, current.subdistrict_id, patch.neighbourhood_id).await?;
+        Sql::new(
+            "UPDATE accounts SET display_name = $1, role = $2, neighbourhood_id = $3, \
+             partner_unit = $4, phone = $5, locale = $6, disabled = $7, \
+             version = version + 1, updated_at = $8 WHERE id = $9",
+        )
+        .bind(&patch.display_name)
+        .bind(patch.role)
+        .bind(patch.neighbourhood_id)
+        .bind(&patch.partner_unit)
+        .bind(&patch.phone)
+        .bind(&patch.locale)
+        .bind(patch.disabled)
+        .bind(ctx.at)
+        .bind(id)
+        .execute(&mut tx)
+        .await?;
+        if patch.disabled {
+            crate::sessions::end_all(&mut tx, id).await?;
+        }
+        let what = serde_json::to_value(&patch).unwrap_or_default();
+        let entry = AuditEntry::write(AuditAction::Update, AuditEntity::Account, id, what);
+        audit::insert(&mut tx, ctx, entry).await?;
+        let account = find_in(&mut tx, id).await?.ok_or(StoreError::NotFound)?;
+        tx.commit().await?;
+        Ok(account)
     }
 
     /// Sets a new password hash and ends every session of the account.
-    pub async fn set_password(&self, id: i64, hash: &str, ctx: &WriteCtx) -> Result<()> {
-        with_tx!(self, |tx| {
-            let done = sqlx::query(
-                "UPDATE accounts SET password_hash = $1, version = version + 1, updated_at = $2 WHERE id = $3",
-            )
-            .bind(hash)
-            .bind(ctx.at)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-            if done.rows_affected() != 1 {
-                return Err(StoreError::NotFound);
-            }
-            sqlx::query("DELETE FROM sessions WHERE account_id = $1")
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
-            insert_audit!(
-                &mut *tx,
-                ctx,
-                AuditEntry::write("set_password", "account", id, serde_json::Value::Null)
-            );
-        });
-        Ok(())
-    }
-
-    /// Failed sign-ins of `username` since `since` and since its last success.
-    pub async fn login_attempts(
-        &self,
-        username: &str,
-        since: DateTime<Utc>,
-    ) -> Result<LoginAttempts> {
-        let username = username.trim().to_lowercase();
-        // Failures count from the later of `since` and the last success.
-        let last_success: Option<DateTime<Utc>> = with_pool!(self, |p| {
-            sqlx::query_scalar(
-                "SELECT MAX(at) FROM login_attempts WHERE username = $1 AND succeeded AND at >= $2",
-            )
-            .bind(&username)
-            .bind(since)
-            .fetch_one(p)
-            .await?
-        });
-        Ok(with_pool!(self, |p| {
-            let row = sqlx::query(
-                "SELECT COUNT(*) AS n, MAX(at) AS last FROM login_attempts \
-                 WHERE username = $1 AND NOT succeeded AND at >= $2 AND ($3 IS NULL OR at > $3)",
-            )
-            .bind(&username)
-            .bind(since)
-            .bind(last_success)
-            .fetch_one(p)
-            .await?;
-            LoginAttempts {
-                failures: row.try_get("n")?,
-                last_failure: row.try_get("last")?,
-            }
-        }))
-    }
-
-    /// Records a sign-in attempt and its audit entry; a success also stamps the account.
-    pub async fn record_login(
-        &self,
-        username: &str,
-        account: Option<&Account>,
-        succeeded: bool,
-        reason: &'static str,
-        ctx: &WriteCtx,
-    ) -> Result<()> {
-        let username = username.trim().to_lowercase();
-        let detail = serde_json::json!({ "username": username, "reason": reason });
-        with_tx!(self, |tx| {
-            sqlx::query(
-                "INSERT INTO login_attempts (username, ip, succeeded, at) VALUES ($1, $2, $3, $4)",
-            )
-            .bind(&username)
-            .bind(&ctx.ip)
-            .bind(succeeded)
-            .bind(ctx.at)
-            .execute(&mut *tx)
-            .await?;
-            if let (true, Some(a)) = (succeeded, account) {
-                sqlx::query("UPDATE accounts SET last_login_at = $1 WHERE id = $2")
-                    .bind(ctx.at)
-                    .bind(a.id)
-                    .execute(&mut *tx)
-                    .await?;
-            }
-            let action = if succeeded { "login" } else { "login_failed" };
-            let mut entry = AuditEntry::event(action, detail);
-            if let Some(a) = account {
-                entry.entity = Some("account");
-                entry.entity_id = Some(a.id);
-            }
-            insert_audit!(&mut *tx, ctx, entry);
-        });
-        Ok(())
-    }
-
-    pub async fn create_session(&self, s: &SessionRecord) -> Result<()> {
-        with_tx!(self, |tx| {
-            sqlx::query(
-                "INSERT INTO sessions (id_hash, account_id, csrf_token, ip, user_agent, created_at, last_seen_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
-            )
-            .bind(&s.id_hash)
-            .bind(s.account_id)
-            .bind(&s.csrf_token)
-            .bind(&s.ip)
-            .bind(&s.user_agent)
-            .bind(s.created_at)
-            .bind(s.last_seen_at)
-            .execute(&mut *tx)
-            .await?;
-        });
-        Ok(())
-    }
-
-    /// The session and its account, if both are live (the caller checks the timeouts).
-    pub async fn find_session(&self, id_hash: &str) -> Result<Option<(SessionRecord, Account)>> {
-        let found = with_pool!(self, |p| {
-            match sqlx::query("SELECT * FROM sessions WHERE id_hash = $1")
-                .bind(id_hash)
-                .fetch_optional(p)
-                .await?
-            {
-                Some(r) => Some(SessionRecord {
-                    id_hash: r.try_get("id_hash")?,
-                    account_id: r.try_get("account_id")?,
-                    csrf_token: r.try_get("csrf_token")?,
-                    ip: r.try_get("ip")?,
-                    user_agent: r.try_get("user_agent")?,
-                    created_at: r.try_get("created_at")?,
-                    last_seen_at: r.try_get("last_seen_at")?,
-                }),
-                None => None,
-            }
-        });
-        match found {
-            Some(s) => Ok(self.find_account(s.account_id).await?.map(|a| (s, a))),
-            None => Ok(None),
+    pub async fn set_password(self, id: AccountId, hash: &str, ctx: &WriteCtx) -> Result<()> {
+        let mut tx = self.0.begin().await?;
+        let n = Sql::new(
+            "UPDATE accounts SET password_hash = $1, version = version + 1, updated_at = $2 WHERE id = $3",
+        )
+        .bind(hash)
+        .bind(ctx.at)
+        .bind(id)
+        .execute(&mut tx)
+        .await?;
+        if n != 1 {
+            return Err(StoreError::NotFound);
         }
+        crate::sessions::end_all(&mut tx, id).await?;
+        let entry = AuditEntry::write(
+            AuditAction::SetPassword,
+            AuditEntity::Account,
+            id,
+            serde_json::Value::Null,
+        );
+        audit::insert(&mut tx, ctx, entry).await?;
+        tx.commit().await
     }
 
-    pub async fn touch_session(&self, id_hash: &str, at: DateTime<Utc>) -> Result<()> {
-        with_tx!(self, |tx| {
-            sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE id_hash = $2")
-                .bind(at)
-                .bind(id_hash)
-                .execute(&mut *tx)
-                .await?;
-        });
-        Ok(())
-    }
-
-    pub async fn delete_session(&self, id_hash: &str) -> Result<()> {
-        with_tx!(self, |tx| {
-            sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
-                .bind(id_hash)
-                .execute(&mut *tx)
-                .await?;
-        });
-        Ok(())
-    }
-
-    /// Removes sessions idle since before `idle_before` or created before `created_before`.
-    pub async fn purge_sessions(
-        &self,
-        idle_before: DateTime<Utc>,
-        created_before: DateTime<Utc>,
-    ) -> Result<u64> {
-        Ok(with_tx!(self, |tx| {
-            sqlx::query("DELETE FROM sessions WHERE last_seen_at < $1 OR created_at < $2")
-                .bind(idle_before)
-                .bind(created_before)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected()
-        }))
-    }
-
-    pub async fn create_api_token(
-        &self,
-        account_id: i64,
-        name: &str,
-        token_hash: &str,
-        ctx: &WriteCtx,
-    ) -> Result<ApiToken> {
-        let id = with_tx!(self, |tx| {
-            let id: i64 = sqlx::query_scalar(
-                "INSERT INTO api_tokens (account_id, name, token_hash, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
-            )
-            .bind(account_id)
-            .bind(name)
-            .bind(token_hash)
-            .bind(ctx.at)
-            .fetch_one(&mut *tx)
-            .await?;
-            insert_audit!(
-                &mut *tx,
-                ctx,
-                AuditEntry::write(
-                    "create",
-                    "api_token",
-                    id,
-                    serde_json::json!({"name": name, "account_id": account_id})
-                )
-            );
-            id
-        });
-        Ok(with_pool!(self, |p| {
-            read_token(
-                &sqlx::query("SELECT * FROM api_tokens WHERE id = $1")
-                    .bind(id)
-                    .fetch_one(p)
-                    .await?,
-            )?
-        }))
-    }
-
-    /// The live token with this hash and its account.
-    pub async fn find_api_token(&self, token_hash: &str) -> Result<Option<(ApiToken, Account)>> {
-        let token = with_pool!(self, |p| {
-            match sqlx::query(
-                "SELECT * FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL",
-            )
-            .bind(token_hash)
-            .fetch_optional(p)
-            .await?
-            {
-                Some(r) => Some(read_token(&r)?),
-                None => None,
-            }
-        });
-        match token {
-            Some(t) => Ok(self.find_account(t.account_id).await?.map(|a| (t, a))),
-            None => Ok(None),
-        }
-    }
-
-    pub async fn mark_api_token_used(&self, id: i64, at: DateTime<Utc>) -> Result<()> {
-        with_tx!(self, |tx| {
-            sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
-                .bind(at)
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
-        });
-        Ok(())
-    }
-
-    pub async fn list_api_tokens(&self, account_id: i64) -> Result<Vec<ApiToken>> {
-        Ok(with_pool!(self, |p| {
-            let rows =
-                sqlx::query("SELECT * FROM api_tokens WHERE account_id = $1 ORDER BY id DESC")
-                    .bind(account_id)
-                    .fetch_all(p)
-                    .await?;
-            rows.iter().map(read_token).collect::<Result<Vec<_>, _>>()?
-        }))
-    }
-
-    pub async fn revoke_api_token(&self, account_id: i64, id: i64, ctx: &WriteCtx) -> Result<()> {
-        with_tx!(self, |tx| {
-            let done = sqlx::query(
-                "UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND account_id = $3 AND revoked_at IS NULL",
-            )
-            .bind(ctx.at)
-            .bind(id)
-            .bind(account_id)
-            .execute(&mut *tx)
-            .await?;
-            if done.rows_affected() != 1 {
-                return Err(StoreError::NotFound);
-            }
-            insert_audit!(
-                &mut *tx,
-                ctx,
-                AuditEntry::write("revoke", "api_token", id, serde_json::Value::Null)
-            );
-        });
-        Ok(())
-    }
-
-    /// The first subdistrict (single-subdistrict deployments, the demo).
-    pub async fn first_subdistrict(&self) -> Result<Option<PlaceRecord>> {
-        let id: Option<i64> = with_pool!(self, |p| {
-            sqlx::query_scalar("SELECT id FROM subdistricts ORDER BY id LIMIT 1")
-                .fetch_optional(p)
-                .await?
-        });
-        match id {
-            Some(id) => self.find_place(Entity::Subdistrict, id).await,
-            None => Ok(None),
-        }
+    /// Who receives requests that arrive without a worker (web page, Open311): the
+    /// neighbourhood's secretary, else its first worker, else the subdistrict's first admin.
+    pub async fn receiver_for(self, sd: SubdistrictId, nb: NeighbourhoodId) -> Result<AccountId> {
+        Sql::new(
+            "SELECT id FROM accounts WHERE subdistrict_id = $1 AND disabled = FALSE AND \
+             ((neighbourhood_id = $2 AND role IN ('secretary', 'worker')) OR role = 'admin') \
+             ORDER BY CASE WHEN role = 'secretary' AND neighbourhood_id = $2 THEN 0 \
+             WHEN role = 'worker' AND neighbourhood_id = $2 THEN 1 ELSE 2 END, id LIMIT 1",
+        )
+        .bind(sd)
+        .bind(nb)
+        .scalar_optional::<i64>(&mut self.0.db())
+        .await?
+        .map(AccountId)
+        .ok_or(StoreError::NotFound)
     }
 }

@@ -1,37 +1,40 @@
 //! The audit log: append-only (the database refuses UPDATE and DELETE on it), written in
 //! the same transaction as what it records.
 
-use crate::sql::{bind_value, like_pattern};
-use crate::{Result, Store, WriteCtx, with_pool, with_tx};
+use crate::db::{DbRow, Exec, Sql, like_pattern};
+use crate::{Page, Result, Store, WriteCtx};
 use chrono::{DateTime, Utc};
-use doorstep_domain::{FieldKind, Value};
+use doorstep_domain::audit::{AuditAction, AuditEntity};
+use doorstep_domain::{AccountId, SubdistrictId};
 use serde::Serialize;
-use sqlx::{AssertSqlSafe, Row};
 
 /// What happened, before the context (who, when, from where) is added.
 #[derive(Debug, Clone)]
 pub struct AuditEntry {
-    pub action: &'static str,
-    pub entity: Option<&'static str>,
+    pub action: AuditAction,
+    pub entity: Option<AuditEntity>,
     pub entity_id: Option<i64>,
     pub detail: serde_json::Value,
 }
 
 impl AuditEntry {
+    /// Something done to one record.
     pub fn write(
-        action: &'static str,
-        entity: &'static str,
-        id: i64,
+        action: AuditAction,
+        entity: impl Into<AuditEntity>,
+        id: impl Into<i64>,
         detail: serde_json::Value,
     ) -> Self {
         Self {
             action,
-            entity: Some(entity),
-            entity_id: Some(id),
+            entity: Some(entity.into()),
+            entity_id: Some(id.into()),
             detail,
         }
     }
-    pub fn event(action: &'static str, detail: serde_json::Value) -> Self {
+
+    /// Something that is about no one record.
+    pub fn event(action: AuditAction, detail: serde_json::Value) -> Self {
         Self {
             action,
             entity: None,
@@ -46,10 +49,10 @@ impl AuditEntry {
 pub struct AuditRecord {
     pub id: i64,
     pub at: DateTime<Utc>,
-    pub actor_id: Option<i64>,
+    pub actor_id: Option<AccountId>,
     pub actor_name: Option<String>,
-    pub action: String,
-    pub entity: Option<String>,
+    pub action: AuditAction,
+    pub entity: Option<AuditEntity>,
     pub entity_id: Option<i64>,
     pub detail: serde_json::Value,
     pub ip: Option<String>,
@@ -58,10 +61,11 @@ pub struct AuditRecord {
 /// A search of the audit log.
 #[derive(Debug, Clone, Default)]
 pub struct AuditFilter {
-    pub subdistrict_id: Option<i64>,
+    pub subdistrict_id: Option<SubdistrictId>,
+    /// Part of the actor's name.
     pub actor: Option<String>,
-    pub action: Option<String>,
-    pub entity: Option<String>,
+    pub action: Option<AuditAction>,
+    pub entity: Option<AuditEntity>,
     pub entity_id: Option<i64>,
     pub from: Option<DateTime<Utc>>,
     pub to: Option<DateTime<Utc>>,
@@ -69,129 +73,99 @@ pub struct AuditFilter {
     pub offset: i64,
 }
 
-pub(crate) const INSERT_AUDIT: &str = "INSERT INTO audit_log \
-    (at, subdistrict_id, actor_id, actor_name, action, entity, entity_id, detail, ip) \
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
-
-/// Inserts an audit entry on an executor (a transaction, usually).
-macro_rules! insert_audit {
-    ($exec:expr, $ctx:expr, $entry:expr) => {{
-        let ctx: &$crate::WriteCtx = $ctx;
-        let entry: $crate::audit::AuditEntry = $entry;
-        sqlx::query($crate::audit::INSERT_AUDIT)
-            .bind(ctx.at)
-            .bind(ctx.subdistrict_id)
-            .bind(ctx.actor_id)
-            .bind(ctx.actor_name.clone())
-            .bind(entry.action)
-            .bind(entry.entity)
-            .bind(entry.entity_id)
-            .bind(sqlx::types::Json(entry.detail))
-            .bind(ctx.ip.clone())
-            .execute($exec)
-            .await?;
-    }};
+/// Writes one entry inside the caller's transaction.
+pub(crate) async fn insert(db: &mut impl Exec, ctx: &WriteCtx, entry: AuditEntry) -> Result<()> {
+    Sql::new(
+        "INSERT INTO audit_log \
+         (at, subdistrict_id, actor_id, actor_name, action, entity, entity_id, detail, ip) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(ctx.at)
+    .bind(ctx.subdistrict_id)
+    .bind(ctx.actor_id)
+    .bind(&ctx.actor_name)
+    .bind(entry.action)
+    .bind(entry.entity)
+    .bind(entry.entity_id)
+    .bind(entry.detail)
+    .bind(&ctx.ip)
+    .execute(db)
+    .await?;
+    Ok(())
 }
-pub(crate) use insert_audit;
 
-impl Store {
+fn read(r: &DbRow) -> Result<AuditRecord> {
+    Ok(AuditRecord {
+        id: r.get("id")?,
+        at: r.get("at")?,
+        actor_id: r.opt_id("actor_id")?,
+        actor_name: r.get("actor_name")?,
+        action: r.code("action")?,
+        entity: r.opt_code("entity")?,
+        entity_id: r.get("entity_id")?,
+        detail: r.json("detail")?,
+        ip: r.get("ip")?,
+    })
+}
+
+/// The audit log.
+#[derive(Debug, Clone, Copy)]
+pub struct AuditLog<'a>(pub(crate) &'a Store);
+
+impl AuditLog<'_> {
     /// Records an event that goes with no other write (a failed sign-in, a reveal).
-    pub async fn record_audit(&self, ctx: &WriteCtx, entry: AuditEntry) -> Result<()> {
-        with_tx!(self, |tx| {
-            insert_audit!(&mut *tx, ctx, entry);
-        });
-        Ok(())
+    pub async fn record(self, ctx: &WriteCtx, entry: AuditEntry) -> Result<()> {
+        let mut tx = self.0.begin().await?;
+        insert(&mut tx, ctx, entry).await?;
+        tx.commit().await
     }
 
-    pub async fn list_audit(&self, f: &AuditFilter) -> Result<crate::Page<AuditRecord>> {
-        let mut binds: Vec<(FieldKind, Value)> = Vec::new();
-        let mut clauses: Vec<String> = vec!["1 = 1".into()];
-        let int = FieldKind::Int { min: 0, max: 0 };
-        let text = FieldKind::Text {
-            max: 0,
-            multiline: false,
+    /// Entries matching `f`, newest first.
+    pub async fn list(self, f: &AuditFilter) -> Result<Page<AuditRecord>> {
+        let filtered = |head: &str| {
+            let mut q = Sql::new(head);
+            q.push(" WHERE 1 = 1");
+            if let Some(sd) = f.subdistrict_id {
+                q.push(" AND subdistrict_id = ").push_bind(sd);
+            }
+            if let Some(a) = f.actor.as_deref().filter(|s| !s.is_empty()) {
+                q.push(" AND LOWER(actor_name) LIKE ")
+                    .push_bind(like_pattern(&a.to_lowercase()))
+                    .push(" ESCAPE '\\'");
+            }
+            if let Some(a) = f.action {
+                q.push(" AND action = ").push_bind(a);
+            }
+            if let Some(e) = f.entity {
+                q.push(" AND entity = ").push_bind(e);
+            }
+            if let Some(id) = f.entity_id {
+                q.push(" AND entity_id = ").push_bind(id);
+            }
+            if let Some(t) = f.from {
+                q.push(" AND at >= ").push_bind(t);
+            }
+            if let Some(t) = f.to {
+                q.push(" AND at < ").push_bind(t);
+            }
+            q
         };
-        if let Some(sd) = f.subdistrict_id {
-            binds.push((int, Value::Int(sd)));
-            clauses.push(format!("subdistrict_id = ${}", binds.len()));
-        }
-        if let Some(a) = f.actor.as_deref().filter(|s| !s.is_empty()) {
-            binds.push((text, Value::Text(like_pattern(&a.to_lowercase()))));
-            clauses.push(format!(
-                "LOWER(actor_name) LIKE ${} ESCAPE '\\'",
-                binds.len()
-            ));
-        }
-        if let Some(a) = f.action.as_deref().filter(|s| !s.is_empty()) {
-            binds.push((text, Value::Text(a.to_string())));
-            clauses.push(format!("action = ${}", binds.len()));
-        }
-        if let Some(e) = f.entity.as_deref().filter(|s| !s.is_empty()) {
-            binds.push((text, Value::Text(e.to_string())));
-            clauses.push(format!("entity = ${}", binds.len()));
-        }
-        if let Some(id) = f.entity_id {
-            binds.push((int, Value::Int(id)));
-            clauses.push(format!("entity_id = ${}", binds.len()));
-        }
-        let n_binds = binds.len();
-        let mut time_clauses = String::new();
-        if f.from.is_some() {
-            time_clauses.push_str(&format!(" AND at >= ${}", n_binds + 1));
-        }
-        if f.to.is_some() {
-            let i = n_binds + 1 + usize::from(f.from.is_some());
-            time_clauses.push_str(&format!(" AND at < ${i}"));
-        }
-        let where_ = format!("{}{time_clauses}", clauses.join(" AND "));
-        let n_all = n_binds + usize::from(f.from.is_some()) + usize::from(f.to.is_some());
-        let count_sql = format!("SELECT COUNT(*) AS n FROM audit_log WHERE {where_}");
-        let list_sql = format!(
-            "SELECT * FROM audit_log WHERE {where_} ORDER BY id DESC LIMIT ${} OFFSET ${}",
-            n_all + 1,
-            n_all + 2
-        );
-        let (items, total) = with_pool!(self, |p| {
-            let mut q = sqlx::query(AssertSqlSafe(count_sql));
-            for (k, v) in &binds {
-                q = bind_value(q, *k, v);
-            }
-            if let Some(t) = f.from {
-                q = q.bind(t);
-            }
-            if let Some(t) = f.to {
-                q = q.bind(t);
-            }
-            let total: i64 = q.fetch_one(p).await?.try_get("n")?;
-            let mut q = sqlx::query(AssertSqlSafe(list_sql));
-            for (k, v) in &binds {
-                q = bind_value(q, *k, v);
-            }
-            if let Some(t) = f.from {
-                q = q.bind(t);
-            }
-            if let Some(t) = f.to {
-                q = q.bind(t);
-            }
-            let rows = q.bind(f.limit).bind(f.offset).fetch_all(p).await?;
-            let mut items = Vec::with_capacity(rows.len());
-            for r in &rows {
-                let detail: Option<sqlx::types::Json<serde_json::Value>> = r.try_get("detail")?;
-                items.push(AuditRecord {
-                    id: r.try_get("id")?,
-                    at: r.try_get("at")?,
-                    actor_id: r.try_get("actor_id")?,
-                    actor_name: r.try_get("actor_name")?,
-                    action: r.try_get("action")?,
-                    entity: r.try_get("entity")?,
-                    entity_id: r.try_get("entity_id")?,
-                    detail: detail.map(|j| j.0).unwrap_or(serde_json::Value::Null),
-                    ip: r.try_get("ip")?,
-                });
-            }
-            (items, total)
-        });
-        Ok(crate::Page {
+        let db = &mut self.0.db();
+        let total: i64 = filtered("SELECT COUNT(*) FROM audit_log")
+            .scalar(db)
+            .await?;
+        let mut q = filtered("SELECT * FROM audit_log");
+        q.push(" ORDER BY id DESC LIMIT ")
+            .push_bind(f.limit)
+            .push(" OFFSET ")
+            .push_bind(f.offset);
+        let items = q
+            .fetch_all(db)
+            .await?
+            .iter()
+            .map(read)
+            .collect::<Result<_>>()?;
+        Ok(Page {
             items,
             total,
             limit: f.limit,

@@ -1,37 +1,49 @@
-//! Doorstep's storage: one API over SQLite (the embedded default) and PostgreSQL (scale-out).
+//! Doorstep's storage: one API over SQLite (the embedded default) and PostgreSQL
+//! (scale-out), speaking domain types only.
 //!
-//! SQL is written once in portable form (`$1` placeholders, `RETURNING`); the [`with_pool!`]
-//! and [`with_tx!`] macros expand a body once per backend so each runs with its native
-//! types. Writes run in transactions (`BEGIN IMMEDIATE` on SQLite, so a writer never
-//! upgrades a read lock and deadlocks), and the audit entry of a write goes into the same
-//! transaction as the write.
+//! The API is grouped by aggregate: [`Store::places`], [`Store::accounts`],
+//! [`Store::sessions`], [`Store::tokens`], [`Store::audit`], [`Store::requests`],
+//! [`Store::attachments`], [`Store::figures`], [`Store::geo`] and [`Store::meta`] each
+//! return a handle whose methods are that aggregate's reads and writes.
+//!
+//! Underneath, every statement is an `Sql` value run on the pool or on a write
+//! transaction (see `db`): SQL is written once with `$n` placeholders and runs on both
+//! backends with their native types. Writes run in transactions (`BEGIN IMMEDIATE` on
+//! SQLite, so a writer never upgrades a read lock and deadlocks), and the audit entry of
+//! a write goes into the same transaction as the write. Inside a transaction every read
+//! goes through that transaction, never the pool.
 
 mod accounts;
 mod audit;
+mod db;
 mod error;
 mod geo;
+mod meta;
 mod places;
-mod request_views;
 mod requests;
-mod requests_bulk;
-mod schema;
-mod sql;
+pub mod scratch;
+mod sessions;
+#[cfg(any(test, feature = "testing"))]
 pub mod testing;
+mod tokens;
 
-pub use accounts::{Account, AccountPatch, ApiToken, LoginAttempts, NewAccount, SessionRecord};
-pub use audit::{AuditEntry, AuditFilter, AuditRecord};
+pub use accounts::{Account, AccountFilter, AccountPatch, AccountStore, NewAccount};
+pub use audit::{AuditEntry, AuditFilter, AuditLog, AuditRecord};
 pub use error::StoreError;
-pub use geo::{BuildingPoint, FacilityRow, NetworkMeta};
-pub use places::{ListQuery, Page, PlaceRecord, PlaceTotals, RoomAreas};
-pub use request_views::{
-    Attachment, DuplicateCandidate, FigureQuery, FigureRow, Figures, MAX_ATTACHMENTS, PublicFilter,
-    PublicRequest,
-};
-pub use requests::{NewAttachment, NewRequest, RequestEvent, RequestFilter, RequestRecord};
-pub use requests_bulk::{PastMove, PastRequest};
-pub use schema::Column;
+pub use geo::{BuildingPoint, FacilityRow, GeoStore, NetworkMeta};
+pub use meta::MetaStore;
+pub use places::{ListQuery, Page, PlaceRecord, PlaceStore, PlaceTotals, RoomAreas};
+pub use requests::attachments::{Attachment, AttachmentStore, NewAttachment};
+pub use requests::duplicates::DuplicateCandidate;
+pub use requests::figures::{FigureQuery, FigureRow, FigureStore, Figures};
+pub use requests::load::{PastMove, PastRequest};
+pub use requests::public::{PublicFilter, PublicRequest};
+pub use requests::{NewRequest, RequestEvent, RequestFilter, RequestRecord, RequestStore};
+pub use sessions::{LoginAttempts, SessionRecord, SessionStore};
+pub use tokens::{ApiToken, TokenStore};
 
 use chrono::{DateTime, Utc};
+use doorstep_domain::{AccountId, SubdistrictId};
 use sqlx::postgres::PgPoolOptions;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use std::str::FromStr;
@@ -55,73 +67,48 @@ pub enum Backend {
 /// Who performs a write, and when: recorded in the audit log with the write.
 #[derive(Debug, Clone)]
 pub struct WriteCtx {
-    pub actor_id: Option<i64>,
+    pub actor_id: Option<AccountId>,
     pub actor_name: String,
-    pub subdistrict_id: Option<i64>,
+    pub subdistrict_id: Option<SubdistrictId>,
     pub ip: Option<String>,
     pub at: DateTime<Utc>,
     /// Rows written under this context are demo data (invented by `doorstep demo`).
     pub demo: bool,
 }
 
-/// Runs `$body` with `$p` bound to the backend's pool.
-macro_rules! with_pool {
-    ($store:expr, |$p:ident| $body:expr) => {
-        match &$store.pool {
-            $crate::Pool::Sqlite($p) => $body,
-            $crate::Pool::Postgres($p) => $body,
+impl WriteCtx {
+    /// A write by the system itself (a job, the command line, the demo builder).
+    pub fn system(name: &str, subdistrict_id: Option<SubdistrictId>, at: DateTime<Utc>) -> Self {
+        WriteCtx {
+            actor_id: None,
+            actor_name: name.to_string(),
+            subdistrict_id,
+            ip: None,
+            at,
+            demo: false,
         }
-    };
+    }
 }
-pub(crate) use with_pool;
-
-/// Runs `$body` inside a write transaction bound to `$tx`, and commits it. An early return
-/// through `?` drops the transaction, which rolls it back: nothing is half-written.
-macro_rules! with_tx {
-    ($store:expr, |$tx:ident| $body:expr) => {
-        match &$store.pool {
-            $crate::Pool::Sqlite(pool) => {
-                // One writer at a time in this process: SQLite allows one anyway, and
-                // waiting here is fair and prompt where its busy handler sleeps and retries.
-                let _writer = $store.writer.lock().await;
-                let mut $tx = pool.begin_with("BEGIN IMMEDIATE").await?;
-                let out = $body;
-                $tx.commit().await?;
-                out
-            }
-            $crate::Pool::Postgres(pool) => {
-                let mut $tx = pool.begin().await?;
-                let out = $body;
-                $tx.commit().await?;
-                out
-            }
-        }
-    };
-}
-pub(crate) use with_tx;
 
 /// The store: cheap to clone, shared by every request.
 #[derive(Debug, Clone)]
 pub struct Store {
     pub(crate) pool: Pool,
     /// Serialises this process's SQLite write transactions (unused on PostgreSQL).
-    pub(crate) writer: std::sync::Arc<tokio::sync::Mutex<()>>,
+    writer: std::sync::Arc<tokio::sync::Mutex<()>>,
 }
 
 impl Store {
     /// Opens a pool on `url`: `sqlite://PATH` (the file and its folder are created) or
     /// `postgres://…`.
     pub async fn connect(url: &str) -> Result<Store> {
-        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        let pool = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let pool = PgPoolOptions::new()
                 .max_connections(16)
                 .acquire_timeout(Duration::from_secs(5))
                 .connect(url)
                 .await?;
-            Ok(Store {
-                pool: Pool::Postgres(pool),
-                writer: Default::default(),
-            })
+            Pool::Postgres(pool)
         } else if let Some(rest) = url.strip_prefix("sqlite:") {
             let path = rest.trim_start_matches("//");
             let path = path.split('?').next().unwrap_or(path);
@@ -144,15 +131,16 @@ impl Store {
                 .acquire_timeout(Duration::from_secs(10))
                 .connect_with(options)
                 .await?;
-            Ok(Store {
-                pool: Pool::Sqlite(pool),
-                writer: Default::default(),
-            })
+            Pool::Sqlite(pool)
         } else {
-            Err(StoreError::Config(
+            return Err(StoreError::Config(
                 "database URL must start with sqlite: or postgres://".into(),
-            ))
-        }
+            ));
+        };
+        Ok(Store {
+            pool,
+            writer: Default::default(),
+        })
     }
 
     pub fn backend(&self) -> Backend {
@@ -171,78 +159,91 @@ impl Store {
         Ok(())
     }
 
+    /// How many migrations remain to be applied (a server started without migrating
+    /// refuses a database that is behind).
+    pub async fn pending_migrations(&self) -> Result<usize> {
+        let migrator = match &self.pool {
+            Pool::Sqlite(_) => sqlx::migrate!("./migrations/sqlite"),
+            Pool::Postgres(_) => sqlx::migrate!("./migrations/postgres"),
+        };
+        let applied: Vec<i64> =
+            match db::Sql::new("SELECT version FROM _sqlx_migrations WHERE success = TRUE")
+                .scalars(&mut self.db())
+                .await
+            {
+                Ok(v) => v,
+                // No bookkeeping table yet: nothing is applied.
+                Err(StoreError::Database(_)) => Vec::new(),
+                Err(e) => return Err(e),
+            };
+        Ok(migrator
+            .iter()
+            .filter(|m| !applied.contains(&m.version))
+            .count())
+    }
+
     /// Answers whether the database is reachable.
     pub async fn ping(&self) -> Result<()> {
-        with_pool!(self, |p| {
-            sqlx::query("SELECT 1").execute(p).await?;
-        });
+        db::Sql::new("SELECT 1").execute(&mut self.db()).await?;
         Ok(())
     }
 
     /// Refreshes the query planner's statistics after a bulk load (on PostgreSQL also the
     /// visibility map, so covering indexes answer without visiting the table).
     pub async fn analyze(&self) -> Result<()> {
-        match &self.pool {
-            Pool::Sqlite(p) => {
-                sqlx::query("ANALYZE").execute(p).await?;
-            }
-            Pool::Postgres(p) => {
-                sqlx::query("VACUUM ANALYZE").execute(p).await?;
-            }
-        }
+        let sql = match self.backend() {
+            Backend::Sqlite => "ANALYZE",
+            Backend::Postgres => "VACUUM ANALYZE",
+        };
+        db::Sql::new(sql).execute(&mut self.db()).await?;
         Ok(())
     }
 
     pub async fn close(&self) {
-        with_pool!(self, |p| p.close().await)
-    }
-
-    /// A value from the small key/value table (e.g. when the demo was loaded).
-    pub async fn get_meta(&self, key: &str) -> Result<Option<String>> {
-        Ok(with_pool!(self, |p| {
-            sqlx::query_scalar::<_, String>("SELECT value FROM meta WHERE key = $1")
-                .bind(key)
-                .fetch_optional(p)
-                .await?
-        }))
-    }
-
-    pub async fn set_meta(&self, key: &str, value: &str) -> Result<()> {
-        with_tx!(self, |tx| {
-            sqlx::query(
-                "INSERT INTO meta (key, value) VALUES ($1, $2) \
-                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            )
-            .bind(key)
-            .bind(value)
-            .execute(&mut *tx)
-            .await?;
-        });
-        Ok(())
-    }
-}
-
-impl Store {
-    /// SQLite's journal mode (`wal` in normal operation); `None` on PostgreSQL.
-    pub async fn journal_mode(&self) -> Result<Option<String>> {
         match &self.pool {
-            Pool::Sqlite(p) => Ok(Some(
-                sqlx::query_scalar::<_, String>("PRAGMA journal_mode")
-                    .fetch_one(p)
-                    .await?,
-            )),
-            Pool::Postgres(_) => Ok(None),
+            Pool::Sqlite(p) => p.close().await,
+            Pool::Postgres(p) => p.close().await,
         }
     }
 
-    /// Tries to rewrite history; the audit log's triggers must refuse. For tests.
-    #[doc(hidden)]
-    pub async fn tamper_with_audit_log(&self) -> Result<()> {
-        with_tx!(self, |tx| {
-            sqlx::query("UPDATE audit_log SET action = 'nothing'")
-                .execute(&mut *tx)
-                .await?;
-        });
-        Ok(())
+    /// The pool, for reads outside a transaction.
+    pub(crate) fn db(&self) -> db::PoolExec<'_> {
+        db::PoolExec(&self.pool)
+    }
+
+    /// Begins a write transaction.
+    pub(crate) async fn begin(&self) -> Result<db::Tx> {
+        db::Tx::begin(&self.pool, &self.writer).await
+    }
+
+    pub fn places(&self) -> PlaceStore<'_> {
+        PlaceStore(self)
+    }
+    pub fn accounts(&self) -> AccountStore<'_> {
+        AccountStore(self)
+    }
+    pub fn sessions(&self) -> SessionStore<'_> {
+        SessionStore(self)
+    }
+    pub fn tokens(&self) -> TokenStore<'_> {
+        TokenStore(self)
+    }
+    pub fn audit(&self) -> AuditLog<'_> {
+        AuditLog(self)
+    }
+    pub fn requests(&self) -> RequestStore<'_> {
+        RequestStore(self)
+    }
+    pub fn attachments(&self) -> AttachmentStore<'_> {
+        AttachmentStore(self)
+    }
+    pub fn figures(&self) -> FigureStore<'_> {
+        FigureStore(self)
+    }
+    pub fn geo(&self) -> GeoStore<'_> {
+        GeoStore(self)
+    }
+    pub fn meta(&self) -> MetaStore<'_> {
+        MetaStore(self)
     }
 }

@@ -1,113 +1,77 @@
-//! Fresh databases for tests: a temporary SQLite file, or a new PostgreSQL database that
-//! is dropped afterwards.
+//! What only tests need of the store: compiled for the store's own tests and for crates
+//! that enable the `testing` feature in their dev-dependencies, never shipped.
 
-use crate::{Backend, Store};
+use crate::db::Sql;
+use crate::{Backend, Pool, Result, Store};
+use serde::Serialize;
 
-/// The server that PostgreSQL tests create their databases on.
-pub fn pg_admin_url() -> String {
-    std::env::var("DOORSTEP_TEST_PG_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_string())
+/// One column of one table, as the database describes it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Column {
+    pub table: String,
+    pub column: String,
+    pub nullable: bool,
 }
 
-/// A migrated database that exists for one test.
-#[derive(Debug)]
-pub struct TestDb {
-    pub store: Store,
-    pub url: String,
-    cleanup: Cleanup,
+/// Every column of every application table (migration bookkeeping excluded), sorted, for
+/// the test that keeps both backends' schemas alike.
+pub async fn schema_columns(store: &Store) -> Result<Vec<Column>> {
+    let db = &mut store.db();
+    let mut cols: Vec<Column> = match &store.pool {
+        Pool::Sqlite(_) => Sql::new(
+            "SELECT m.name AS t, c.name AS c, c.\"notnull\" AS nn, c.pk AS pk FROM sqlite_master m \
+             JOIN pragma_table_info(m.name) c \
+             WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND m.name NOT LIKE '_sqlx%'",
+        )
+        .fetch_all(db)
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(Column {
+                table: r.get("t")?,
+                column: r.get("c")?,
+                nullable: r.get::<i64>("nn")? == 0 && r.get::<i64>("pk")? == 0,
+            })
+        })
+        .collect::<Result<_>>()?,
+        Pool::Postgres(_) => Sql::new(
+            "SELECT table_name::text AS t, column_name::text AS c, is_nullable::text AS n \
+             FROM information_schema.columns \
+             WHERE table_schema = current_schema() AND table_name NOT LIKE '\\_sqlx%'",
+        )
+        .fetch_all(db)
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(Column {
+                table: r.get("t")?,
+                column: r.get("c")?,
+                nullable: r.get::<String>("n")? == "YES",
+            })
+        })
+        .collect::<Result<_>>()?,
+    };
+    cols.sort();
+    Ok(cols)
 }
 
-#[derive(Debug)]
-enum Cleanup {
-    File(std::path::PathBuf),
-    Database { admin_url: String, name: String },
+/// SQLite's journal mode (`wal` in normal operation); `None` on PostgreSQL.
+pub async fn journal_mode(store: &Store) -> Result<Option<String>> {
+    match store.backend() {
+        Backend::Sqlite => Ok(Some(
+            Sql::new("PRAGMA journal_mode")
+                .scalar(&mut store.db())
+                .await?,
+        )),
+        Backend::Postgres => Ok(None),
+    }
 }
 
-fn unique_name() -> String {
-    use rand::Rng;
-    let n: u64 = rand::rng().random();
-    format!("doorstep_t_{}_{n:016x}", std::process::id())
-}
-
-impl TestDb {
-    pub async fn new(backend: Backend) -> TestDb {
-        match backend {
-            Backend::Sqlite => Self::sqlite().await,
-            Backend::Postgres => Self::postgres().await,
-        }
-    }
-
-    /// An empty database without migrations applied (for tests of `migrate` itself).
-    pub async fn unmigrated(backend: Backend) -> TestDb {
-        match backend {
-            Backend::Sqlite => {
-                let dir = std::env::temp_dir().join(unique_name());
-                let path = dir.join("test.sqlite");
-                let url = format!("sqlite://{}", path.display());
-                let store = Store::connect(&url)
-                    .await
-                    .expect("open sqlite test database");
-                TestDb {
-                    store,
-                    url,
-                    cleanup: Cleanup::File(dir),
-                }
-            }
-            Backend::Postgres => {
-                let admin_url = pg_admin_url();
-                let admin = sqlx::PgPool::connect(&admin_url).await.unwrap_or_else(|e| {
-                    panic!("PostgreSQL tests are switched on but {admin_url} is unreachable: {e}")
-                });
-                let name = unique_name();
-                sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-                    .execute(&admin)
-                    .await
-                    .expect("create test database");
-                admin.close().await;
-                let base = admin_url
-                    .rsplit_once('/')
-                    .map(|(b, _)| b)
-                    .unwrap_or(&admin_url);
-                let url = format!("{base}/{name}");
-                let store = Store::connect(&url).await.expect("connect test database");
-                TestDb {
-                    store,
-                    url,
-                    cleanup: Cleanup::Database { admin_url, name },
-                }
-            }
-        }
-    }
-
-    pub async fn sqlite() -> TestDb {
-        let db = Self::unmigrated(Backend::Sqlite).await;
-        db.store.migrate().await.expect("migrate sqlite");
-        db
-    }
-
-    pub async fn postgres() -> TestDb {
-        let db = Self::unmigrated(Backend::Postgres).await;
-        db.store.migrate().await.expect("migrate postgres");
-        db
-    }
-
-    /// Closes the pool and removes the database.
-    pub async fn drop_db(self) {
-        self.store.close().await;
-        match self.cleanup {
-            Cleanup::File(dir) => {
-                let _ = std::fs::remove_dir_all(dir);
-            }
-            Cleanup::Database { admin_url, name } => {
-                if let Ok(admin) = sqlx::PgPool::connect(&admin_url).await {
-                    let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
-                        "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-                    )))
-                    .execute(&admin)
-                    .await;
-                    admin.close().await;
-                }
-            }
-        }
-    }
+/// Tries to rewrite history; the audit log's triggers must refuse.
+pub async fn tamper_with_audit_log(store: &Store) -> Result<()> {
+    let mut tx = store.begin().await?;
+    Sql::new("UPDATE audit_log SET action = 'nothing'")
+        .execute(&mut tx)
+        .await?;
+    tx.commit().await
 }

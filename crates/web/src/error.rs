@@ -8,7 +8,6 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use doorstep_domain::FieldErrors;
-use doorstep_store::StoreError;
 use std::sync::Arc;
 
 /// Why a request failed. Codes are stable snake_case; the UI translates them.
@@ -136,32 +135,25 @@ impl std::fmt::Display for AppError {
     }
 }
 
-impl From<StoreError> for AppError {
-    fn from(e: StoreError) -> Self {
+impl From<doorstep_services::Error> for AppError {
+    fn from(e: doorstep_services::Error) -> Self {
+        use doorstep_services::Error as E;
         match e {
-            StoreError::NotFound => AppError::NotFound,
-            StoreError::Duplicate(fields) => AppError::Conflict {
-                code: "duplicate",
+            E::NotFound => AppError::NotFound,
+            E::Forbidden => AppError::Forbidden,
+            E::Validation(f) => AppError::Validation(f),
+            E::Conflict {
+                code,
                 fields,
-                current_version: None,
+                current_version,
+            } => AppError::Conflict {
+                code,
+                fields,
+                current_version,
             },
-            StoreError::VersionConflict { current } => AppError::Conflict {
-                code: "version_conflict",
-                fields: Vec::new(),
-                current_version: Some(current),
-            },
-            StoreError::InUse => AppError::conflict("in_use"),
-            StoreError::Conflict(code) => AppError::conflict(code),
-            StoreError::IllegalMove(_) => AppError::conflict("illegal_move"),
-            StoreError::Validation(errors) => AppError::Validation(errors),
-            StoreError::Unavailable(msg) => {
-                tracing::error!(error = %msg, "database unavailable");
-                AppError::Unavailable
-            }
-            other => {
-                tracing::error!(error = %other, "store error");
-                AppError::Internal
-            }
+            E::TooManyRequests => AppError::TooManyRequests,
+            E::Unavailable => AppError::Unavailable,
+            E::Internal => AppError::Internal,
         }
     }
 }

@@ -1,45 +1,38 @@
-//! Doorstep's web face: the staff web app (server-rendered, Chinese first), the JSON API
-//! under `/api/v1` with its OpenAPI document, and the plumbing they share (sessions,
-//! CSRF, security headers, error rendering, translations).
+//! Doorstep's web face: adapters over the services — the staff web app and the
+//! residents' pages (server-rendered, Chinese first), the JSON API under `/api/v1` with
+//! its OpenAPI document, and Open311 — and the plumbing they share (sessions, CSRF,
+//! security headers, error rendering, translations, query parsing, view models).
+//!
+//! An adapter parses its input, calls a service function and renders the answer; none
+//! imports another adapter, and none reaches the store (the architecture test checks).
 
 pub mod api;
 mod assets;
-pub mod attachments;
-pub mod auth;
-pub mod catalogue;
-pub mod circle;
+mod background;
 mod error;
-pub mod figures;
+mod forms;
 pub mod i18n;
-mod intake_queue;
-pub mod jobs;
-pub mod open311;
+mod open311;
 mod pages;
+mod params;
 mod render;
 mod security;
+pub mod session;
+mod throttle;
 mod views;
 
 pub use error::AppError;
 
 use axum::Router;
-use doorstep_domain::Clock;
-use doorstep_store::Store;
+use doorstep_services::Services;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-/// Settings of the web layer (the binary fills them from its configuration).
+/// Settings of the web layer (the binary fills them from its configuration, which holds
+/// the one set of defaults).
 #[derive(Debug, Clone)]
 pub struct WebConfig {
-    /// A session ends after this long without a request.
-    pub session_idle: Duration,
-    /// A session ends this long after sign-in, whatever happens.
-    pub session_absolute: Duration,
-    /// Failed sign-ins of one user name within `lockout_window` that lock it.
-    pub lockout_failures: i64,
-    pub lockout_window: Duration,
-    /// How long a locked user name stays locked after its last failure.
-    pub lockout_duration: Duration,
     /// Sign-in and setup attempts allowed per client address within `ip_window`.
     pub ip_attempts: usize,
     pub ip_window: Duration,
@@ -49,30 +42,9 @@ pub struct WebConfig {
     pub max_body_bytes: usize,
     /// Origins allowed to post cross-origin (e.g. the public URL behind a proxy).
     pub trusted_origins: Vec<String>,
-    /// Walking speed for the 15-minute circle, metres per second.
-    pub walk_speed_mps: f64,
     /// Requests one client address may send in an hour through the resident web page
     /// and Open311 (no account, so the address is what is limited).
     pub resident_reports_per_hour: usize,
-}
-
-impl Default for WebConfig {
-    fn default() -> Self {
-        Self {
-            session_idle: Duration::from_secs(30 * 60),
-            session_absolute: Duration::from_secs(12 * 3600),
-            lockout_failures: 5,
-            lockout_window: Duration::from_secs(15 * 60),
-            lockout_duration: Duration::from_secs(15 * 60),
-            ip_attempts: 30,
-            ip_window: Duration::from_secs(15 * 60),
-            secure_cookies: false,
-            max_body_bytes: 2 * 1024 * 1024,
-            trusted_origins: Vec::new(),
-            walk_speed_mps: 1.2,
-            resident_reports_per_hour: 10,
-        }
-    }
 }
 
 /// The window of the per-address limit on resident reports.
@@ -84,46 +56,33 @@ pub const LOOKUPS_PER_WINDOW: usize = 60;
 /// Everything a request handler needs; cheap to clone.
 #[derive(Clone)]
 pub struct AppState {
-    pub store: Store,
+    pub services: Services,
     pub config: Arc<WebConfig>,
-    pub clock: Arc<dyn Clock>,
     pub(crate) i18n: Arc<i18n::I18n>,
     pub(crate) templates: Arc<minijinja::Environment<'static>>,
     /// The one-time setup token, while the database has no account.
     pub(crate) setup_token: Arc<Mutex<Option<String>>>,
-    pub(crate) throttle: Arc<auth::Throttle>,
+    /// Sign-in and setup attempts per client address.
+    pub(crate) throttle: Arc<throttle::Throttle>,
     /// Resident reports (web page, Open311) per client address.
-    pub(crate) report_throttle: Arc<auth::Throttle>,
+    pub(crate) report_throttle: Arc<throttle::Throttle>,
     /// Tracking-code lookups per client address.
-    pub(crate) lookup_throttle: Arc<auth::Throttle>,
-    /// The 15-minute-circle analyses, per subdistrict and data version.
-    pub(crate) circle: Arc<circle::CircleCache>,
-    /// The service catalogue's search indexes, per subdistrict and catalogue version.
-    pub(crate) catalogue: Arc<catalogue::CatalogueCache>,
-    /// Working days for deadlines.
-    pub(crate) calendar: Arc<doorstep_domain::calendar::WorkCalendar>,
-    /// Group commit of intakes (SQLite).
-    pub(crate) intake_queue: Arc<intake_queue::IntakeQueue>,
+    pub(crate) lookup_throttle: Arc<throttle::Throttle>,
     /// Whether the database holds the demo (shown as a banner on every page).
     pub(crate) demo: bool,
 }
 
 impl AppState {
-    pub fn new(store: Store, config: WebConfig, clock: Arc<dyn Clock>, demo: bool) -> Self {
+    pub fn new(services: Services, config: WebConfig, demo: bool) -> Self {
         Self {
-            store,
+            services,
             config: Arc::new(config),
-            clock,
             i18n: Arc::new(i18n::I18n::load()),
             templates: Arc::new(render::environment()),
             setup_token: Arc::new(Mutex::new(None)),
-            throttle: Arc::new(auth::Throttle::default()),
-            report_throttle: Arc::new(auth::Throttle::default()),
-            lookup_throttle: Arc::new(auth::Throttle::default()),
-            circle: Arc::new(circle::CircleCache::default()),
-            catalogue: Arc::new(catalogue::CatalogueCache::default()),
-            calendar: Arc::new(doorstep_domain::calendar::WorkCalendar::china()),
-            intake_queue: Arc::default(),
+            throttle: Arc::default(),
+            report_throttle: Arc::default(),
+            lookup_throttle: Arc::default(),
             demo,
         }
     }
@@ -135,9 +94,14 @@ impl AppState {
 
     /// Offers the one-time setup (for an empty database); returns the token to print.
     pub fn enable_setup(&self) -> String {
-        let token = auth::random_token(24);
+        let token = doorstep_services::signin::random_token(24);
         *self.setup_token.lock().unwrap_or_else(|p| p.into_inner()) = Some(token.clone());
         token
+    }
+
+    /// Closes the one-time setup.
+    pub(crate) fn close_setup(&self) {
+        *self.setup_token.lock().unwrap_or_else(|p| p.into_inner()) = None;
     }
 }
 
@@ -161,7 +125,8 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Serves `router(state)` on `listener` until `shutdown` completes.
+/// Serves `router(state)` on `listener` until `shutdown` completes, with the background
+/// jobs running beside it.
 pub async fn serve<F>(
     listener: tokio::net::TcpListener,
     state: AppState,
@@ -171,32 +136,13 @@ where
     F: std::future::Future<Output = ()> + Send + 'static,
 {
     let app = router(state.clone());
-    // Background work: expired sessions go, overdue requests are escalated.
-    let janitor = {
-        let state = state.clone();
-        tokio::spawn(async move {
-            let mut tick: u64 = 0;
-            loop {
-                tokio::time::sleep(Duration::from_secs(60)).await;
-                tick += 1;
-                if let Err(e) = jobs::escalate_overdue(&state).await {
-                    tracing::warn!(error = %e, "deadline job failed; it runs again in a minute");
-                }
-                if tick.is_multiple_of(5) {
-                    auth::purge_expired_sessions(&state).await;
-                    state.throttle.forget_old(state.config.ip_window);
-                    state.report_throttle.forget_old(REPORT_WINDOW);
-                    state.lookup_throttle.forget_old(LOOKUP_WINDOW);
-                }
-            }
-        })
-    };
+    let jobs = tokio::spawn(background::run(state));
     let result = axum::serve(
         listener,
         app.into_make_service_with_connect_info::<SocketAddr>(),
     )
     .with_graceful_shutdown(shutdown)
     .await;
-    janitor.abort();
+    jobs.abort();
     result
 }

@@ -1,8 +1,8 @@
 //! Page rendering: minijinja templates compiled into the binary, a base context every page
 //! shares (language, user, navigation, demo banner), and `t()` for translations.
 
-use crate::auth::CurrentUser;
 use crate::i18n::{I18n, Lang};
+use crate::session::CurrentUser;
 use crate::{AppError, AppState};
 use axum::response::Html;
 use minijinja::value::{Rest, Value};
@@ -143,8 +143,8 @@ pub fn page(
         context! {
             name => u.account.display_name,
             username => u.account.username,
-            role => state.i18n.t(lang, &format!("choice.role.{}", u.actor.role.as_str())),
-            role_code => u.actor.role.as_str(),
+            role => state.i18n.t(lang, &format!("choice.role.{}", u.actor.role.code())),
+            role_code => u.actor.role.code(),
             csrf => u.csrf,
         }
     });

@@ -73,8 +73,9 @@ async fn setup_creates_the_first_admin_once(b: Backend) {
     assert_eq!(r.status(), 404);
     let audit = app
         .store()
-        .list_audit(&AuditFilter {
-            action: Some("setup".into()),
+        .audit()
+        .list(&AuditFilter {
+            action: Some("setup".parse().unwrap()),
             limit: 10,
             ..Default::default()
         })
@@ -197,8 +198,9 @@ async fn sign_in_rotates_the_session_and_sign_out_ends_it(b: Backend) {
     assert_eq!(r.status(), 303);
     let audit = app
         .store()
-        .list_audit(&AuditFilter {
-            action: Some("login".into()),
+        .audit()
+        .list(&AuditFilter {
+            action: Some("login".parse().unwrap()),
             limit: 10,
             ..Default::default()
         })
@@ -245,8 +247,9 @@ async fn five_failures_lock_known_and_unknown_names_alike(b: Backend) {
     app.login("sec1").await;
     let failed = app
         .store()
-        .list_audit(&AuditFilter {
-            action: Some("login_failed".into()),
+        .audit()
+        .list(&AuditFilter {
+            action: Some("login_failed".parse().unwrap()),
             limit: 100,
             ..Default::default()
         })
@@ -402,7 +405,12 @@ async fn api_tokens_authenticate_until_revoked(b: Backend) {
     assert_eq!(r.status(), 401);
     let body: serde_json::Value = r.json().await.unwrap();
     assert_eq!(body["error"], "unauthorized");
-    let tokens = app.store().list_api_tokens(app.fx.sec1).await.unwrap();
+    let tokens = app
+        .store()
+        .tokens()
+        .list(doorstep_domain::AccountId(app.fx.sec1))
+        .await
+        .unwrap();
     let r = c
         .post(app.url(&format!("/me/tokens/{}/revoke", tokens[0].id)))
         .form(&[("_csrf", csrf.as_str())])
@@ -440,7 +448,7 @@ async fn a_database_that_goes_down_answers_503() {
     // Drop the database out from under the server (terminating its connections).
     let url = app.db.as_ref().unwrap().url.clone();
     let name = url.rsplit('/').next().unwrap().to_string();
-    let admin = sqlx::PgPool::connect(&doorstep_store::testing::pg_admin_url())
+    let admin = sqlx::PgPool::connect(&doorstep_store::scratch::pg_admin_url())
         .await
         .unwrap();
     sqlx::query(sqlx::AssertSqlSafe(format!(

@@ -169,8 +169,9 @@ async fn the_circle_answers_with_figures_exports_and_sites(b: Backend) {
     assert_eq!(&bytes[..2], b"PK", "an XLSX is a zip");
     let audit = app
         .store()
-        .list_audit(&doorstep_store::AuditFilter {
-            action: Some("export".into()),
+        .audit()
+        .list(&doorstep_store::AuditFilter {
+            action: Some("export".parse().unwrap()),
             limit: 10,
             ..Default::default()
         })

@@ -2,7 +2,7 @@
 
 use crate::backend_tests;
 use doorstep_domain::{Entity, Scope, Value};
-use doorstep_store::testing::TestDb;
+use doorstep_store::scratch::ScratchDb as TestDb;
 use doorstep_store::{Backend, ListQuery};
 
 backend_tests!(the_demo_mirrors_the_seed);
@@ -20,7 +20,7 @@ fn pinned_now() -> chrono::DateTime<chrono::Utc> {
 async fn the_demo_mirrors_the_seed(b: Backend) {
     let db = TestDb::new(b).await;
     let s = &db.store;
-    let hash = doorstep_web::auth::hash_password(doorstep::demo::DEMO_PASSWORD.into())
+    let hash = doorstep_services::signin::hash_password(doorstep::demo::DEMO_PASSWORD.into())
         .await
         .unwrap();
     let h = hash.clone();
@@ -30,19 +30,29 @@ async fn the_demo_mirrors_the_seed(b: Backend) {
             .unwrap()
     );
     // Everything is there after the first build (not only after a reuse).
-    let first = s.first_subdistrict().await.unwrap().unwrap();
-    let q = ListQuery::new(Scope::Subdistrict(first.id));
+    let first = s.places().first_subdistrict().await.unwrap().unwrap();
+    let q = ListQuery::new(Scope::Subdistrict(first.subdistrict_id));
     assert_eq!(
-        s.list_places(Entity::ServiceItem, &q).await.unwrap().total,
+        s.places()
+            .list(Entity::ServiceItem, &q)
+            .await
+            .unwrap()
+            .total,
         67
     );
-    assert!(s.current_network(first.id).await.unwrap().is_some());
+    assert!(
+        s.geo()
+            .current_network(first.subdistrict_id)
+            .await
+            .unwrap()
+            .is_some()
+    );
     // A few hundred requests, in every state, each timeline replaying to its state.
     let all_requests = s
-        .list_requests(&doorstep_store::RequestFilter {
-            subdistrict_id: first.id,
+        .requests()
+        .list(&doorstep_store::RequestFilter {
             limit: 10_000,
-            ..Default::default()
+            ..doorstep_store::RequestFilter::of(first.subdistrict_id)
         })
         .await
         .unwrap();
@@ -83,7 +93,7 @@ async fn the_demo_mirrors_the_seed(b: Backend) {
         "merged {merged}, escalated {escalated}"
     );
     for r in all_requests.items.iter().step_by(37) {
-        let tl = s.request_timeline(r.id).await.unwrap();
+        let tl = s.requests().timeline(r.id).await.unwrap();
         let moves: Vec<(Move, Relation)> = tl
             .iter()
             .filter_map(|e| e.mv.clone().map(|m| (m, e.relation)))
@@ -104,12 +114,12 @@ async fn the_demo_mirrors_the_seed(b: Backend) {
         "built once, then reused"
     );
 
-    let sd = s.first_subdistrict().await.unwrap().unwrap();
+    let sd = s.places().first_subdistrict().await.unwrap().unwrap();
     assert_eq!(sd.title(), "花木街道");
     assert!(!sd.is_demo, "the subdistrict is real");
     let all = |e: Entity| {
-        let q = ListQuery::new(Scope::Subdistrict(sd.id)).all();
-        async move { s.list_places(e, &q).await.unwrap().items }
+        let q = ListQuery::new(Scope::Subdistrict(sd.subdistrict_id)).all();
+        async move { s.places().list(e, &q).await.unwrap().items }
     };
     assert_eq!(all(Entity::Community).await.len(), 6);
     let nbs = all(Entity::Neighbourhood).await;
@@ -123,16 +133,18 @@ async fn the_demo_mirrors_the_seed(b: Backend) {
     }
     let mudan7 = nbs.iter().find(|n| n.title() == "牡丹第七居民区").unwrap();
     let scope = Scope::Neighbourhood {
-        subdistrict_id: sd.id,
-        neighbourhood_id: mudan7.id,
+        subdistrict_id: sd.subdistrict_id,
+        neighbourhood_id: doorstep_domain::NeighbourhoodId(mudan7.id),
     };
     let estates = s
-        .list_places(Entity::Estate, &ListQuery::new(scope).all())
+        .places()
+        .list(Entity::Estate, &ListQuery::new(scope).all())
         .await
         .unwrap();
     assert_eq!(estates.total, 10, "牡丹七 serves 10 estates");
     let station = s
-        .list_places(Entity::Station, &ListQuery::new(scope).all())
+        .places()
+        .list(Entity::Station, &ListQuery::new(scope).all())
         .await
         .unwrap()
         .items
@@ -140,7 +152,8 @@ async fn the_demo_mirrors_the_seed(b: Backend) {
     assert!(station.get("is_model").as_bool());
     assert_eq!(station.get("office_area_before_m2"), &Value::Float(300.0));
     let rooms = s
-        .list_places(Entity::Room, &ListQuery::new(scope).all())
+        .places()
+        .list(Entity::Room, &ListQuery::new(scope).all())
         .await
         .unwrap()
         .items;
@@ -155,11 +168,15 @@ async fn the_demo_mirrors_the_seed(b: Backend) {
     ] {
         assert!(rooms.iter().any(|r| r.title() == name), "{name}");
     }
-    let areas = s.room_areas(scope).await.unwrap();
+    let areas = s.places().room_areas(scope).await.unwrap();
     assert_eq!(areas[0].office_m2, 30.0, "300 m² → 30 m² of office");
 
     // Realistic sizes: 1,000–2,500 households per neighbourhood; buildings inside Huamu.
-    let totals = s.place_totals(Scope::Subdistrict(sd.id)).await.unwrap();
+    let totals = s
+        .places()
+        .totals(Scope::Subdistrict(sd.subdistrict_id))
+        .await
+        .unwrap();
     assert!(
         (44_000..=115_000).contains(&totals.households),
         "{}",
@@ -190,7 +207,7 @@ async fn the_demo_mirrors_the_seed(b: Backend) {
     assert!(items.iter().all(|i| i.is_demo));
     // Demo accounts for every role.
     for l in doorstep::demo::logins() {
-        let (a, hash) = s.find_login(&l.username).await.unwrap().unwrap();
+        let (a, hash) = s.accounts().find_login(&l.username).await.unwrap().unwrap();
         assert_eq!(a.role, l.role);
         assert!(a.is_demo && hash.is_some(), "{}", l.username);
     }

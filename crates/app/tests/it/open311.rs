@@ -119,10 +119,19 @@ async fn open311_georeport_v2_end_to_end(b: Backend) {
         .to_string();
     let token = created[0]["token"].as_str().unwrap().to_string();
     // The request sits in the one queue: channel open311, placed at the nearest building.
-    let rec = app.store().get_request(id.parse().unwrap()).await.unwrap();
+    let rec = app
+        .store()
+        .requests()
+        .get(id.parse().unwrap())
+        .await
+        .unwrap();
     assert_eq!(rec.channel, doorstep_domain::requests::Channel::Open311);
     assert_eq!(
-        (rec.neighbourhood_id, rec.building_id, rec.owner_id),
+        (
+            rec.neighbourhood_id.get(),
+            rec.building_id.map(|b| b.get()),
+            rec.owner_id.get()
+        ),
         (app.fx.nb1, Some(app.fx.building1), app.fx.sec1)
     );
     assert_eq!(rec.resident_email.as_deref(), Some("li.mei@example.com"));

@@ -311,7 +311,8 @@ async fn a_stale_form_is_not_silently_overwritten(b: Backend) {
     );
     let b1 = app
         .store()
-        .get_place(doorstep_domain::Entity::Building, app.fx.building1)
+        .places()
+        .get(doorstep_domain::Entity::Building, app.fx.building1)
         .await
         .unwrap();
     assert_eq!(b1.get("leader_name").as_str(), Some("甲"));

@@ -181,12 +181,12 @@ async fn a_request_goes_from_intake_to_closed(b: Backend) {
         .unwrap();
     assert!(overdue["total"].as_i64().unwrap() >= 1);
     // The deadline job escalates what is overdue (督办), once.
-    let n = doorstep_web::jobs::escalate_overdue(&app.state)
+    let n = doorstep_services::jobs::escalate_overdue(&app.state.services)
         .await
         .unwrap();
     assert!(n >= 1, "{n}");
     assert_eq!(
-        doorstep_web::jobs::escalate_overdue(&app.state)
+        doorstep_services::jobs::escalate_overdue(&app.state.services)
             .await
             .unwrap(),
         0

@@ -45,9 +45,17 @@ async fn concurrent_intakes_are_committed_together_and_each_answered(b: Backend)
             format!("并发受理 {i}"),
             "each caller gets its own request back"
         );
-        let stored = app.store().get_request(id).await.unwrap();
+        let stored = app.store().requests().get(id.into()).await.unwrap();
         assert_eq!(stored.description, desc);
-        assert_eq!(app.store().request_timeline(id).await.unwrap().len(), 1);
+        assert_eq!(
+            app.store()
+                .requests()
+                .timeline(id.into())
+                .await
+                .unwrap()
+                .len(),
+            1
+        );
         ids.insert(id);
     }
     assert_eq!(ids.len(), 40);
@@ -109,7 +117,7 @@ async fn the_board_filters_and_warns_before_deadlines(b: Backend) {
     let due = chrono::DateTime::parse_from_rfc3339(&deadline)
         .unwrap()
         .with_timezone(&chrono::Utc);
-    let now = app.state.clock.now();
+    let now = app.state.services.now();
     app.clock.advance(due - now - chrono::Duration::hours(2));
     let page = board("?box=open&kind=suggestion").await;
     assert!(page.contains("即将到期"), "{page}");
@@ -137,10 +145,10 @@ fn report(nb: i64, fields: &[(&str, &str)], photo: Option<&'static [u8]>) -> For
 
 async fn count_requests(app: &TestApp) -> i64 {
     app.store()
-        .list_requests(&doorstep_store::RequestFilter {
-            subdistrict_id: app.fx.sd,
+        .requests()
+        .list(&doorstep_store::RequestFilter {
             limit: 1,
-            ..Default::default()
+            ..doorstep_store::RequestFilter::of(doorstep_domain::SubdistrictId(app.fx.sd))
         })
         .await
         .unwrap()
@@ -266,15 +274,19 @@ async fn residents_report_from_the_web_and_follow_by_code(b: Backend) {
     // The neighbourhood's secretary owns it; the photo came with it; the channel is web.
     let rec = app
         .store()
-        .find_request_by_code(&code)
+        .requests()
+        .find_by_code(&code)
         .await
         .unwrap()
         .unwrap();
     assert_eq!(
-        (rec.owner_id, rec.channel),
+        (rec.owner_id.get(), rec.channel),
         (app.fx.sec1, doorstep_domain::requests::Channel::Web)
     );
-    assert_eq!(app.store().list_attachments(rec.id).await.unwrap().len(), 1);
+    assert_eq!(
+        app.store().attachments().list(rec.id).await.unwrap().len(),
+        1
+    );
     // Lower-case codes work through the lookup form; unknown codes are a clear 404.
     let r = c
         .get(app.url(&format!("/track?code={}", code.to_lowercase())))
@@ -636,15 +648,19 @@ async fn attachments_are_checked_scoped_and_audited(b: Backend) {
     assert_eq!(get.bytes().await.unwrap().as_ref(), PNG);
     let audit = app
         .store()
-        .list_audit(&doorstep_store::AuditFilter {
-            subdistrict_id: Some(app.fx.sd),
+        .audit()
+        .list(&doorstep_store::AuditFilter {
+            subdistrict_id: Some(doorstep_domain::SubdistrictId(app.fx.sd)),
             limit: 50,
             ..Default::default()
         })
         .await
         .unwrap();
     assert!(
-        audit.items.iter().any(|e| e.action == "view_attachment"),
+        audit
+            .items
+            .iter()
+            .any(|e| e.action.code() == "view_attachment"),
         "views are audited"
     );
     for _ in 0..2 {

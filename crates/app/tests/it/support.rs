@@ -5,7 +5,7 @@ use doorstep::config::Config;
 use doorstep::startup::Application;
 use doorstep_domain::clock::ManualClock;
 use doorstep_domain::{Entity, Role, Values};
-use doorstep_store::testing::TestDb;
+use doorstep_store::scratch::ScratchDb as TestDb;
 use doorstep_store::{Backend, NewAccount, Store, WriteCtx};
 use std::sync::Arc;
 use tokio::sync::OnceCell;
@@ -50,7 +50,7 @@ pub struct TestApp {
 async fn password_hash() -> String {
     static HASH: OnceCell<String> = OnceCell::const_new();
     HASH.get_or_init(|| async {
-        doorstep_web::auth::hash_password(PASSWORD.into())
+        doorstep_services::signin::hash_password(PASSWORD.into())
             .await
             .expect("hash")
     })
@@ -58,15 +58,15 @@ async fn password_hash() -> String {
     .clone()
 }
 
+/// The instant every test starts at: Monday 30 November 2026, 10:00 in Shanghai (a
+/// working day, in office hours). Tests move the clock themselves; none reads the wall.
+pub fn start_time() -> chrono::DateTime<Utc> {
+    use chrono::TimeZone;
+    Utc.with_ymd_and_hms(2026, 11, 30, 2, 0, 0).unwrap()
+}
+
 fn ctx() -> WriteCtx {
-    WriteCtx {
-        actor_id: None,
-        actor_name: "fixture".into(),
-        subdistrict_id: None,
-        ip: None,
-        at: Utc::now(),
-        demo: false,
-    }
+    WriteCtx::system("fixture", None, start_time())
 }
 
 fn vals(entity: Entity, v: serde_json::Value) -> Values {
@@ -79,22 +79,25 @@ async fn account(store: &Store, sd: i64, username: &str, role: Role, nb: Option<
         username: username.into(),
         display_name: format!("测试{username}"),
         role,
-        neighbourhood_id: nb,
+        neighbourhood_id: nb.map(doorstep_domain::NeighbourhoodId),
         partner_unit: (role == Role::Partner).then(|| "花木社区卫生服务中心".to_string()),
         phone: None,
         locale: "zh-CN".into(),
         password_hash: Some(password_hash().await),
     };
     store
-        .create_account(sd, &a, &ctx())
+        .accounts()
+        .create(doorstep_domain::SubdistrictId(sd), &a, &ctx())
         .await
         .expect("account")
         .id
+        .get()
 }
 
 async fn place(store: &Store, e: Entity, v: serde_json::Value) -> i64 {
     store
-        .create_place(e, &vals(e, v), &ctx())
+        .places()
+        .create(e, &vals(e, v), &ctx())
         .await
         .expect("place")
         .id
@@ -164,9 +167,10 @@ pub async fn fixture(s: &Store) -> Fixture {
     f.partner1 = place(s, Entity::Partner, json!({"subdistrict_id": f.sd, "name": "花木社区卫生服务中心", "kind": "health_centre", "neighbourhood_id": f.nb1, "lat": 31.2102, "lon": 121.5503})).await;
     f.service_item1 = place(s, Entity::ServiceItem, json!({"subdistrict_id": f.sd, "category": "life", "name": "垃圾分类投放咨询", "description": "分类标准与投放时间", "time_limit_days": 1})).await;
     f.request1 = s
-        .create_request(
+        .requests()
+        .create(
             &doorstep_store::NewRequest {
-                neighbourhood_id: f.nb1,
+                neighbourhood_id: doorstep_domain::NeighbourhoodId(f.nb1),
                 tracking_code: "FIXTURE0001".into(),
                 channel: doorstep_domain::requests::Channel::Desk,
                 kind: doorstep_domain::requests::Kind::Consultation,
@@ -179,15 +183,16 @@ pub async fn fixture(s: &Store) -> Fixture {
                 resident_phone: None,
                 resident_email: None,
                 address: None,
-                owner_id: f.w1,
-                deadline_at: Utc::now() + chrono::Duration::days(1),
+                owner_id: doorstep_domain::AccountId(f.w1),
+                deadline_at: start_time() + chrono::Duration::days(1),
                 attachments: Vec::new(),
             },
             &ctx(),
         )
         .await
         .expect("request")
-        .id;
+        .id
+        .get();
     f.room1 = place(
         s,
         Entity::Room,
@@ -218,8 +223,8 @@ impl TestApp {
             database_url: db.url.clone(),
             ..Default::default()
         };
-        let clock = ManualClock::new(Utc::now());
-        let app = Application::build_with_clock(&config, false, Arc::new(clock.clone()))
+        let clock = ManualClock::new(start_time());
+        let app = Application::build_with_clock(&config, Some(false), Arc::new(clock.clone()))
             .await
             .expect("build app");
         let base = format!("http://{}", app.addr());
@@ -311,16 +316,21 @@ impl TestApp {
     pub async fn token(&self, username: &str) -> String {
         let (a, _) = self
             .store()
+            .accounts()
             .find_login(username)
             .await
             .expect("lookup")
             .expect("account");
-        let secret = format!("ds_test_{username}_{}", doorstep_web::auth::random_token(8));
+        let secret = format!(
+            "ds_test_{username}_{}",
+            doorstep_services::signin::random_token(8)
+        );
         self.store()
-            .create_api_token(
+            .tokens()
+            .create(
                 a.id,
                 "test",
-                &doorstep_web::auth::sha256_hex(&secret),
+                &doorstep_services::signin::sha256_hex(&secret),
                 &ctx(),
             )
             .await
@@ -337,20 +347,21 @@ impl TestApp {
     ) {
         let meta = doorstep_store::NetworkMeta {
             id: 0,
-            subdistrict_id: self.fx.sd,
+            subdistrict_id: doorstep_domain::SubdistrictId(self.fx.sd),
             name: name.into(),
             source: "synthetic".into(),
             synthetic: true,
             nodes: net.node_count() as i64,
             edges: net.edge_count() as i64,
             bbox: net.bbox().expect("a network"),
-            created_at: Utc::now(),
+            created_at: start_time(),
         };
         let ctx = WriteCtx {
-            subdistrict_id: Some(self.fx.sd),
+            subdistrict_id: Some(doorstep_domain::SubdistrictId(self.fx.sd)),
             ..ctx()
         };
         self.store()
+            .geo()
             .save_network(&meta, &net.to_bytes(), facilities, &ctx)
             .await
             .expect("save network");

@@ -1,45 +1,53 @@
 //! The 15-minute circle in the API: coverage, buildings (JSON and GeoJSON), suggested
 //! sites, and the XLSX export.
 
-use crate::auth::CurrentUser;
-use crate::circle::{self, CircleQuery, XlsxLabels};
-use crate::pages::circle_api::{category_label, coverage_rows};
+use crate::params::{ApiQuery, FromParams, Params};
+use crate::session::CurrentUser;
 use crate::{AppError, AppState};
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use doorstep_geo::Category;
+use doorstep_services::circle::export::{self, XlsxLabels};
+use doorstep_services::circle::{self, CircleQuery};
 use serde_json::json;
-use std::sync::Arc;
 
-async fn data(state: &AppState, user: &CurrentUser) -> Result<Arc<circle::CircleData>, AppError> {
-    circle::load(state, user.actor.subdistrict_id)
-        .await?
-        .ok_or(AppError::NotFound)
+impl FromParams for CircleQuery {
+    fn from_params(p: &mut Params) -> Self {
+        CircleQuery {
+            category: p.text("category"),
+            minutes: p.text("minutes"),
+            neighbourhood_id: p.text("neighbourhood_id"),
+            k: p.text("k"),
+            candidate_buildings: p.text("candidate_buildings"),
+            outside: p.text("outside"),
+        }
+    }
+}
+
+fn category_label(state: &AppState, lang: crate::i18n::Lang, c: Category) -> String {
+    state.i18n.t(lang, &format!("circle.category.{}", c.code()))
 }
 
 pub async fn summary(
     State(state): State<AppState>,
     user: CurrentUser,
 ) -> Result<Json<serde_json::Value>, AppError> {
-    let d = data(&state, &user).await?;
-    let rows = coverage_rows(&state, &user, &d, "subdistrict".into()).await?;
+    let sv = &state.services;
+    let d = circle::data(sv, &user.actor).await?;
+    let rows = circle::coverage_rows(sv, &user.actor, &d, "subdistrict".into()).await?;
     let limits: serde_json::Map<String, serde_json::Value> = Category::ALL
         .iter()
         .map(|c| (c.code().to_string(), c.default_minutes().into()))
         .collect();
-    let mut counts = serde_json::Map::new();
-    for c in Category::ALL {
-        counts.insert(
-            c.code().into(),
-            d.facilities
-                .iter()
-                .filter(|f| f.category == c)
-                .count()
-                .into(),
-        );
-    }
+    let counts: serde_json::Map<String, serde_json::Value> = Category::ALL
+        .iter()
+        .map(|c| {
+            let n = d.facilities.iter().filter(|f| f.category == *c).count();
+            (c.code().to_string(), n.into())
+        })
+        .collect();
     Ok(Json(json!({
         "network": d.meta, "attribution": circle::attribution(&d), "walk_speed_mps": d.speed_mps,
         "limits_minutes": limits, "facilities": counts, "coverage": rows,
@@ -49,15 +57,15 @@ pub async fn summary(
 pub async fn buildings(
     State(state): State<AppState>,
     user: CurrentUser,
-    Query(q): Query<CircleQuery>,
+    ApiQuery(q): ApiQuery<CircleQuery>,
 ) -> Result<Json<serde_json::Value>, AppError> {
     let p = q.check()?;
-    let d = data(&state, &user).await?;
+    let d = circle::data(&state.services, &user.actor).await?;
     let bs = circle::scoped(&d, &user.actor, p.neighbourhood_id)?;
     let items: Vec<serde_json::Value> = bs
         .iter()
         .filter(|b| !p.outside || !d.covered(b, p.category, p.limit))
-        .map(|b| circle::building_json(&d, b))
+        .map(|b| export::building_json(&d, b))
         .collect();
     Ok(Json(
         json!({"category": p.category, "limit_minutes": p.limit, "total": items.len(), "items": items}),
@@ -67,17 +75,17 @@ pub async fn buildings(
 pub async fn geojson(
     State(state): State<AppState>,
     user: CurrentUser,
-    Query(q): Query<CircleQuery>,
+    ApiQuery(q): ApiQuery<CircleQuery>,
 ) -> Result<Response, AppError> {
     let p = q.check()?;
-    let d = data(&state, &user).await?;
+    let sv = &state.services;
+    let d = circle::data(sv, &user.actor).await?;
     let bs = circle::scoped(&d, &user.actor, p.neighbourhood_id)?;
     let sites = match p.k {
         0 => Vec::new(),
         k => d.sites(&bs, p.category, p.limit, k, None),
     };
-    let body = circle::geojson(&d, &bs, &sites, circle::attribution(&d));
-    audit_export(&state, &user, "geojson", bs.len()).await?;
+    let body = export::geojson_export(sv, &user.caller(), &d, &bs, &sites).await?;
     let mut res = Json(body).into_response();
     res.headers_mut().insert(
         header::CONTENT_TYPE,
@@ -89,10 +97,10 @@ pub async fn geojson(
 pub async fn sites(
     State(state): State<AppState>,
     user: CurrentUser,
-    Query(q): Query<CircleQuery>,
+    ApiQuery(q): ApiQuery<CircleQuery>,
 ) -> Result<Json<serde_json::Value>, AppError> {
     let p = q.check()?;
-    let d = data(&state, &user).await?;
+    let d = circle::data(&state.services, &user.actor).await?;
     let bs = circle::scoped(&d, &user.actor, p.neighbourhood_id)?;
     let candidates = match &p.candidate_buildings {
         Some(ids) => Some(circle::candidate_nodes(&bs, ids)?),
@@ -110,18 +118,9 @@ pub async fn sites(
     ))
 }
 
-pub async fn xlsx(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    Query(q): Query<CircleQuery>,
-) -> Result<Response, AppError> {
-    let p = q.check()?;
-    let lang = user.lang;
+fn labels(state: &AppState, lang: crate::i18n::Lang, d: &circle::CircleData) -> XlsxLabels {
     let tr = |k: &str| state.i18n.t(lang, k);
-    let d = data(&state, &user).await?;
-    let rows = coverage_rows(&state, &user, &d, tr("circle.subdistrict_total")).await?;
-    let bs = circle::scoped(&d, &user.actor, p.neighbourhood_id)?;
-    let labels = XlsxLabels {
+    XlsxLabels {
         coverage_sheet: tr("circle.xlsx_coverage"),
         buildings_sheet: tr("circle.xlsx_buildings"),
         neighbourhood: tr("field.neighbourhood_id"),
@@ -135,19 +134,29 @@ pub async fn xlsx(
         minutes: tr("circle.minutes"),
         categories: Category::ALL
             .iter()
-            .map(|c| category_label(&state, lang, *c))
+            .map(|c| category_label(state, lang, *c))
             .collect(),
         note: format!(
             "{} · {}",
             tr("circle.coverage_note"),
-            circle::attribution(&d)
+            circle::attribution(d)
         ),
-    };
-    let bytes = circle::xlsx(&d, &rows, &bs, &labels).map_err(|e| {
-        tracing::error!(error = %e, "xlsx export failed");
-        AppError::Internal
-    })?;
-    audit_export(&state, &user, "xlsx", bs.len()).await?;
+    }
+}
+
+pub async fn xlsx(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ApiQuery(q): ApiQuery<CircleQuery>,
+) -> Result<Response, AppError> {
+    let p = q.check()?;
+    let sv = &state.services;
+    let d = circle::data(sv, &user.actor).await?;
+    let total = state.i18n.t(user.lang, "circle.subdistrict_total");
+    let rows = circle::coverage_rows(sv, &user.actor, &d, total).await?;
+    let bs = circle::scoped(&d, &user.actor, p.neighbourhood_id)?;
+    let labels = labels(&state, user.lang, &d);
+    let bytes = export::xlsx_export(sv, &user.caller(), &d, &rows, &bs, &labels).await?;
     let mut res = bytes.into_response();
     let h = res.headers_mut();
     h.insert(
@@ -161,18 +170,4 @@ pub async fn xlsx(
         HeaderValue::from_static("attachment; filename=\"circle.xlsx\""),
     );
     Ok(res)
-}
-
-async fn audit_export(
-    state: &AppState,
-    user: &CurrentUser,
-    format: &str,
-    rows: usize,
-) -> Result<(), AppError> {
-    let entry = doorstep_store::AuditEntry::event(
-        "export",
-        json!({"what": "circle_buildings", "format": format, "rows": rows}),
-    );
-    state.store.record_audit(&user.ctx(state), entry).await?;
-    Ok(())
 }

@@ -183,8 +183,8 @@ pub fn openapi() -> Value {
         s
     });
     schemas.insert("AccountPatch".into(), input_schemas(ACCOUNT_FIELDS, true));
-    for e in Entity::ALL {
-        let n = title_case(e.name());
+    for &e in Entity::ALL {
+        let n = title_case(e.code());
         schemas.insert(n.clone(), record_schema(e));
         schemas.insert(format!("{n}Input"), input_schemas(e.fields(), false));
         schemas.insert(format!("{n}Patch"), input_schemas(e.fields(), true));
@@ -214,7 +214,7 @@ pub fn openapi() -> Value {
             Value,
         ) = match op.kind {
             OpKind::ListPlaces(e) => {
-                let n = title_case(e.name());
+                let n = title_case(e.code());
                 let mut params = paging_params();
                 params.push(query(
                     "q",
@@ -253,19 +253,19 @@ pub fn openapi() -> Value {
                 )
             }
             OpKind::GetPlace(e) => (
-                format!("get_{}", e.name()),
-                format!("Get one {}", e.name()),
+                format!("get_{}", e.code()),
+                format!("Get one {}", e.code()),
                 e.table().into(),
                 vec![id_param()],
                 None,
                 200,
-                r(&title_case(e.name())),
+                r(&title_case(e.code())),
             ),
             OpKind::CreatePlace(e) => {
-                let n = title_case(e.name());
+                let n = title_case(e.code());
                 (
-                    format!("create_{}", e.name()),
-                    format!("Create a {}", e.name()),
+                    format!("create_{}", e.code()),
+                    format!("Create a {}", e.code()),
                     e.table().into(),
                     vec![],
                     Some(r(&format!("{n}Input"))),
@@ -274,12 +274,12 @@ pub fn openapi() -> Value {
                 )
             }
             OpKind::UpdatePlace(e) => {
-                let n = title_case(e.name());
+                let n = title_case(e.code());
                 (
-                    format!("update_{}", e.name()),
+                    format!("update_{}", e.code()),
                     format!(
                         "Change fields of a {} (absent fields keep their values)",
-                        e.name()
+                        e.code()
                     ),
                     e.table().into(),
                     vec![id_param()],
@@ -297,13 +297,13 @@ pub fn openapi() -> Value {
                 let body =
                     json!({"type": "object", "properties": {"version": {"type": "integer"}}});
                 (
-                    format!("{verb}_{}", e.name()),
-                    format!("{} a {}", title_case(verb), e.name()),
+                    format!("{verb}_{}", e.code()),
+                    format!("{} a {}", title_case(verb), e.code()),
                     e.table().into(),
                     vec![id_param()],
                     Some(body),
                     200,
-                    r(&title_case(e.name())),
+                    r(&title_case(e.code())),
                 )
             }
             OpKind::ListAccounts => {
@@ -397,7 +397,7 @@ pub fn openapi() -> Value {
                 "catalogue".into(),
                 vec![
                     query("q", json!({"type": "string"}), "what the resident said; empty lists the catalogue"),
-                    query("category", json!({"type": "string", "enum": doorstep_domain::places::SERVICE_CATEGORIES}), "one category"),
+                    query("category", json!({"type": "string", "enum": doorstep_domain::catalogue::Category::CODES}), "one category"),
                     query("limit", json!({"type": "integer", "minimum": 1, "maximum": 100}), "at most this many (default 10)"),
                 ],
                 None,
@@ -412,7 +412,7 @@ pub fn openapi() -> Value {
                 ("list_requests".into(), "The inbox: requests in the caller's scope, earliest deadline first (resident contacts masked)".into(), "requests".into(), params, None, 200, json!({"type": "object"}))
             }
             OpKind::CreateRequest => {
-                let mut s = input_schemas(super::requests::REQUEST_FIELDS, false);
+                let mut s = input_schemas(doorstep_services::requests::REQUEST_FIELDS, false);
                 s["description"] = json!("channel: desk, phone, visit, web, open311; kind: consultation, help, complaint, report, suggestion, praise");
                 ("create_request".into(), "One-window intake: the caller becomes the request's owner; the deadline counts working days".into(), "requests".into(), vec![], Some(s), 201, json!({"type": "object"}))
             }
@@ -561,7 +561,7 @@ pub fn openapi() -> Value {
             "schemas": schemas,
             "securitySchemes": {
                 "bearer": {"type": "http", "scheme": "bearer", "description": "an API token from /me"},
-                "session": {"type": "apiKey", "in": "cookie", "name": crate::auth::SESSION_COOKIE}
+                "session": {"type": "apiKey", "in": "cookie", "name": crate::session::SESSION_COOKIE}
             }
         }
     })

@@ -1,39 +1,50 @@
 //! The service catalogue page: search in the resident's words, or browse by category.
 
-use crate::auth::CurrentUser;
-use crate::catalogue::{self, item};
+use crate::params::{FromParams, PageQuery, Params};
 use crate::render::page;
-use crate::views::SelectOption;
+use crate::session::CurrentUser;
+use crate::views;
 use crate::{AppError, AppState};
 use axum::Router;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use doorstep_domain::catalogue::Category;
+use doorstep_services::catalogue::{item, search};
 use minijinja::context;
 
 pub fn routes() -> Router<AppState> {
     Router::new().route("/catalogue", get(show))
 }
 
-#[derive(serde::Deserialize, Default)]
-pub struct CatalogueQuery {
-    pub q: Option<String>,
-    pub category: Option<String>,
+/// A search in the resident's words, in one category or all.
+struct CatalogueQuery {
+    q: Option<String>,
+    category: Option<Category>,
+}
+
+impl FromParams for CatalogueQuery {
+    fn from_params(p: &mut Params) -> Self {
+        CatalogueQuery {
+            q: p.text("q"),
+            category: p.code_or_none("category"),
+        }
+    }
 }
 
 async fn show(
     State(state): State<AppState>,
     user: CurrentUser,
-    Query(p): Query<CatalogueQuery>,
+    PageQuery(p): PageQuery<CatalogueQuery>,
 ) -> Result<Response, AppError> {
     let lang = user.lang;
     let tr = |k: &str| state.i18n.t(lang, k);
-    let cat = catalogue::load(&state, user.actor.subdistrict_id).await?;
     let q = p.q.clone().unwrap_or_default();
     let q_is_empty = q.trim().is_empty();
-    let category = p.category.as_deref().and_then(Category::parse);
-    let hits = cat.search(&q, category, if q.trim().is_empty() { 500 } else { 30 });
+    let category = p.category;
+    let limit = if q_is_empty { 500 } else { 30 };
+    let sd = user.actor.subdistrict_id;
+    let hits = search(&state.services, sd, &q, category, limit).await?;
     let items: Vec<serde_json::Value> = hits
         .iter()
         .map(|(r, _)| {
@@ -47,19 +58,13 @@ async fn show(
             })
         })
         .collect();
-    let categories: Vec<SelectOption> = Category::ALL
-        .iter()
-        .map(|c| SelectOption {
-            value: c.code().into(),
-            label: state.i18n.t(lang, &format!("choice.category.{}", c.code())),
-        })
-        .collect();
+    let categories = views::choice_options(&state.i18n, lang, Category::CODES, "choice.category.");
     let title = tr("catalogue.title");
     let extra = context! {
         title => title.clone(), q, categories, items,
         category => category.map(|c| c.code()).unwrap_or(""),
         count => hits.len(),
-        searched => p.category.is_some() || !q_is_empty,
+        searched => category.is_some() || !q_is_empty,
         manage => user.actor.role == doorstep_domain::Role::Admin,
     };
     Ok(page(&state, lang, Some(&user), "catalogue.html", &title, extra)?.into_response())

@@ -1,89 +1,62 @@
 //! The 15-minute circle page: map, coverage per neighbourhood, buildings outside the
 //! circle, and where to add a facility.
 
-use crate::auth::CurrentUser;
-use crate::circle::{self, CircleQuery, MapLabels};
+use super::circle_map::{MapLabels, map_svg};
+use crate::params::{FromParams, PageQuery, Params};
 use crate::render::page;
+use crate::session::CurrentUser;
 use crate::views::{self, SelectOption};
 use crate::{AppError, AppState};
 use axum::Router;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
-use doorstep_domain::{Entity, Role, Scope};
+use doorstep_domain::Role;
 use doorstep_geo::Category;
-use doorstep_store::ListQuery;
+use doorstep_services::circle::{self, CircleQuery};
 use minijinja::context;
-use std::collections::HashMap;
 
 pub fn routes() -> Router<AppState> {
     Router::new().route("/circle", get(show))
 }
 
-pub(crate) fn category_label(state: &AppState, lang: crate::i18n::Lang, c: Category) -> String {
-    state.i18n.t(lang, &format!("circle.category.{}", c.code()))
+/// The page's query: read leniently, a bad value falls back to the defaults.
+struct PageParams(CircleQuery);
+
+impl FromParams for PageParams {
+    fn from_params(p: &mut Params) -> Self {
+        PageParams(CircleQuery {
+            category: p.text("category"),
+            minutes: p.text("minutes"),
+            neighbourhood_id: p.text("neighbourhood_id"),
+            k: p.text("k"),
+            candidate_buildings: p.text("candidate_buildings"),
+            outside: p.text("outside"),
+        })
+    }
 }
 
-/// Coverage rows for each neighbourhood in the actor's scope, then the subdistrict.
-pub(crate) async fn coverage_rows(
-    state: &AppState,
-    user: &CurrentUser,
-    data: &circle::CircleData,
-    total_label: String,
-) -> Result<Vec<circle::Coverage>, AppError> {
-    let nbs = state
-        .store
-        .list_places(
-            Entity::Neighbourhood,
-            &ListQuery::new(Scope::Subdistrict(user.actor.subdistrict_id)).all(),
-        )
-        .await?;
-    let limits: HashMap<Category, f64> = Category::ALL
-        .iter()
-        .map(|c| (*c, c.default_minutes()))
-        .collect();
-    let all = circle::scoped(data, &user.actor, None)?;
-    let mut rows = Vec::new();
-    for nb in nbs
-        .items
-        .iter()
-        .filter(|n| user.actor.role == Role::Admin || Some(n.id) == user.actor.neighbourhood_id)
-    {
-        let bs: Vec<_> = all
-            .iter()
-            .copied()
-            .filter(|b| b.point.neighbourhood_id == nb.id)
-            .collect();
-        rows.push(circle::coverage(
-            data,
-            &bs,
-            &limits,
-            Some(nb.id),
-            nb.title(),
-        ));
-    }
-    if user.actor.role == Role::Admin {
-        rows.push(circle::coverage(data, &all, &limits, None, total_label));
-    }
-    Ok(rows)
+fn category_label(state: &AppState, lang: crate::i18n::Lang, c: Category) -> String {
+    state.i18n.t(lang, &format!("circle.category.{}", c.code()))
 }
 
 async fn show(
     State(state): State<AppState>,
     user: CurrentUser,
-    Query(q): Query<CircleQuery>,
+    PageQuery(PageParams(q)): PageQuery<PageParams>,
 ) -> Result<Response, AppError> {
     let lang = user.lang;
+    let sv = &state.services;
     let tr = |k: &str| state.i18n.t(lang, k);
     let title = tr("circle.title");
-    let Some(data) = circle::load(&state, user.actor.subdistrict_id).await? else {
+    let Some(data) = circle::load(sv, user.actor.subdistrict_id).await? else {
         let extra = context! { title => title.clone(), missing => true, admin => user.actor.role == Role::Admin };
         return Ok(page(&state, lang, Some(&user), "circle.html", &title, extra)?.into_response());
     };
     let p = match q.check() {
         Ok(p) => p,
-        Err(AppError::Validation(_)) => CircleQuery::default().check()?,
-        Err(e) => return Err(e),
+        Err(doorstep_services::Error::Validation(_)) => CircleQuery::default().check()?,
+        Err(e) => return Err(e.into()),
     };
     let buildings = circle::scoped(&data, &user.actor, p.neighbourhood_id)?;
     let candidates = match &p.candidate_buildings {
@@ -105,8 +78,9 @@ async fn show(
         site: tr("circle.site"),
         unnamed: tr("circle.unnamed"),
     };
-    let svg = circle::map_svg(&data, &buildings, p.category, p.limit, &sites, &labels);
-    let rows = coverage_rows(&state, &user, &data, tr("circle.subdistrict_total")).await?;
+    let svg = map_svg(&data, &buildings, p.category, p.limit, &sites, &labels);
+    let rows =
+        circle::coverage_rows(sv, &user.actor, &data, tr("circle.subdistrict_total")).await?;
     let coverage: Vec<serde_json::Value> = rows
         .iter()
         .map(|r| {
@@ -152,8 +126,8 @@ async fn show(
             let near = buildings
                 .iter()
                 .min_by(|a, b| {
-                    doorstep_geo::haversine_m(a.point.lat, a.point.lon, s.lat, s.lon)
-                        .total_cmp(&doorstep_geo::haversine_m(b.point.lat, b.point.lon, s.lat, s.lon))
+                    doorstep_domain::earth::haversine_m(a.point.lat, a.point.lon, s.lat, s.lon)
+                        .total_cmp(&doorstep_domain::earth::haversine_m(b.point.lat, b.point.lon, s.lat, s.lon))
                 })
                 .map(|b| format!("{} {}", b.point.estate, b.point.number))
                 .unwrap_or_default();

@@ -1,19 +1,20 @@
 //! The figures page: a neighbourhood's (or, for admins, every neighbourhood's) requests
 //! in a period, with the rates secretaries report upwards.
 
-use crate::auth::CurrentUser;
-use crate::figures::{self, Period};
+use crate::params::{FromParams, PageQuery, Params};
 use crate::render::page;
+use crate::session::CurrentUser;
 use crate::views::SelectOption;
 use crate::{AppError, AppState};
 use axum::Router;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use doorstep_domain::Role;
+use chrono::NaiveDate;
+use doorstep_domain::{NeighbourhoodId, Role};
+use doorstep_services::figures::{self, Period};
 use doorstep_store::FigureRow;
 use minijinja::context;
-use std::collections::HashMap;
 
 pub fn routes() -> Router<AppState> {
     Router::new().route("/figures", get(index))
@@ -33,24 +34,36 @@ fn row_cells(r: &FigureRow, name: String) -> serde_json::Value {
     })
 }
 
+/// A period and, for admins, a neighbourhood.
+struct FigureQuery {
+    neighbourhood_id: Option<NeighbourhoodId>,
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+}
+
+impl FromParams for FigureQuery {
+    fn from_params(p: &mut Params) -> Self {
+        FigureQuery {
+            neighbourhood_id: p.id("neighbourhood_id"),
+            from: p.date("from"),
+            to: p.date("to"),
+        }
+    }
+}
+
 async fn index(
     State(state): State<AppState>,
     user: CurrentUser,
-    Query(p): Query<HashMap<String, String>>,
+    PageQuery(p): PageQuery<FigureQuery>,
 ) -> Result<Response, AppError> {
     let lang = user.lang;
+    let sv = &state.services;
     let tr = |k: &str| state.i18n.t(lang, k);
-    let asked = match p.get("neighbourhood_id").filter(|v| !v.is_empty()) {
-        Some(v) => Some(
-            v.parse::<i64>()
-                .map_err(|_| AppError::validation("neighbourhood_id", "not_integer"))?,
-        ),
-        None => None,
-    };
-    let period: Period = figures::period(&p, figures::today(&state))?;
-    let f = figures::load(&state, &user, asked, period).await?;
-    let names = figures::neighbourhood_names(&state, &user).await?;
-    let name_of = |id: Option<i64>| {
+    let asked = p.neighbourhood_id;
+    let period = Period::new(p.from, p.to, figures::today(sv))?;
+    let f = figures::load(sv, &user.actor, asked, period).await?;
+    let names = figures::neighbourhood_names(sv, &user.actor).await?;
+    let name_of = |id: Option<NeighbourhoodId>| {
         id.and_then(|n| names.get(&n).cloned())
             .unwrap_or_else(|| tr("figures.all"))
     };
@@ -79,7 +92,7 @@ async fn index(
         .collect();
     let mut nb_options: Vec<SelectOption> = Vec::new();
     if user.actor.role == Role::Admin {
-        let mut all: Vec<(&i64, &String)> = names.iter().collect();
+        let mut all: Vec<(&NeighbourhoodId, &String)> = names.iter().collect();
         all.sort_by_key(|(id, _)| **id);
         nb_options = all
             .into_iter()

@@ -3,23 +3,26 @@
 //! follow it by that code. Reports are limited per client address. Nothing here shows
 //! anyone's name or phone, or the staff who handled it.
 
-use crate::api::requests::create_checked;
-use crate::auth::client_ip;
 use crate::i18n::{Lang, negotiate};
+use crate::params::{FromParams, PageQuery, Params};
 use crate::render::page;
+use crate::session::client_ip;
 use crate::views;
 use crate::{AppError, AppState, LOOKUP_WINDOW, LOOKUPS_PER_WINDOW, REPORT_WINDOW};
 use axum::Router;
-use axum::extract::{FromRequest, Multipart, Path, Query, Request, State};
+use axum::extract::{FromRequest, Multipart, Path, Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
-use doorstep_domain::requests::{Channel, Move, code};
-use doorstep_domain::{Entity, FieldErrors, FieldKind, FieldSpec, Scope};
-use doorstep_store::{ListQuery, NewAttachment, RequestRecord, WriteCtx};
+use doorstep_domain::requests::MAX_ATTACHMENTS;
+use doorstep_domain::{FieldErrors, NeighbourhoodId};
+use doorstep_services::requests::resident::{self as svc, RESIDENT_FIELDS};
 use minijinja::context;
-use sha2::{Digest, Sha256};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+/// The largest report: three photos and the form around them.
+const BODY_LIMIT: usize =
+    MAX_ATTACHMENTS * doorstep_domain::requests::MAX_ATTACHMENT_BYTES + 256 * 1024;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -27,74 +30,36 @@ pub fn routes() -> Router<AppState> {
             "/report",
             get(report_form)
                 .post(report)
-                .layer(axum::extract::DefaultBodyLimit::max(
-                    crate::attachments::BODY_LIMIT,
-                )),
+                .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT)),
         )
         .route("/track", get(track_lookup))
         .route("/track/{code}", get(track))
 }
 
-const KINDS: &[&str] = &[
-    "help",
-    "complaint",
-    "report",
-    "suggestion",
-    "consultation",
-    "praise",
-];
-
-/// What a resident fills in.
-pub const RESIDENT_FIELDS: &[FieldSpec] = &[
-    FieldSpec::new("neighbourhood_id", FieldKind::Ref("neighbourhoods")).required(),
-    FieldSpec::new("kind", FieldKind::Choice(KINDS)).required(),
-    FieldSpec::long_text("description", 2000).required(),
-    FieldSpec::new("building_id", FieldKind::Ref("buildings")),
-    FieldSpec::text("address", 200),
-    FieldSpec::text("resident_name", 30),
-    FieldSpec::new("resident_phone", FieldKind::Phone),
-];
-
-/// The most photos one report carries.
-const MAX_PHOTOS: usize = 3;
-
 async fn neighbourhood_choices(state: &AppState) -> Result<Vec<serde_json::Value>, AppError> {
-    // One subdistrict per deployment is the usual case; list every neighbourhood in use.
-    let mut out = Vec::new();
-    for id in state.store.subdistrict_ids().await? {
-        let Some(sd) = state.store.find_place(Entity::Subdistrict, id).await? else {
-            continue;
-        };
-        let nbs = state
-            .store
-            .list_places(
-                Entity::Neighbourhood,
-                &ListQuery::new(Scope::Subdistrict(sd.id)).all(),
-            )
-            .await?;
-        for n in nbs.items.iter().filter(|n| n.archived_at.is_none()) {
-            out.push(serde_json::json!({"href": format!("/report?neighbourhood_id={}", n.id), "label": n.title(), "subdistrict": sd.title()}));
-        }
-    }
-    Ok(out)
+    Ok(svc::neighbourhoods(&state.services)
+        .await?
+        .iter()
+        .map(|p| {
+            let n = &p.neighbourhood;
+            serde_json::json!({"href": format!("/report?neighbourhood_id={}", n.id), "label": n.title(), "subdistrict": p.subdistrict})
+        })
+        .collect())
 }
 
 async fn render_form(
     state: &AppState,
     lang: Lang,
-    nb: i64,
+    nb: NeighbourhoodId,
     raw: &BTreeMap<String, String>,
     errors: &FieldErrors,
     status: StatusCode,
 ) -> Result<Response, AppError> {
-    let nb_rec = match state.store.find_place(Entity::Neighbourhood, nb).await? {
-        Some(n) if n.archived_at.is_none() => n,
-        _ => return Err(AppError::NotFound),
-    };
+    let (nb_rec, buildings) = svc::report_form(&state.services, nb).await?;
     let mut options = views::RefOptions::new();
     options.insert(
         "building_id",
-        views::building_options(&state.store, nb_rec.subdistrict_id, nb).await?,
+        buildings.into_iter().map(Into::into).collect(),
     );
     let specs: Vec<_> = RESIDENT_FIELDS
         .iter()
@@ -110,7 +75,7 @@ async fn render_form(
     let title = state.i18n.t(lang, "resident.report_title");
     let extra = context! {
         title => title.clone(), fields, neighbourhood => nb_rec.title(), neighbourhood_id => nb,
-        photo_error, max_photos => MAX_PHOTOS,
+        photo_error, max_photos => MAX_ATTACHMENTS,
         error => (!errors.is_empty()).then(|| state.i18n.t(lang, "error.validation_failed")),
     };
     Ok((
@@ -120,13 +85,22 @@ async fn render_form(
         .into_response())
 }
 
+/// `?neighbourhood_id=`: which neighbourhood the report is for (none: choose one).
+struct Pick(Option<String>);
+
+impl FromParams for Pick {
+    fn from_params(p: &mut Params) -> Self {
+        Pick(p.text("neighbourhood_id"))
+    }
+}
+
 async fn report_form(
     State(state): State<AppState>,
     headers: axum::http::HeaderMap,
-    Query(q): Query<HashMap<String, String>>,
+    PageQuery(Pick(nb)): PageQuery<Pick>,
 ) -> Result<Response, AppError> {
     let lang = negotiate(&headers, false);
-    match q.get("neighbourhood_id").map(|v| v.parse::<i64>()) {
+    match nb.map(|v| v.parse::<NeighbourhoodId>()) {
         Some(Ok(nb)) => {
             let mut raw = BTreeMap::new();
             raw.insert("kind".to_string(), "help".to_string());
@@ -172,10 +146,12 @@ async fn report(State(state): State<AppState>, req: Request) -> Result<Response,
     let (parts, body) = req.into_parts();
     let lang = negotiate(&parts.headers, false);
     let ip = client_ip(&parts);
+    let sv = &state.services;
+    let limit = state.config.resident_reports_per_hour;
     // An address over its limit is turned away before its (up to 15 MB) body is read.
     if state
         .report_throttle
-        .is_limited(ip, state.config.resident_reports_per_hour, REPORT_WINDOW)
+        .is_limited(ip, limit, REPORT_WINDOW, sv.now())
     {
         return Err(AppError::TooManyRequests);
     }
@@ -183,7 +159,7 @@ async fn report(State(state): State<AppState>, req: Request) -> Result<Response,
         .await
         .map_err(|e| AppError::BadRequest(e.body_text()))?;
     let Report { fields, photos } = read_report(mp).await?;
-    let nb: i64 = fields
+    let nb: NeighbourhoodId = fields
         .get("neighbourhood_id")
         .and_then(|v| v.as_str())
         .and_then(|v| v.parse().ok())
@@ -194,63 +170,16 @@ async fn report(State(state): State<AppState>, req: Request) -> Result<Response,
         .collect();
     if !state
         .report_throttle
-        .allow(ip, state.config.resident_reports_per_hour, REPORT_WINDOW)
+        .allow(ip, limit, REPORT_WINDOW, sv.now())
     {
-        let mut e = FieldErrors::new();
-        e.add("description", "too_many_reports");
+        let e = FieldErrors::single("description", "too_many_reports");
         return render_form(&state, lang, nb, &raw, &e, StatusCode::TOO_MANY_REQUESTS).await;
     }
-    let mut input = fields.clone();
+    let mut input = fields;
     input.retain(|k, _| !k.starts_with('_'));
-    let checked = doorstep_domain::validate(RESIDENT_FIELDS, &input, None, &[]);
-    let mut errors = match &checked {
-        Ok(_) => FieldErrors::new(),
-        Err(e) => e.clone(),
-    };
-    let mut files = Vec::new();
-    if photos.len() > MAX_PHOTOS {
-        errors.add("photo", "too_many");
-    }
-    for p in &photos {
-        match crate::attachments::check(p) {
-            Ok(t) => files.push(NewAttachment {
-                content_type: t.to_string(),
-                sha256: format!("{:x}", Sha256::digest(p)),
-                data: p.clone(),
-            }),
-            Err(code) => {
-                errors.add("photo", code);
-                break;
-            }
-        }
-    }
-    let values = match checked {
-        Ok(v) if errors.is_empty() => v,
-        _ => {
-            return render_form(
-                &state,
-                lang,
-                nb,
-                &raw,
-                &errors,
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await;
-        }
-    };
-    let created = resident_intake(
-        &state,
-        nb,
-        &values,
-        Channel::Web,
-        &files,
-        ip,
-        "resident-web",
-    )
-    .await;
-    match created {
+    match svc::report(sv, nb, &input, &photos, ip).await {
         Ok(r) => Ok(Redirect::to(&format!("/track/{}?new=1", r.tracking_code)).into_response()),
-        Err(AppError::Validation(fe)) => {
+        Err(doorstep_services::Error::Validation(fe)) => {
             render_form(
                 &state,
                 lang,
@@ -261,130 +190,87 @@ async fn report(State(state): State<AppState>, req: Request) -> Result<Response,
             )
             .await
         }
-        Err(e) => Err(e),
+        Err(e) => Err(e.into()),
     }
 }
 
-/// Intake with no staff account behind it (resident web page, Open311): the
-/// neighbourhood's receiver (its secretary) owns the request from the start.
-pub(crate) async fn resident_intake(
-    state: &AppState,
-    nb: i64,
-    values: &doorstep_domain::Values,
-    channel: Channel,
-    files: &[NewAttachment],
-    ip: Option<std::net::IpAddr>,
-    actor: &str,
-) -> Result<RequestRecord, AppError> {
-    let nb_rec = match state.store.find_place(Entity::Neighbourhood, nb).await? {
-        Some(n) if n.archived_at.is_none() => n,
-        _ => {
-            return Err(AppError::validation(
-                "neighbourhood_id",
-                "invalid_reference",
-            ));
-        }
-    };
-    let owner = state
-        .store
-        .receiver_for(nb_rec.subdistrict_id, nb)
-        .await
-        .map_err(|_| AppError::Unavailable)?;
-    let ctx = WriteCtx {
-        actor_id: None,
-        actor_name: actor.to_string(),
-        subdistrict_id: Some(nb_rec.subdistrict_id),
-        ip: ip.map(|i| i.to_string()),
-        at: state.clock.now(),
-        demo: false,
-    };
-    create_checked(
-        state,
-        nb_rec.subdistrict_id,
-        nb,
-        values,
-        channel,
-        owner,
-        files,
-        &ctx,
-    )
-    .await
+/// `?code=`: the tracking code typed on the lookup page.
+struct Lookup(Option<String>, bool);
+
+impl FromParams for Lookup {
+    fn from_params(p: &mut Params) -> Self {
+        let asked = p.has("code");
+        Lookup(p.text("code"), asked)
+    }
 }
 
 async fn track_lookup(
     State(state): State<AppState>,
     headers: axum::http::HeaderMap,
-    Query(q): Query<HashMap<String, String>>,
+    PageQuery(Lookup(code, asked)): PageQuery<Lookup>,
 ) -> Result<Response, AppError> {
-    if let Some(code) = q
-        .get("code")
+    if let Some(code) = code
         .map(|c| c.trim().to_uppercase())
-        .filter(|c| !c.is_empty() && c.chars().all(|c| c.is_ascii_alphanumeric()))
+        .filter(|c| c.chars().all(|c| c.is_ascii_alphanumeric()))
     {
         return Ok(Redirect::to(&format!("/track/{code}")).into_response());
     }
     let lang = negotiate(&headers, false);
     let title = state.i18n.t(lang, "resident.track_title");
-    let extra = context! { title => title.clone(), not_found => q.contains_key("code") };
+    let extra = context! { title => title.clone(), not_found => asked };
     Ok(page(&state, lang, None, "resident/track.html", &title, extra)?.into_response())
+}
+
+/// `?new=1`: the page right after the report was sent.
+struct Fresh(bool);
+
+impl FromParams for Fresh {
+    fn from_params(p: &mut Params) -> Self {
+        Fresh(p.text("new").as_deref() == Some("1"))
+    }
 }
 
 async fn track(
     State(state): State<AppState>,
     Path(asked): Path<String>,
-    Query(q): Query<HashMap<String, String>>,
+    PageQuery(Fresh(fresh)): PageQuery<Fresh>,
     req: Request,
 ) -> Result<Response, AppError> {
     let (parts, _) = req.into_parts();
     let lang = negotiate(&parts.headers, false);
     let ip = client_ip(&parts);
+    let sv = &state.services;
     let code_in = asked.trim().to_uppercase();
-    let fresh = q.get("new").is_some_and(|v| v == "1");
     if !state
         .lookup_throttle
-        .allow(ip, LOOKUPS_PER_WINDOW, LOOKUP_WINDOW)
+        .allow(ip, LOOKUPS_PER_WINDOW, LOOKUP_WINDOW, sv.now())
     {
         return Err(AppError::TooManyRequests);
     }
     let tr = |k: &str| state.i18n.t(lang, k);
     let title = tr("resident.track_title");
-    let Some(r) = state.store.find_request_by_code(&code_in).await? else {
+    let Some(t) = svc::track(sv, &code_in).await? else {
         let extra = context! { title => title.clone(), not_found => true, code => code_in };
-        return Ok((
-            StatusCode::NOT_FOUND,
-            page(&state, lang, None, "resident/track.html", &title, extra)?,
-        )
-            .into_response());
+        let html = page(&state, lang, None, "resident/track.html", &title, extra)?;
+        return Ok((StatusCode::NOT_FOUND, html).into_response());
     };
-    let timeline = state.store.request_timeline(r.id).await?;
-    let mut steps = Vec::new();
-    for e in &timeline {
-        let (what, detail) = match &e.mv {
-            None => ("receive".to_string(), String::new()),
-            Some(m @ (Move::Resolve { reply } | Move::ResolveOnSpot { reply })) => {
-                (crate::pages::requests::code_of_move(m), reply.clone())
-            }
-            Some(Move::Merge { into }) => {
-                let other = state.store.find_request(*into).await?;
-                (
-                    "merge".to_string(),
-                    other.map(|o| o.tracking_code).unwrap_or_default(),
-                )
-            }
-            // Internal notes (return reasons, extension reasons) stay inside.
-            Some(m) => (crate::pages::requests::code_of_move(m), String::new()),
-        };
-        steps.push(serde_json::json!({
-            "at": views::local_time(e.at),
-            "what": tr(&format!("request.move.{what}")),
-            "detail": detail,
-        }));
-    }
-    let state_label = tr(&format!("request.state.{}", code(&r.workflow.state)));
+    let steps: Vec<serde_json::Value> = t
+        .steps
+        .iter()
+        .map(|s| {
+            serde_json::json!({
+                "at": views::local_time(s.at),
+                "what": tr(&format!("request.move.{}", s.what)),
+                "detail": s.detail,
+            })
+        })
+        .collect();
+    let r = &t.record;
     let extra = context! {
         title => title.clone(), found => true, code => r.tracking_code, fresh,
-        kind => tr(&format!("choice.kind.{}", code(&r.kind))),
-        state_label, open => r.workflow.state.is_open(),
+        kind => tr(&format!("choice.kind.{}", r.kind)),
+        state_label => tr(&format!("request.state.{}", r.workflow.state)),
+        open => r.workflow.state.is_open(),
         received => views::local_time(r.created_at),
         deadline => views::local_deadline(r.deadline_at),
         description => r.description, steps,

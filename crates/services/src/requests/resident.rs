@@ -1,0 +1,329 @@
+//! Requests from residents without an account: the resident's own report (web page) and
+//! Open311 clients, received by the neighbourhood's receiver (its secretary); tracking by
+//! code, showing the steps but never a name, a phone, the staff or internal notes; and
+//! the public listing.
+
+use super::{REQUEST_FIELDS, create_checked};
+use crate::{Error, Result, Services};
+use chrono::{DateTime, Utc};
+use doorstep_domain::requests::{Channel, Kind, MAX_ATTACHMENTS, Move};
+use doorstep_domain::{
+    BuildingId, Entity, FieldErrors, FieldKind, FieldSpec, NeighbourhoodId, RequestId, Scope,
+    ServiceItemId, SubdistrictId, Values,
+};
+use doorstep_store::{
+    BuildingPoint, NewAttachment, PlaceRecord, PublicFilter, PublicRequest, RequestRecord,
+};
+use std::net::IpAddr;
+
+/// The kinds a resident chooses from, the likeliest first.
+const RESIDENT_KINDS: &[&str] = &[
+    Kind::Help.code(),
+    Kind::Complaint.code(),
+    Kind::Report.code(),
+    Kind::Suggestion.code(),
+    Kind::Consultation.code(),
+    Kind::Praise.code(),
+];
+
+/// What a resident fills in.
+pub const RESIDENT_FIELDS: &[FieldSpec] = &[
+    FieldSpec::new("neighbourhood_id", FieldKind::Ref("neighbourhoods")).required(),
+    FieldSpec::new("kind", FieldKind::Choice(RESIDENT_KINDS)).required(),
+    FieldSpec::long_text("description", 2000).required(),
+    FieldSpec::new("building_id", FieldKind::Ref("buildings")),
+    FieldSpec::text("address", 200),
+    FieldSpec::text("resident_name", 30),
+    FieldSpec::new("resident_phone", FieldKind::Phone),
+];
+
+/// A neighbourhood a resident may report to.
+#[derive(Debug, Clone)]
+pub struct Place {
+    pub neighbourhood: PlaceRecord,
+    pub subdistrict: String,
+}
+
+/// Every neighbourhood in use, with its subdistrict's name (one subdistrict per
+/// deployment is the usual case).
+pub async fn neighbourhoods(sv: &Services) -> Result<Vec<Place>> {
+    let mut out = Vec::new();
+    for sd in sv.store.places().subdistrict_ids().await? {
+        let Some(s) = sv
+            .store
+            .places()
+            .find(Entity::Subdistrict, sd.get())
+            .await?
+        else {
+            continue;
+        };
+        let nbs = crate::places::all_in(sv, Entity::Neighbourhood, Scope::Subdistrict(sd)).await?;
+        out.extend(
+            nbs.into_iter()
+                .filter(PlaceRecord::is_active)
+                .map(|n| Place {
+                    neighbourhood: n,
+                    subdistrict: s.title(),
+                }),
+        );
+    }
+    Ok(out)
+}
+
+/// The neighbourhood a report is for, with its buildings to choose from; not found when
+/// it is unknown or archived.
+pub async fn report_form(
+    sv: &Services,
+    nb: NeighbourhoodId,
+) -> Result<(PlaceRecord, Vec<crate::places::Choice>)> {
+    let n = active_neighbourhood(sv, nb).await?.ok_or(Error::NotFound)?;
+    let scope = Scope::Neighbourhood {
+        subdistrict_id: n.subdistrict_id,
+        neighbourhood_id: nb,
+    };
+    let buildings = crate::places::buildings_of(sv, scope).await?;
+    Ok((n, buildings))
+}
+
+async fn active_neighbourhood(sv: &Services, nb: NeighbourhoodId) -> Result<Option<PlaceRecord>> {
+    Ok(sv
+        .store
+        .places()
+        .find(Entity::Neighbourhood, nb.get())
+        .await?
+        .filter(PlaceRecord::is_active))
+}
+
+/// A resident's report from the web page: the fields and up to three photos, checked
+/// together so every error is shown at once.
+pub async fn report(
+    sv: &Services,
+    nb: NeighbourhoodId,
+    input: &serde_json::Map<String, serde_json::Value>,
+    photos: &[Vec<u8>],
+    ip: Option<IpAddr>,
+) -> Result<RequestRecord> {
+    let checked = doorstep_domain::validate(RESIDENT_FIELDS, input, None, &[]);
+    let mut errors = checked.as_ref().err().cloned().unwrap_or_default();
+    if photos.len() > MAX_ATTACHMENTS {
+        errors.add("photo", "too_many");
+    }
+    let mut files = Vec::new();
+    for p in photos {
+        match super::attachments::prepare("photo", p) {
+            Ok(a) => files.push(a),
+            Err(Error::Validation(e)) => {
+                errors.0.extend(e.0);
+                break;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    let values = match checked {
+        Ok(v) if errors.is_empty() => v,
+        _ => return Err(Error::Validation(errors)),
+    };
+    intake(sv, nb, &values, Channel::Web, &files, ip, "resident-web").await
+}
+
+/// Intake with no staff account behind it (the resident's page, Open311): the
+/// neighbourhood's receiver (its secretary) owns the request from the start. `values`
+/// are already validated; `actor` names the channel in the audit log.
+pub async fn intake(
+    sv: &Services,
+    nb: NeighbourhoodId,
+    values: &Values,
+    channel: Channel,
+    files: &[NewAttachment],
+    ip: Option<IpAddr>,
+    actor: &str,
+) -> Result<RequestRecord> {
+    let Some(n) = active_neighbourhood(sv, nb).await? else {
+        return Err(Error::validation("neighbourhood_id", "invalid_reference"));
+    };
+    // No one to receive it is a deployment without staff there: unavailable, not a bug.
+    let owner = sv
+        .store
+        .accounts()
+        .receiver_for(n.subdistrict_id, nb)
+        .await
+        .map_err(|_| Error::Unavailable)?;
+    let ctx = sv.system_ctx(actor, Some(n.subdistrict_id), ip);
+    create_checked(
+        sv,
+        n.subdistrict_id,
+        nb,
+        values,
+        channel,
+        owner,
+        files,
+        &ctx,
+    )
+    .await
+}
+
+/// Validates a public intake (Open311) with the desk's fields.
+pub fn validate(body: &serde_json::Map<String, serde_json::Value>) -> Result<Values, FieldErrors> {
+    doorstep_domain::validate(REQUEST_FIELDS, body, None, &[])
+}
+
+/// One step of a request as the resident sees it.
+#[derive(Debug, Clone)]
+pub struct Step {
+    pub at: DateTime<Utc>,
+    /// The move's code (`receive` for the intake).
+    pub what: &'static str,
+    /// The reply to the resident, or the code of the request merged into; nothing else.
+    pub detail: String,
+}
+
+/// A request as its tracking page shows it.
+#[derive(Debug, Clone)]
+pub struct Tracked {
+    pub record: RequestRecord,
+    pub steps: Vec<Step>,
+}
+
+/// The request with this tracking code, as the resident may see it.
+pub async fn track(sv: &Services, code: &str) -> Result<Option<Tracked>> {
+    let Some(r) = sv.store.requests().find_by_code(code).await? else {
+        return Ok(None);
+    };
+    let timeline = sv.store.requests().timeline(r.id).await?;
+    let mut steps = Vec::with_capacity(timeline.len());
+    for e in &timeline {
+        let (what, detail) = match &e.mv {
+            None => ("receive", String::new()),
+            Some(m @ (Move::Resolve { reply } | Move::ResolveOnSpot { reply })) => {
+                (m.code(), reply.clone())
+            }
+            Some(Move::Merge { into }) => {
+                let other = sv.store.requests().find(*into).await?;
+                ("merge", other.map(|o| o.tracking_code).unwrap_or_default())
+            }
+            // Internal notes (return reasons, extension reasons) stay inside.
+            Some(m) => (m.code(), String::new()),
+        };
+        steps.push(Step {
+            at: e.at,
+            what,
+            detail,
+        });
+    }
+    Ok(Some(Tracked { record: r, steps }))
+}
+
+/// The subdistrict named by `code_or_id` (its code, or its id), or the only one when
+/// none is named. `Ok(None)`: none matches; an error when several could.
+pub async fn jurisdiction(
+    sv: &Services,
+    code_or_id: Option<&str>,
+) -> Result<Option<SubdistrictId>> {
+    let ids = sv.store.places().subdistrict_ids().await?;
+    match code_or_id.map(str::trim).filter(|j| !j.is_empty()) {
+        None => match ids.as_slice() {
+            [one] => Ok(Some(*one)),
+            [] => Ok(None),
+            _ => Err(Error::validation("jurisdiction_id", "required")),
+        },
+        Some(j) => {
+            for id in ids {
+                if let Some(sd) = sv
+                    .store
+                    .places()
+                    .find(Entity::Subdistrict, id.get())
+                    .await?
+                    && (sd.get("code").as_str() == Some(j) || id.to_string() == j)
+                {
+                    return Ok(Some(id));
+                }
+            }
+            Ok(None)
+        }
+    }
+}
+
+/// The subdistrict's catalogue items in use (the services of Open311).
+pub async fn services(sv: &Services, sd: SubdistrictId) -> Result<Vec<PlaceRecord>> {
+    let items = crate::places::all_in(sv, Entity::ServiceItem, Scope::Subdistrict(sd)).await?;
+    Ok(items.into_iter().filter(PlaceRecord::is_active).collect())
+}
+
+/// A catalogue item of the subdistrict, in use.
+pub async fn service(
+    sv: &Services,
+    sd: SubdistrictId,
+    id: ServiceItemId,
+) -> Result<Option<PlaceRecord>> {
+    Ok(sv
+        .store
+        .places()
+        .find(Entity::ServiceItem, id.get())
+        .await?
+        .filter(|i| i.subdistrict_id == sd && i.is_active()))
+}
+
+/// A building of the subdistrict, in use.
+pub async fn building(
+    sv: &Services,
+    sd: SubdistrictId,
+    id: BuildingId,
+) -> Result<Option<PlaceRecord>> {
+    Ok(sv
+        .store
+        .places()
+        .find(Entity::Building, id.get())
+        .await?
+        .filter(|b| b.subdistrict_id == sd && b.is_active()))
+}
+
+/// The subdistrict's building nearest to a point, if one is within `within_m` metres.
+pub async fn nearest_building(
+    sv: &Services,
+    sd: SubdistrictId,
+    (lat, lon): (f64, f64),
+    within_m: f64,
+) -> Result<Option<BuildingPoint>> {
+    let best = sv
+        .store
+        .geo()
+        .building_points(sd)
+        .await?
+        .into_iter()
+        .map(|b| {
+            (
+                doorstep_domain::earth::haversine_m(lat, lon, b.lat, b.lon),
+                b,
+            )
+        })
+        .min_by(|a, b| a.0.total_cmp(&b.0));
+    Ok(best.filter(|(d, _)| *d <= within_m).map(|(_, b)| b))
+}
+
+/// Requests as the public interface lists them.
+pub async fn public(sv: &Services, f: &PublicFilter) -> Result<Vec<PublicRequest>> {
+    Ok(sv.store.requests().public(f).await?)
+}
+
+/// One request, as the public interface shows it.
+pub async fn public_one(
+    sv: &Services,
+    sd: SubdistrictId,
+    id: RequestId,
+) -> Result<Option<PublicRequest>> {
+    let f = PublicFilter {
+        subdistrict_id: sd,
+        ids: Some(vec![id]),
+        items: None,
+        from: None,
+        to: None,
+        open: None,
+        limit: 1,
+    };
+    Ok(public(sv, &f).await?.into_iter().next())
+}
+
+/// The request a tracking code names (Open311's token lookup).
+pub async fn by_code(sv: &Services, code: &str) -> Result<Option<RequestRecord>> {
+    Ok(sv.store.requests().find_by_code(code).await?)
+}

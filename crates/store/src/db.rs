@@ -1,0 +1,616 @@
+//! The one way the store talks to its database.
+//!
+//! A statement is an [`Sql`]: text with `$n` placeholders (which SQLite and PostgreSQL both
+//! read) and its bound [`Arg`]s, built in one piece or clause by clause with
+//! [`Sql::push`] and [`Sql::push_bind`]. It runs on anything that is [`Exec`]: the pool
+//! (for reads) or a write transaction [`Tx`] (begun by [`crate::Store::begin`], committed
+//! by [`Tx::commit`], rolled back when dropped, so that `?` anywhere leaves nothing
+//! half-written). Rows come back as [`DbRow`]s read by column name with native types on
+//! each backend.
+//!
+//! Values are never formatted into the text: text comes from literals and from the
+//! domain's own table and column names; everything else is bound.
+
+use crate::{Backend, Pool, Result, StoreError};
+use chrono::{DateTime, Utc};
+use sqlx::postgres::PgRow;
+use sqlx::sqlite::SqliteRow;
+use sqlx::{Database, Decode, Encode, Postgres, Row, Sqlite, Type};
+
+/// One bound value. `None` binds a typed NULL (PostgreSQL insists on the type).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Arg {
+    Int(Option<i64>),
+    Float(Option<f64>),
+    Bool(Option<bool>),
+    Text(Option<String>),
+    Time(Option<DateTime<Utc>>),
+    Json(Option<serde_json::Value>),
+    Bytes(Option<Vec<u8>>),
+}
+
+macro_rules! arg_from {
+    ($($t:ty => $variant:ident($conv:expr)),* $(,)?) => {$(
+        impl From<$t> for Arg {
+            fn from(v: $t) -> Arg {
+                #[allow(clippy::redundant_closure_call)]
+                Arg::$variant(($conv)(v))
+            }
+        }
+    )*};
+}
+
+arg_from! {
+    i64 => Int(Some),
+    Option<i64> => Int(|v| v),
+    f64 => Float(Some),
+    Option<f64> => Float(|v| v),
+    bool => Bool(Some),
+    Option<bool> => Bool(|v| v),
+    String => Text(Some),
+    Option<String> => Text(|v| v),
+    &str => Text(|v: &str| Some(v.to_string())),
+    &String => Text(|v: &String| Some(v.clone())),
+    Option<&str> => Text(|v: Option<&str>| v.map(str::to_string)),
+    &Option<String> => Text(|v: &Option<String>| v.clone()),
+    DateTime<Utc> => Time(Some),
+    Option<DateTime<Utc>> => Time(|v| v),
+    serde_json::Value => Json(Some),
+    Option<serde_json::Value> => Json(|v| v),
+    Vec<u8> => Bytes(Some),
+    &[u8] => Bytes(|v: &[u8]| Some(v.to_vec())),
+}
+
+/// Ids bind as integers.
+macro_rules! arg_from_ids {
+    ($($t:ty),*) => {$(
+        impl From<$t> for Arg {
+            fn from(v: $t) -> Arg {
+                Arg::Int(Some(v.get()))
+            }
+        }
+        impl From<Option<$t>> for Arg {
+            fn from(v: Option<$t>) -> Arg {
+                Arg::Int(v.map(|x| x.get()))
+            }
+        }
+    )*};
+}
+
+arg_from_ids!(
+    doorstep_domain::SubdistrictId,
+    doorstep_domain::NeighbourhoodId,
+    doorstep_domain::AccountId,
+    doorstep_domain::RequestId,
+    doorstep_domain::AttachmentId,
+    doorstep_domain::ServiceItemId,
+    doorstep_domain::BuildingId,
+    doorstep_domain::TokenId
+);
+
+/// Coded enums bind as their codes.
+macro_rules! arg_from_codes {
+    ($($t:ty),*) => {$(
+        impl From<$t> for Arg {
+            fn from(v: $t) -> Arg {
+                Arg::Text(Some(v.code().to_string()))
+            }
+        }
+        impl From<Option<$t>> for Arg {
+            fn from(v: Option<$t>) -> Arg {
+                Arg::Text(v.map(|x| x.code().to_string()))
+            }
+        }
+    )*};
+}
+
+arg_from_codes!(
+    doorstep_domain::Role,
+    doorstep_domain::Entity,
+    doorstep_domain::catalogue::Category,
+    doorstep_domain::requests::Kind,
+    doorstep_domain::requests::Channel,
+    doorstep_domain::requests::State,
+    doorstep_domain::requests::Relation,
+    doorstep_domain::requests::Satisfaction,
+    doorstep_domain::audit::AuditAction,
+    doorstep_domain::audit::AuditEntity
+);
+
+/// A statement and its arguments.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Sql {
+    text: String,
+    args: Vec<Arg>,
+}
+
+impl Sql {
+    /// A statement whose placeholders `$1…` are bound in order with [`Sql::bind`].
+    pub fn new(text: impl Into<String>) -> Sql {
+        Sql {
+            text: text.into(),
+            args: Vec::new(),
+        }
+    }
+
+    /// Binds the next placeholder.
+    pub fn bind(mut self, v: impl Into<Arg>) -> Sql {
+        self.args.push(v.into());
+        self
+    }
+
+    /// Appends trusted text: SQL, or a table or column name from the domain's tables.
+    pub fn push(&mut self, text: &str) -> &mut Sql {
+        self.text.push_str(text);
+        self
+    }
+
+    /// Appends a placeholder for `v` (`$n`, numbered after those already bound).
+    pub fn push_bind(&mut self, v: impl Into<Arg>) -> &mut Sql {
+        self.args.push(v.into());
+        let n = self.args.len();
+        self.text.push('$');
+        self.text.push_str(&n.to_string());
+        self
+    }
+
+    /// Appends `$a, $b, …` for each value (an `IN (…)` list).
+    pub fn push_binds<T: Into<Arg>>(&mut self, vs: impl IntoIterator<Item = T>) -> &mut Sql {
+        for (i, v) in vs.into_iter().enumerate() {
+            if i > 0 {
+                self.text.push_str(", ");
+            }
+            self.push_bind(v);
+        }
+        self
+    }
+
+    /// Appends `(…), (…)`: one parenthesised tuple per item (a multi-row `VALUES`).
+    pub fn push_tuples<I>(&mut self, items: I, mut f: impl FnMut(&mut Tuple<'_>, I::Item))
+    where
+        I: IntoIterator,
+    {
+        for (i, item) in items.into_iter().enumerate() {
+            self.text.push_str(if i == 0 { "(" } else { ", (" });
+            let mut t = Tuple {
+                sql: self,
+                first: true,
+            };
+            f(&mut t, item);
+            self.text.push(')');
+        }
+    }
+
+    /// Puts trusted text before the statement (a `SELECT … FROM t` in front of shared
+    /// conditions); the placeholders already numbered stay as they are.
+    pub fn prepend(&mut self, text: &str) -> &mut Sql {
+        self.text.insert_str(0, text);
+        self
+    }
+
+    pub async fn execute(self, db: &mut impl Exec) -> Result<u64> {
+        run(self, db.target(), Want::Execute)
+            .await
+            .map(|r| r.affected)
+    }
+
+    pub async fn fetch_all(self, db: &mut impl Exec) -> Result<Vec<DbRow>> {
+        run(self, db.target(), Want::All).await.map(|r| r.rows)
+    }
+
+    pub async fn fetch_optional(self, db: &mut impl Exec) -> Result<Option<DbRow>> {
+        run(self, db.target(), Want::One)
+            .await
+            .map(|r| r.rows.into_iter().next())
+    }
+
+    /// The one row; [`StoreError::NotFound`] when there is none.
+    pub async fn fetch_one(self, db: &mut impl Exec) -> Result<DbRow> {
+        self.fetch_optional(db).await?.ok_or(StoreError::NotFound)
+    }
+
+    /// The first column of the one row.
+    pub async fn scalar<T: Column>(self, db: &mut impl Exec) -> Result<T> {
+        self.fetch_one(db).await?.get_at(0)
+    }
+
+    /// The first column of the first row, if there is a row.
+    pub async fn scalar_optional<T: Column>(self, db: &mut impl Exec) -> Result<Option<T>> {
+        match self.fetch_optional(db).await? {
+            Some(r) => r.get_at(0).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// The first column of every row.
+    pub async fn scalars<T: Column>(self, db: &mut impl Exec) -> Result<Vec<T>> {
+        self.fetch_all(db)
+            .await?
+            .iter()
+            .map(|r| r.get_at(0))
+            .collect()
+    }
+}
+
+/// The values of one tuple of [`Sql::push_tuples`], separated by commas.
+pub(crate) struct Tuple<'a> {
+    sql: &'a mut Sql,
+    first: bool,
+}
+
+impl Tuple<'_> {
+    fn sep(&mut self) {
+        if !self.first {
+            self.sql.text.push_str(", ");
+        }
+        self.first = false;
+    }
+
+    pub fn bind(&mut self, v: impl Into<Arg>) -> &mut Self {
+        self.sep();
+        self.sql.push_bind(v);
+        self
+    }
+
+    /// Trusted text as a value (a literal such as `NULL`).
+    pub fn raw(&mut self, text: &str) -> &mut Self {
+        self.sep();
+        self.sql.push(text);
+        self
+    }
+}
+
+/// A row of either backend, read by column name.
+pub(crate) enum DbRow {
+    Sqlite(SqliteRow),
+    Postgres(PgRow),
+}
+
+/// A Rust type both backends decode natively.
+pub(crate) trait Column:
+    for<'r> Decode<'r, Sqlite> + Type<Sqlite> + for<'r> Decode<'r, Postgres> + Type<Postgres>
+{
+}
+
+impl<T> Column for T where
+    T: for<'r> Decode<'r, Sqlite> + Type<Sqlite> + for<'r> Decode<'r, Postgres> + Type<Postgres>
+{
+}
+
+impl DbRow {
+    pub fn get<T: Column>(&self, column: &str) -> Result<T> {
+        match self {
+            DbRow::Sqlite(r) => r.try_get(column),
+            DbRow::Postgres(r) => r.try_get(column),
+        }
+        .map_err(StoreError::from)
+    }
+
+    pub fn get_at<T: Column>(&self, index: usize) -> Result<T> {
+        match self {
+            DbRow::Sqlite(r) => r.try_get(index),
+            DbRow::Postgres(r) => r.try_get(index),
+        }
+        .map_err(StoreError::from)
+    }
+
+    /// An id column.
+    pub fn id<T: From<i64>>(&self, column: &str) -> Result<T> {
+        self.get::<i64>(column).map(T::from)
+    }
+
+    /// A nullable id column.
+    pub fn opt_id<T: From<i64>>(&self, column: &str) -> Result<Option<T>> {
+        Ok(self.get::<Option<i64>>(column)?.map(T::from))
+    }
+
+    /// A JSON column (JSONB on PostgreSQL, TEXT on SQLite) as a value; NULL is `Null`.
+    pub fn json(&self, column: &str) -> Result<serde_json::Value> {
+        Ok(self
+            .get::<Option<sqlx::types::Json<serde_json::Value>>>(column)?
+            .map(|j| j.0)
+            .unwrap_or(serde_json::Value::Null))
+    }
+
+    /// A JSON column decoded into `T`.
+    pub fn json_as<T: serde::de::DeserializeOwned>(&self, column: &str) -> Result<T> {
+        serde_json::from_value(self.json(column)?)
+            .map_err(|e| StoreError::Database(format!("column {column}: {e}")))
+    }
+
+    /// A text column holding one of a coded enum's codes.
+    pub fn code<T: std::str::FromStr>(&self, column: &str) -> Result<T> {
+        let s: String = self.get(column)?;
+        s.parse()
+            .map_err(|_| StoreError::Database(format!("column {column}: unknown code {s}")))
+    }
+
+    /// A nullable text column holding a code.
+    pub fn opt_code<T: std::str::FromStr>(&self, column: &str) -> Result<Option<T>> {
+        match self.get::<Option<String>>(column)? {
+            None => Ok(None),
+            Some(s) => s
+                .parse()
+                .map(Some)
+                .map_err(|_| StoreError::Database(format!("column {column}: unknown code {s}"))),
+        }
+    }
+}
+
+/// Where a statement runs.
+pub(crate) enum Target<'a> {
+    SqlitePool(&'a sqlx::SqlitePool),
+    PgPool(&'a sqlx::PgPool),
+    Sqlite(&'a mut sqlx::SqliteConnection),
+    Postgres(&'a mut sqlx::PgConnection),
+}
+
+/// Something statements run on: the pool ([`crate::Store::db`]) or a [`Tx`].
+pub(crate) trait Exec: Send {
+    fn target(&mut self) -> Target<'_>;
+    fn backend(&self) -> Backend;
+
+    /// ` FOR UPDATE` where the backend locks rows read in a transaction (SQLite's write
+    /// transactions hold the whole database already).
+    fn for_update(&self) -> &'static str {
+        match self.backend() {
+            Backend::Sqlite => "",
+            Backend::Postgres => " FOR UPDATE",
+        }
+    }
+}
+
+/// The pool, for reads outside a transaction.
+pub(crate) struct PoolExec<'a>(pub(crate) &'a Pool);
+
+impl Exec for PoolExec<'_> {
+    fn target(&mut self) -> Target<'_> {
+        match self.0 {
+            Pool::Sqlite(p) => Target::SqlitePool(p),
+            Pool::Postgres(p) => Target::PgPool(p),
+        }
+    }
+    fn backend(&self) -> Backend {
+        match self.0 {
+            Pool::Sqlite(_) => Backend::Sqlite,
+            Pool::Postgres(_) => Backend::Postgres,
+        }
+    }
+}
+
+/// A write transaction: `BEGIN IMMEDIATE` on SQLite (holding this process's writer
+/// lock, so writers queue here rather than in SQLite's busy handler), `BEGIN` on
+/// PostgreSQL. Dropped without [`Tx::commit`], it rolls back.
+pub(crate) struct Tx {
+    inner: TxInner,
+}
+
+enum TxInner {
+    // The transaction is declared first so that it is dropped (rolled back) before the
+    // writer lock is released.
+    Sqlite(
+        sqlx::Transaction<'static, Sqlite>,
+        tokio::sync::OwnedMutexGuard<()>,
+    ),
+    Postgres(sqlx::Transaction<'static, Postgres>),
+}
+
+impl Tx {
+    pub(crate) async fn begin(
+        pool: &Pool,
+        writer: &std::sync::Arc<tokio::sync::Mutex<()>>,
+    ) -> Result<Tx> {
+        let inner = match pool {
+            Pool::Sqlite(p) => {
+                let guard = writer.clone().lock_owned().await;
+                TxInner::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?, guard)
+            }
+            Pool::Postgres(p) => TxInner::Postgres(p.begin().await?),
+        };
+        Ok(Tx { inner })
+    }
+
+    pub async fn commit(self) -> Result<()> {
+        match self.inner {
+            TxInner::Sqlite(tx, _writer) => tx.commit().await?,
+            TxInner::Postgres(tx) => tx.commit().await?,
+        }
+        Ok(())
+    }
+}
+
+impl Exec for Tx {
+    fn target(&mut self) -> Target<'_> {
+        match &mut self.inner {
+            TxInner::Sqlite(tx, _) => Target::Sqlite(tx),
+            TxInner::Postgres(tx) => Target::Postgres(tx),
+        }
+    }
+    fn backend(&self) -> Backend {
+        match self.inner {
+            TxInner::Sqlite(..) => Backend::Sqlite,
+            TxInner::Postgres(_) => Backend::Postgres,
+        }
+    }
+}
+
+type Query<'q, DB> = sqlx::query::Query<'q, DB, <DB as Database>::Arguments>;
+
+/// Binds one argument with its native type.
+fn bind<'q, DB: Database>(q: Query<'q, DB>, a: Arg) -> Query<'q, DB>
+where
+    Option<i64>: Encode<'q, DB> + Type<DB>,
+    Option<f64>: Encode<'q, DB> + Type<DB>,
+    Option<bool>: Encode<'q, DB> + Type<DB>,
+    Option<String>: Encode<'q, DB> + Type<DB>,
+    Option<DateTime<Utc>>: Encode<'q, DB> + Type<DB>,
+    Option<sqlx::types::Json<serde_json::Value>>: Encode<'q, DB> + Type<DB>,
+    Option<Vec<u8>>: Encode<'q, DB> + Type<DB>,
+{
+    match a {
+        Arg::Int(v) => q.bind(v),
+        Arg::Float(v) => q.bind(v),
+        Arg::Bool(v) => q.bind(v),
+        Arg::Text(v) => q.bind(v),
+        Arg::Time(v) => q.bind(v),
+        Arg::Json(v) => q.bind(v.map(sqlx::types::Json)),
+        Arg::Bytes(v) => q.bind(v),
+    }
+}
+
+fn build<'q, DB: Database>(text: String, args: Vec<Arg>) -> Query<'q, DB>
+where
+    Option<i64>: Encode<'q, DB> + Type<DB>,
+    Option<f64>: Encode<'q, DB> + Type<DB>,
+    Option<bool>: Encode<'q, DB> + Type<DB>,
+    Option<String>: Encode<'q, DB> + Type<DB>,
+    Option<DateTime<Utc>>: Encode<'q, DB> + Type<DB>,
+    Option<sqlx::types::Json<serde_json::Value>>: Encode<'q, DB> + Type<DB>,
+    Option<Vec<u8>>: Encode<'q, DB> + Type<DB>,
+{
+    // Safe: the text is built from literals and the domain's identifiers only (see the
+    // module's notes); every value is an argument.
+    let mut q = sqlx::query::<DB>(sqlx::AssertSqlSafe(text));
+    for a in args {
+        q = bind(q, a);
+    }
+    q
+}
+
+#[derive(Clone, Copy)]
+enum Want {
+    Execute,
+    One,
+    All,
+}
+
+#[derive(Default)]
+struct Outcome {
+    affected: u64,
+    rows: Vec<DbRow>,
+}
+
+async fn run(sql: Sql, target: Target<'_>, want: Want) -> Result<Outcome> {
+    let Sql { text, args } = sql;
+    let mut out = Outcome::default();
+    match target {
+        Target::SqlitePool(p) => {
+            let q = build::<Sqlite>(text, args);
+            match want {
+                Want::Execute => out.affected = q.execute(p).await?.rows_affected(),
+                Want::One => out
+                    .rows
+                    .extend(q.fetch_optional(p).await?.map(DbRow::Sqlite)),
+                Want::All => {
+                    out.rows = q
+                        .fetch_all(p)
+                        .await?
+                        .into_iter()
+                        .map(DbRow::Sqlite)
+                        .collect()
+                }
+            }
+        }
+        Target::Sqlite(c) => {
+            let q = build::<Sqlite>(text, args);
+            match want {
+                Want::Execute => out.affected = q.execute(&mut *c).await?.rows_affected(),
+                Want::One => out
+                    .rows
+                    .extend(q.fetch_optional(&mut *c).await?.map(DbRow::Sqlite)),
+                Want::All => {
+                    out.rows = q
+                        .fetch_all(&mut *c)
+                        .await?
+                        .into_iter()
+                        .map(DbRow::Sqlite)
+                        .collect()
+                }
+            }
+        }
+        Target::PgPool(p) => {
+            let q = build::<Postgres>(text, args);
+            match want {
+                Want::Execute => out.affected = q.execute(p).await?.rows_affected(),
+                Want::One => out
+                    .rows
+                    .extend(q.fetch_optional(p).await?.map(DbRow::Postgres)),
+                Want::All => {
+                    out.rows = q
+                        .fetch_all(p)
+                        .await?
+                        .into_iter()
+                        .map(DbRow::Postgres)
+                        .collect()
+                }
+            }
+        }
+        Target::Postgres(c) => {
+            let q = build::<Postgres>(text, args);
+            match want {
+                Want::Execute => out.affected = q.execute(&mut *c).await?.rows_affected(),
+                Want::One => out
+                    .rows
+                    .extend(q.fetch_optional(&mut *c).await?.map(DbRow::Postgres)),
+                Want::All => {
+                    out.rows = q
+                        .fetch_all(&mut *c)
+                        .await?
+                        .into_iter()
+                        .map(DbRow::Postgres)
+                        .collect()
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Escapes `%`, `_` and `\` for a `LIKE … ESCAPE '\'` pattern matching `q` anywhere.
+pub(crate) fn like_pattern(q: &str) -> String {
+    let mut s = String::with_capacity(q.len() + 2);
+    s.push('%');
+    for c in q.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            s.push('\\');
+        }
+        s.push(c);
+    }
+    s.push('%');
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_number_in_the_order_values_are_bound() {
+        let mut q = Sql::new("SELECT * FROM t WHERE a = $1").bind(1i64);
+        q.push(" AND b IN (").push_binds(["x", "y"]).push(")");
+        q.push(" LIMIT ").push_bind(5i64);
+        assert_eq!(
+            q.text,
+            "SELECT * FROM t WHERE a = $1 AND b IN ($2, $3) LIMIT $4"
+        );
+        assert_eq!(q.args.len(), 4);
+    }
+
+    #[test]
+    fn tuples_are_parenthesised_and_separated() {
+        let mut q = Sql::new("INSERT INTO t (a, b, c) VALUES ");
+        q.push_tuples([1i64, 2], |t, n| {
+            t.bind(n).bind("v").raw("NULL");
+        });
+        assert_eq!(
+            q.text,
+            "INSERT INTO t (a, b, c) VALUES ($1, $2, NULL), ($3, $4, NULL)"
+        );
+        assert_eq!(q.args[2], Arg::Int(Some(2)));
+    }
+
+    #[test]
+    fn like_patterns_escape_wildcards() {
+        assert_eq!(like_pattern("a%b_c\\"), "%a\\%b\\_c\\\\%");
+    }
+}

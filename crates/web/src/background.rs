@@ -1,0 +1,27 @@
+//! The background jobs, run beside the server: every minute the deadline job; every five
+//! minutes, expired sessions and the per-address counters' old entries go.
+
+use crate::{AppState, LOOKUP_WINDOW, REPORT_WINDOW};
+use doorstep_services::{clock, jobs};
+use std::time::Duration;
+
+pub(crate) async fn run(state: AppState) {
+    let sv = &state.services;
+    let mut tick: u64 = 0;
+    loop {
+        clock::pause(Duration::from_secs(60)).await;
+        tick += 1;
+        if let Err(e) = jobs::escalate_overdue(sv).await {
+            tracing::warn!(error = %e, "deadline job failed; it runs again in a minute");
+        }
+        if tick.is_multiple_of(5) {
+            if let Err(e) = jobs::purge_sessions(sv).await {
+                tracing::warn!(error = %e, "could not purge expired sessions");
+            }
+            let now = sv.now();
+            state.throttle.forget_old(state.config.ip_window, now);
+            state.report_throttle.forget_old(REPORT_WINDOW, now);
+            state.lookup_throttle.forget_old(LOOKUP_WINDOW, now);
+        }
+    }
+}

@@ -1,0 +1,173 @@
+//! Open311 GeoReport v2 at `/open311/v2` (<https://wiki.open311.org/GeoReport_v2>):
+//! discovery, services (the catalogue, plus `general` for matters outside it), service
+//! definitions, requests (search, one by id, create) and tokens, as `.json` or `.xml`.
+//!
+//! Mapping: `service_code` is a catalogue item's id; `service_request_id` is the request's
+//! id and the `token` its tracking code; every internal state maps to `open` or `closed`,
+//! with the state in `status_notes`. GET answers never carry the submitter's name, phone
+//! or e-mail. Creating needs an `api_key`: an API token of a staff account (made on
+//! /me), named in the audit log; the request is owned by the neighbourhood's receiver.
+
+mod create;
+mod format;
+mod search;
+
+use crate::AppState;
+use crate::i18n::{Lang, negotiate};
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::routing::get;
+use doorstep_domain::{ServiceItemId, SubdistrictId};
+use doorstep_services::requests::resident as svc;
+use format::{Failure, Format, fail, respond, split};
+use serde_json::{Value, json};
+use std::collections::HashMap;
+
+/// The service code of matters outside the catalogue.
+pub const GENERAL: &str = "general";
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/open311/v2/{file}", get(top).post(create::create))
+        .route("/open311/v2/services/{file}", get(service_definition))
+        .route("/open311/v2/requests/{file}", get(search::one_request))
+        .route("/open311/v2/tokens/{file}", get(search::token))
+}
+
+/// The subdistrict a call is about: `jurisdiction_id` (its code or id), or the only one.
+async fn jurisdiction(state: &AppState, j: Option<&str>) -> Result<SubdistrictId, Failure> {
+    match svc::jurisdiction(&state.services, j).await {
+        Ok(Some(sd)) => Ok(sd),
+        Ok(None) => Err(match j.map(str::trim).filter(|j| !j.is_empty()) {
+            Some(j) => fail(
+                StatusCode::NOT_FOUND,
+                format!("jurisdiction_id {j} not found"),
+            ),
+            None => fail(StatusCode::NOT_FOUND, "no jurisdiction is set up"),
+        }),
+        Err(doorstep_services::Error::Validation(_)) => Err(fail(
+            StatusCode::BAD_REQUEST,
+            "jurisdiction_id is required: this server serves several subdistricts",
+        )),
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn services_json(
+    state: &AppState,
+    sd: SubdistrictId,
+    lang: Lang,
+) -> Result<Vec<Value>, Failure> {
+    let tr = |k: &str| state.i18n.t(lang, k);
+    let items = svc::services(&state.services, sd).await?;
+    let mut out: Vec<Value> = items
+        .iter()
+        .map(|i| {
+            let cat = i.get("category").as_str().unwrap_or("").to_string();
+            json!({
+                "service_code": i.id.to_string(),
+                "service_name": i.get("name").as_str().unwrap_or(""),
+                "description": i.get("description").as_str().unwrap_or(""),
+                "metadata": false,
+                "type": "realtime",
+                "keywords": cat,
+                "group": tr(&format!("choice.category.{cat}")),
+            })
+        })
+        .collect();
+    out.push(json!({
+        "service_code": GENERAL,
+        "service_name": tr("open311.general"),
+        "description": tr("open311.general_description"),
+        "metadata": false, "type": "realtime", "keywords": "", "group": "",
+    }));
+    Ok(out)
+}
+
+/// GET discovery / services / requests, and the 405-free answer for other names.
+async fn top(
+    State(state): State<AppState>,
+    Path(file): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+    headers: axum::http::HeaderMap,
+) -> Response {
+    let Some((name, f)) = split(&file) else {
+        return fail(StatusCode::NOT_FOUND, "use .json or .xml").respond(Format::Json);
+    };
+    let lang = negotiate(&headers, true);
+    match name {
+        "discovery" => respond(f, "discovery", "discovery", Ok(discovery())),
+        "services" => {
+            let r = async {
+                let sd = jurisdiction(&state, q.get("jurisdiction_id").map(String::as_str)).await?;
+                Ok(Value::Array(services_json(&state, sd, lang).await?))
+            }
+            .await;
+            respond(f, "services", "service", r)
+        }
+        "requests" => respond(
+            f,
+            "service_requests",
+            "request",
+            search::search(&state, &q, lang).await,
+        ),
+        _ => fail(StatusCode::NOT_FOUND, format!("no resource {name}")).respond(f),
+    }
+}
+
+fn discovery() -> Value {
+    json!({
+        "changeset": "2026-11-28T00:00:00Z",
+        "contact": "Doorstep (家门口) — the subdistrict's neighbourhood service stations",
+        "key_service": "API tokens are issued to staff accounts on /me; pass one as api_key",
+        "endpoints": [{
+            "specification": "http://wiki.open311.org/GeoReport_v2",
+            "url": "/open311/v2",
+            "changeset": "2026-11-28T00:00:00Z",
+            "type": "production",
+            "formats": ["application/json", "text/xml"],
+        }],
+    })
+}
+
+async fn service_definition(
+    State(state): State<AppState>,
+    Path(file): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let Some((code, f)) = split(&file) else {
+        return fail(StatusCode::NOT_FOUND, "use .json or .xml").respond(Format::Json);
+    };
+    let r = async {
+        let sd = jurisdiction(&state, q.get("jurisdiction_id").map(String::as_str)).await?;
+        service_item(&state, sd, code).await?;
+        // No service takes extra attributes (metadata is false everywhere).
+        Ok(json!({"service_code": code, "attributes": []}))
+    }
+    .await;
+    respond(f, "service_definition", "service_definition", r)
+}
+
+/// The catalogue item of a service code (`None` for `general`), or 404.
+async fn service_item(
+    state: &AppState,
+    sd: SubdistrictId,
+    code: &str,
+) -> Result<Option<ServiceItemId>, Failure> {
+    if code == GENERAL {
+        return Ok(None);
+    }
+    let unknown = || {
+        fail(
+            StatusCode::NOT_FOUND,
+            format!("service_code {code} not found"),
+        )
+    };
+    let id: ServiceItemId = code.parse().map_err(|_| unknown())?;
+    match svc::service(&state.services, sd, id).await? {
+        Some(_) => Ok(Some(id)),
+        None => Err(unknown()),
+    }
+}

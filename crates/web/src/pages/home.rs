@@ -1,0 +1,133 @@
+//! Home: the signed-in user's scope at a glance (to sign-in or setup for others).
+
+use super::{Section, area_view, stat};
+use crate::render::page;
+use crate::session::MaybeUser;
+use crate::views;
+use crate::{AppError, AppState};
+use axum::Router;
+use axum::extract::State;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use doorstep_domain::{Actor, Entity, NeighbourhoodId, Role, Scope};
+use doorstep_services::{places, signin};
+use minijinja::context;
+
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/", get(home))
+}
+
+async fn home(
+    State(state): State<AppState>,
+    MaybeUser(user): MaybeUser,
+) -> Result<Response, AppError> {
+    let sv = &state.services;
+    let Some(user) = user else {
+        if state.setup_token().is_some() && signin::needs_setup(sv).await? {
+            return Ok(Redirect::to("/setup").into_response());
+        }
+        return Ok(Redirect::to("/login").into_response());
+    };
+    let lang = user.lang;
+    let actor = &user.actor;
+    let (scope, scope_record) = places::home_scope(sv, actor).await?;
+    let (totals, _) = places::figures(sv, scope).await?;
+    let mut stats = Vec::new();
+    if matches!(scope, Scope::Subdistrict(_)) {
+        stats.push(stat(&state, lang, "stat.communities", totals.communities));
+        stats.push(stat(
+            &state,
+            lang,
+            "stat.neighbourhoods",
+            totals.neighbourhoods,
+        ));
+    }
+    for (key, n) in [
+        ("stat.estates", totals.estates),
+        ("stat.buildings", totals.buildings),
+        ("stat.households", totals.households),
+        ("stat.blocks", totals.blocks),
+        ("stat.stations", totals.stations),
+        ("stat.rooms", totals.rooms),
+    ] {
+        stats.push(stat(&state, lang, key, n));
+    }
+    let areas = (totals.office_m2 + totals.service_m2 > 0.0)
+        .then(|| area_view(&state, lang, totals.office_m2, totals.service_m2, None));
+    let sections = vec![section(&state, lang, actor, scope).await?];
+    let heading = state.i18n.t_args(
+        lang,
+        "home.welcome",
+        std::slice::from_ref(&user.account.display_name),
+    );
+    let scope_label = scope_record.title();
+    let extra = context! { heading, scope_label, stats, areas, sections };
+    let title = state.i18n.t(lang, "nav.home");
+    Ok(page(&state, lang, Some(&user), "home.html", &title, extra)?.into_response())
+}
+
+/// The table under the figures: every neighbourhood with its station's office share for
+/// admins, a worker's blocks, the estates of a neighbourhood for everyone else.
+async fn section(
+    state: &AppState,
+    lang: crate::i18n::Lang,
+    actor: &Actor,
+    scope: Scope,
+) -> Result<Section, AppError> {
+    let sv = &state.services;
+    let tr = |k: &str| state.i18n.t(lang, k);
+    let (entity, title, skip, records) = match actor.role {
+        Role::Admin => {
+            let nbs = places::all_in(sv, Entity::Neighbourhood, scope).await?;
+            (Entity::Neighbourhood, tr("home.neighbourhoods"), None, nbs)
+        }
+        Role::Worker => {
+            let q = places::PlaceQuery {
+                mine: true,
+                limit: i64::MAX / 2,
+                ..Default::default()
+            };
+            let blocks = places::list(sv, actor, Entity::Block, &q).await?.items;
+            (Entity::Block, tr("home.my_blocks"), None, blocks)
+        }
+        _ => {
+            let estates = places::all_in(sv, Entity::Estate, scope).await?;
+            (
+                Entity::Estate,
+                tr("entity_plural.estate"),
+                Some("neighbourhood_id"),
+                estates,
+            )
+        }
+    };
+    let refs = places::references(sv, entity, &records).await?;
+    let mut table = views::records_table(&state.i18n, lang, entity, &records, &refs, skip);
+    if actor.role == Role::Admin {
+        // Every neighbourhood with its station's office share: the upgrade's key figure.
+        let stations = places::all_in(sv, Entity::Station, scope).await?;
+        let (_, areas) = places::figures(sv, scope).await?;
+        table.headers.push(views::Header {
+            label: tr("station.office_share"),
+            num: true,
+        });
+        for (row, nb) in table.rows.iter_mut().zip(&records) {
+            let share = stations
+                .iter()
+                .find(|s| s.neighbourhood_id == Some(NeighbourhoodId(nb.id)))
+                .and_then(|s| areas.iter().find(|a| a.station_id == s.id))
+                .filter(|a| a.office_m2 + a.service_m2 > 0.0)
+                .map(|a| format!("{:.0}%", a.office_m2 / (a.office_m2 + a.service_m2) * 100.0))
+                .unwrap_or_else(|| "—".into());
+            row.cells.push(views::Cell {
+                text: share,
+                num: true,
+                ..Default::default()
+            });
+        }
+    }
+    Ok(Section {
+        title,
+        table,
+        more: None,
+    })
+}

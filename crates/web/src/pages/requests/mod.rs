@@ -1,0 +1,25 @@
+//! Request pages: the inbox, the desk intake form, and a request with its timeline and
+//! the moves the viewer may make.
+
+mod desk;
+mod inbox;
+mod show;
+
+use crate::AppState;
+use axum::Router;
+use axum::routing::{get, post};
+use doorstep_domain::requests::MAX_ATTACHMENT_BYTES;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/requests", get(inbox::index).post(desk::create))
+        .route("/requests/new", get(desk::new_form))
+        .route("/requests/{id}", get(show::show))
+        .route("/requests/{id}/moves", post(show::make_move))
+        .route(
+            "/requests/{id}/attachments",
+            post(show::upload).layer(axum::extract::DefaultBodyLimit::max(
+                MAX_ATTACHMENT_BYTES + 64 * 1024,
+            )),
+        )
+}

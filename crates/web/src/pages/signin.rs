@@ -1,0 +1,146 @@
+//! Signing in and out, and the language switch.
+
+use crate::forms::FormData;
+use crate::i18n::{Lang, negotiate};
+use crate::params::{FromParams, PageQuery, Params};
+use crate::render::page;
+use crate::session::{self, CurrentUser, MaybeUser};
+use crate::{AppError, AppState};
+use axum::Router;
+use axum::extract::{FromRequest, Path, Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use doorstep_services::signin::{self, LoginFailure};
+use minijinja::context;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/login", get(login_form).post(login))
+        .route("/logout", post(logout))
+        .route("/lang/{code}", get(switch_lang))
+}
+
+/// Only local paths are followed after sign-in (no open redirect).
+pub(crate) fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_string(),
+        _ => "/".to_string(),
+    }
+}
+
+/// `?next=`: where to go after signing in.
+struct Next(Option<String>);
+
+impl FromParams for Next {
+    fn from_params(p: &mut Params) -> Self {
+        Next(p.text("next"))
+    }
+}
+
+fn with_cookie(mut res: Response, cookie: &str) -> Result<Response, AppError> {
+    res.headers_mut().insert(
+        header::SET_COOKIE,
+        HeaderValue::from_str(cookie).map_err(|_| AppError::Internal)?,
+    );
+    Ok(res)
+}
+
+async fn login_form(
+    State(state): State<AppState>,
+    MaybeUser(user): MaybeUser,
+    headers: HeaderMap,
+    PageQuery(Next(next)): PageQuery<Next>,
+) -> Result<Response, AppError> {
+    let next = safe_next(next.as_deref());
+    if user.is_some() {
+        return Ok(Redirect::to(&next).into_response());
+    }
+    let lang = negotiate(&headers, false);
+    let extra = context! { next, username => "" };
+    let title = state.i18n.t(lang, "login.title");
+    Ok(page(&state, lang, None, "login.html", &title, extra)?.into_response())
+}
+
+async fn login(State(state): State<AppState>, req: Request) -> Result<Response, AppError> {
+    let (parts, body) = req.into_parts();
+    let lang = negotiate(&parts.headers, false);
+    let ip = session::client_ip(&parts);
+    let ua = parts
+        .headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let old = session::cookie(&parts.headers, session::SESSION_COOKIE);
+    let form = FormData::from_request(Request::from_parts(parts, body), &state).await?;
+    let username = form.get("username").unwrap_or("").trim().to_string();
+    let password = form.get("password").unwrap_or("").to_string();
+    let next = safe_next(form.get("next"));
+    let again = |error_key: &str, status: StatusCode| -> Result<Response, AppError> {
+        let extra = context! { next => next.clone(), username => username.clone(), error => state.i18n.t(lang, error_key) };
+        let title = state.i18n.t(lang, "login.title");
+        let html = page(&state, lang, None, "login.html", &title, extra)?;
+        Ok((status, html).into_response())
+    };
+    let sv = &state.services;
+    let ip_limit = (state.config.ip_attempts, state.config.ip_window);
+    if !state.throttle.allow(ip, ip_limit.0, ip_limit.1, sv.now()) {
+        return again("login.throttled", StatusCode::TOO_MANY_REQUESTS);
+    }
+    if username.is_empty() || password.is_empty() {
+        return again("login.missing", StatusCode::UNPROCESSABLE_ENTITY);
+    }
+    match signin::authenticate(sv, &username, &password, ip).await? {
+        Ok(account) => {
+            let secret =
+                signin::start_session(sv, &account, ip, ua.as_deref(), old.as_deref()).await?;
+            let cookie = session::session_cookie(&state, &secret, false);
+            with_cookie(Redirect::to(&next).into_response(), &cookie)
+        }
+        Err(LoginFailure::BadCredentials) => again("login.bad_credentials", StatusCode::OK),
+        Err(LoginFailure::Locked) => again("login.locked", StatusCode::TOO_MANY_REQUESTS),
+    }
+}
+
+async fn logout(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    form: FormData,
+) -> Result<Response, AppError> {
+    user.check_csrf(form.get("_csrf"))?;
+    signin::end_session(
+        &state.services,
+        &user.caller(),
+        user.session_hash.as_deref(),
+    )
+    .await?;
+    let cookie = session::session_cookie(&state, "", true);
+    with_cookie(Redirect::to("/login").into_response(), &cookie)
+}
+
+/// The page a switch was pressed on, if it is on this site.
+fn same_origin_back(headers: &HeaderMap) -> Option<String> {
+    let host = headers.get(header::HOST)?.to_str().ok()?;
+    let u = url::Url::parse(headers.get(header::REFERER)?.to_str().ok()?).ok()?;
+    let port = u.port().map(|p| format!(":{p}")).unwrap_or_default();
+    if format!("{}{port}", u.host_str()?) != host {
+        return None;
+    }
+    Some(match u.query() {
+        Some(q) => format!("{}?{q}", u.path()),
+        None => u.path().to_string(),
+    })
+}
+
+async fn switch_lang(Path(code): Path<String>, headers: HeaderMap) -> Result<Response, AppError> {
+    let lang = Lang::parse(&code).ok_or(AppError::NotFound)?;
+    let back = same_origin_back(&headers);
+    let cookie = format!(
+        "lang={}; Path=/; Max-Age=31536000; SameSite=Lax",
+        lang.code()
+    );
+    with_cookie(
+        Redirect::to(&safe_next(back.as_deref())).into_response(),
+        &cookie,
+    )
+}
