@@ -35,7 +35,7 @@ pub async fn import(
 ) -> anyhow::Result<()> {
     let bbox = bbox.map(parse_bbox).transpose()?;
     let data = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
-    let started = std::time::Instant::now();
+    let started = doorstep_domain::clock::Stopwatch::start();
     let imp = tokio::task::spawn_blocking(move || doorstep_geo::osm::import(&data, bbox))
         .await?
         .with_context(|| format!("{} is not a usable OpenStreetMap extract", file.display()))?;
@@ -61,7 +61,7 @@ pub async fn import(
         nodes: net.node_count() as i64,
         edges: net.edge_count() as i64,
         bbox: net.bbox().unwrap_or_default(),
-        created_at: chrono::Utc::now(),
+        created_at: doorstep_domain::Clock::now(&doorstep_domain::SystemClock),
     };
     let facilities: Vec<FacilityRow> = imp
         .facilities

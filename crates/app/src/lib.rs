@@ -2,7 +2,6 @@
 //! integration tests run exactly what the binary runs.
 
 pub mod bench;
-pub mod bench_requests;
 pub mod config;
 pub mod demo;
 pub mod geo_cmd;

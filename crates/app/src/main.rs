@@ -252,7 +252,7 @@ fn bench(runtime: &tokio::runtime::Runtime, command: BenchCommand) -> anyhow::Re
             keep,
             reuse,
         } => {
-            let bench = doorstep::bench_requests::RequestsBench {
+            let bench = doorstep::bench::RequestsBench {
                 backend: if postgres {
                     doorstep_store::Backend::Postgres
                 } else {
@@ -265,7 +265,7 @@ fn bench(runtime: &tokio::runtime::Runtime, command: BenchCommand) -> anyhow::Re
                 keep,
                 reuse,
             };
-            runtime.block_on(doorstep::bench_requests::requests(&bench))?
+            runtime.block_on(doorstep::bench::requests(&bench))?
         }
     };
     println!("{}", serde_json::to_string_pretty(&out)?);

@@ -419,7 +419,8 @@ mod tests {
             from: crate::ids::RequestId(5),
         };
         let decide = Move::DecideExtension { approve: true };
-        let table: Vec<(Role, Option<i64>, Tie, &Move, Option<Relation>)> = vec![
+        type Row<'a> = (Role, Option<i64>, Tie, &'a Move, Option<Relation>);
+        let table: Vec<Row> = vec![
             // Resolving is the handler's, else the owner's.
             (Worker, Some(7), Tie::Handler, &resolve, Some(H)),
             (Worker, Some(7), Tie::Owner, &resolve, Some(O)),

@@ -2,7 +2,7 @@
 //! a temporary SQLite file, or a new PostgreSQL database on a server — and is removed
 //! afterwards, even when the test panics (the drop guard removes it then).
 
-use crate::{Backend, Store};
+use crate::{Backend, Result, Store, StoreError};
 
 /// The server that PostgreSQL scratch databases are made on: `DOORSTEP_TEST_PG_URL`, else
 /// the local server.
@@ -52,67 +52,64 @@ fn unique_name() -> String {
 }
 
 impl ScratchDb {
-    /// A fresh, migrated database. Panics when the backend cannot be reached: scratch
-    /// databases serve tests and benchmarks, where that is the clearest failure.
-    pub async fn new(backend: Backend) -> ScratchDb {
-        let db = Self::unmigrated(backend).await;
-        db.store
-            .migrate()
-            .await
-            .expect("migrate the scratch database");
-        db
+    /// A fresh, migrated database.
+    pub async fn new(backend: Backend) -> Result<ScratchDb> {
+        let db = Self::unmigrated(backend).await?;
+        db.store.migrate().await?;
+        Ok(db)
     }
 
-    pub async fn sqlite() -> ScratchDb {
+    pub async fn sqlite() -> Result<ScratchDb> {
         Self::new(Backend::Sqlite).await
     }
 
-    pub async fn postgres() -> ScratchDb {
+    pub async fn postgres() -> Result<ScratchDb> {
         Self::new(Backend::Postgres).await
     }
 
     /// An empty database without migrations applied (for tests of `migrate` itself).
-    pub async fn unmigrated(backend: Backend) -> ScratchDb {
+    pub async fn unmigrated(backend: Backend) -> Result<ScratchDb> {
         match backend {
             Backend::Sqlite => {
                 let dir = std::env::temp_dir().join(unique_name());
                 let url = format!("sqlite://{}", dir.join("test.sqlite").display());
-                let store = Store::connect(&url)
-                    .await
-                    .expect("open a scratch SQLite file");
-                ScratchDb {
+                let store = Store::connect(&url).await?;
+                Ok(ScratchDb {
                     store,
                     url,
                     cleanup: Some(Cleanup::File(dir)),
-                }
+                })
             }
             Backend::Postgres => {
                 let admin_url = pg_admin_url();
-                let admin = sqlx::PgPool::connect(&admin_url).await.unwrap_or_else(|e| {
-                    panic!("PostgreSQL tests are switched on but {admin_url} is unreachable: {e}")
-                });
+                let admin = sqlx::PgPool::connect(&admin_url).await.map_err(|e| {
+                    StoreError::Unavailable(format!(
+                        "PostgreSQL at {admin_url} is unreachable: {e}"
+                    ))
+                })?;
                 let name = unique_name();
                 sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
                     .execute(&admin)
-                    .await
-                    .expect("create a scratch database");
+                    .await?;
                 admin.close().await;
                 let base = admin_url
                     .rsplit_once('/')
                     .map_or(admin_url.as_str(), |(b, _)| b);
                 let url = format!("{base}/{name}");
-                // Registered before connecting, so that a failure below still removes it.
-                let cleanup = Some(Cleanup::Database {
+                let cleanup = Cleanup::Database {
                     admin_url: admin_url.clone(),
                     name,
-                });
-                let store = Store::connect(&url)
-                    .await
-                    .expect("connect the scratch database");
-                ScratchDb {
-                    store,
-                    url,
-                    cleanup,
+                };
+                match Store::connect(&url).await {
+                    Ok(store) => Ok(ScratchDb {
+                        store,
+                        url,
+                        cleanup: Some(cleanup),
+                    }),
+                    Err(e) => {
+                        cleanup.run().await;
+                        Err(e)
+                    }
                 }
             }
         }

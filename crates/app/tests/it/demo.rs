@@ -18,7 +18,7 @@ fn pinned_now() -> chrono::DateTime<chrono::Utc> {
 }
 
 async fn the_demo_mirrors_the_seed(b: Backend) {
-    let db = TestDb::new(b).await;
+    let db = TestDb::new(b).await.unwrap();
     let s = &db.store;
     let hash = doorstep_services::signin::hash_password(doorstep::demo::DEMO_PASSWORD.into())
         .await

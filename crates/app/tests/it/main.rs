@@ -1,4 +1,4 @@
-#![allow(clippy::unwrap_used)] // a panic is how a test fails
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a panic is how a test fails
 //! Integration tests: the real server on port 0 against a fresh database, for each
 //! backend (PostgreSQL with `--features pg-tests`).
 

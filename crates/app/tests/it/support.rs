@@ -206,14 +206,14 @@ pub async fn fixture(s: &Store) -> Fixture {
 impl TestApp {
     /// A server on a fresh database holding the fixture.
     pub async fn spawn(backend: Backend) -> TestApp {
-        let db = TestDb::new(backend).await;
+        let db = TestDb::new(backend).await.unwrap();
         let fx = fixture(&db.store).await;
         Self::start(db, fx).await
     }
 
     /// A server on a fresh, empty database (setup pending).
     pub async fn spawn_empty(backend: Backend) -> TestApp {
-        let db = TestDb::new(backend).await;
+        let db = TestDb::new(backend).await.unwrap();
         Self::start(db, Fixture::default()).await
     }
 

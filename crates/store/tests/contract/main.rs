@@ -1,4 +1,4 @@
-#![allow(clippy::unwrap_used)] // a panic is how a test fails
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a panic is how a test fails
 //! The store's contract, written once and run on both backends: SQLite always, PostgreSQL
 //! with `--features pg-tests` (which fails, never skips, when the server is unreachable).
 //! One module per aggregate.
@@ -120,7 +120,7 @@ macro_rules! contract_tests {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $name() {
-                    let db = doorstep_store::scratch::ScratchDb::sqlite().await;
+                    let db = doorstep_store::scratch::ScratchDb::sqlite().await.unwrap();
                     super::$module::$name(db.store.clone()).await;
                     db.drop_db().await;
                 }
@@ -131,7 +131,7 @@ macro_rules! contract_tests {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $name() {
-                    let db = doorstep_store::scratch::ScratchDb::postgres().await;
+                    let db = doorstep_store::scratch::ScratchDb::postgres().await.unwrap();
                     super::$module::$name(db.store.clone()).await;
                     db.drop_db().await;
                 }
@@ -161,8 +161,8 @@ contract_tests!(
 #[cfg(feature = "pg-tests")]
 #[tokio::test]
 async fn both_backends_have_the_same_schema() {
-    let lite = ScratchDb::sqlite().await;
-    let pg = ScratchDb::postgres().await;
+    let lite = ScratchDb::sqlite().await.unwrap();
+    let pg = ScratchDb::postgres().await.unwrap();
     let a = doorstep_store::testing::schema_columns(&lite.store)
         .await
         .unwrap();
@@ -186,7 +186,7 @@ async fn both_backends_have_the_same_schema() {
 
 #[tokio::test]
 async fn migrations_are_idempotent_and_sqlite_runs_in_wal() {
-    let db = ScratchDb::sqlite().await;
+    let db = ScratchDb::sqlite().await.unwrap();
     db.store.migrate().await.unwrap();
     assert_eq!(
         doorstep_store::testing::journal_mode(&db.store)

@@ -95,11 +95,7 @@ pub(crate) async fn requests_move_under_version_checks_and_keep_their_timeline(s
             .apply_move(r.id, 2, &Move::Accept, Relation::Handler, &c2, keep),
     );
     assert!(a.is_ok() != b.is_ok(), "exactly one wins: {a:?} / {b:?}");
-    let loser = if a.is_err() {
-        a.unwrap_err()
-    } else {
-        b.unwrap_err()
-    };
+    let loser = a.err().or(b.err()).unwrap();
     assert!(
         matches!(loser, StoreError::VersionConflict { current: 3 }),
         "{loser:?}"

@@ -1,45 +1,18 @@
-//! `doorstep bench`: reproducible benchmarks that print JSON figures.
+//! `doorstep bench geo`: the 15-minute circle's phases — parse, graph build, snapping,
+//! accessibility (all nodes × 7 categories), siting — with time and peak memory per
+//! phase, optionally beside pandana on the same graph.
 
+use super::Phases;
 use anyhow::{Context, bail};
 use doorstep_geo::access::greedy_sites;
 use doorstep_geo::snap::Snapper;
 use doorstep_geo::{Accessibility, Category, Network};
 use serde_json::json;
 use std::path::{Path, PathBuf};
-use std::time::Instant;
-
-/// Resets the kernel's peak-RSS mark of this process (Linux: `clear_refs` 5).
-fn reset_peak() {
-    let _ = std::fs::write("/proc/self/clear_refs", "5");
-}
-
-/// Peak resident memory since the last reset, in MB (Linux `VmHWM`).
-fn peak_mb() -> Option<f64> {
-    let s = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = s.lines().find(|l| l.starts_with("VmHWM:"))?;
-    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kb / 1024.0)
-}
-
-struct Phases(Vec<serde_json::Value>);
-
-impl Phases {
-    fn run<T>(&mut self, name: &str, f: impl FnOnce() -> T) -> (T, f64) {
-        reset_peak();
-        let t = Instant::now();
-        let out = f();
-        let secs = t.elapsed().as_secs_f64();
-        self.0.push(json!({"phase": name, "seconds": (secs * 1e4).round() / 1e4, "peak_rss_mb": peak_mb().map(|m| (m * 10.0).round() / 10.0)}));
-        eprintln!(
-            "{name:<14} {secs:>9.3} s  peak {:>8.1} MB",
-            peak_mb().unwrap_or(0.0)
-        );
-        (out, secs)
-    }
-}
 
 /// Deterministic pseudo-random numbers (xorshift64*).
 struct Rng(u64);
+
 impl Rng {
     fn next(&mut self) -> u64 {
         self.0 ^= self.0 >> 12;
@@ -72,45 +45,57 @@ pub struct GeoBench {
     pub pandana: bool,
 }
 
+/// Facilities as (category, lat, lon).
+type Facilities = Vec<(Category, f64, f64)>;
+
+/// The network to measure: an extract's (parsed and built as phases) or a synthetic
+/// grid with facilities at a dense city's rates; with its facilities and a label.
+fn network(
+    b: &GeoBench,
+    phases: &mut Phases,
+    rng: &mut Rng,
+) -> anyhow::Result<(Network, Facilities, String)> {
+    match (&b.file, b.synthetic_nodes) {
+        (Some(file), None) => {
+            let data =
+                std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+            let (raw, _) = phases.run("parse", || doorstep_geo::osm::read(&data, None));
+            let raw = raw.with_context(|| {
+                format!("{} is not a usable OpenStreetMap extract", file.display())
+            })?;
+            let (imp, _) = phases.run("graph_build", || raw.build());
+            let imp = imp?;
+            let fac = imp
+                .facilities
+                .iter()
+                .map(|f| (f.category, f.lat, f.lon))
+                .collect();
+            Ok((imp.network, fac, file.display().to_string()))
+        }
+        (None, Some(n)) => {
+            let side = (n as f64).sqrt().ceil() as usize;
+            let (net, _) = phases.run("graph_build", || {
+                doorstep_geo::synth::grid(31.0, 121.0, side, side, 80.0, 30, 2026)
+            });
+            let mut fac = Vec::new();
+            for (c, per_k) in SYNTHETIC_DENSITY {
+                for _ in 0..((net.node_count() as f64 * per_k / 1000.0) as usize).max(1) {
+                    let v = (rng.next() % net.node_count() as u64) as usize;
+                    fac.push((c, net.lat[v], net.lon[v]));
+                }
+            }
+            let label = format!("synthetic grid of {} nodes", net.node_count());
+            Ok((net, fac, label))
+        }
+        _ => bail!("give an .osm.pbf file or --synthetic-nodes N"),
+    }
+}
+
 pub fn geo(b: &GeoBench) -> anyhow::Result<serde_json::Value> {
     let mut phases = Phases(Vec::new());
     let mut rng = Rng(0x5EED_2026);
     let threads = rayon::current_num_threads();
-    let (net, facilities, source): (Network, Vec<(Category, f64, f64)>, String) =
-        match (&b.file, b.synthetic_nodes) {
-            (Some(file), None) => {
-                let data = std::fs::read(file)
-                    .with_context(|| format!("cannot read {}", file.display()))?;
-                let (raw, _) = phases.run("parse", || doorstep_geo::osm::read(&data, None));
-                let raw = raw.with_context(|| {
-                    format!("{} is not a usable OpenStreetMap extract", file.display())
-                })?;
-                let (imp, _) = phases.run("graph_build", || raw.build());
-                let imp = imp?;
-                let fac = imp
-                    .facilities
-                    .iter()
-                    .map(|f| (f.category, f.lat, f.lon))
-                    .collect();
-                (imp.network, fac, file.display().to_string())
-            }
-            (None, Some(n)) => {
-                let side = (n as f64).sqrt().ceil() as usize;
-                let (net, _) = phases.run("graph_build", || {
-                    doorstep_geo::synth::grid(31.0, 121.0, side, side, 80.0, 30, 2026)
-                });
-                let mut fac = Vec::new();
-                for (c, per_k) in SYNTHETIC_DENSITY {
-                    for _ in 0..((net.node_count() as f64 * per_k / 1000.0) as usize).max(1) {
-                        let v = (rng.next() % net.node_count() as u64) as usize;
-                        fac.push((c, net.lat[v], net.lon[v]));
-                    }
-                }
-                let label = format!("synthetic grid of {} nodes", net.node_count());
-                (net, fac, label)
-            }
-            _ => bail!("give an .osm.pbf file or --synthetic-nodes N"),
-        };
+    let (net, facilities, source) = network(b, &mut phases, &mut rng)?;
     let (s, w, n, e) = net.bbox().context("empty network")?;
     // Demand points standing in for buildings, spread over the network's box.
     let points: Vec<(f64, f64)> = (0..b.points)
@@ -143,6 +128,11 @@ pub fn geo(b: &GeoBench) -> anyhow::Result<serde_json::Value> {
         let picks = greedy_sites(&net, &demand, None, limit_m, 5);
         (demand.len(), picks)
     });
+    let picks: Vec<serde_json::Value> = sites
+        .1
+        .iter()
+        .map(|p| json!({"node": p.node, "gain_points": p.gain_points}))
+        .collect();
     let mut out = json!({
         "benchmark": "geo",
         "source": source,
@@ -153,36 +143,47 @@ pub fn geo(b: &GeoBench) -> anyhow::Result<serde_json::Value> {
         "facilities": fac_nodes.len(),
         "demand_points": point_nodes.len(),
         "phases": phases.0,
-        "siting": {"category": "market", "uncovered_points": sites.0, "picks": sites.1.iter().map(|p| json!({"node": p.node, "gain_points": p.gain_points})).collect::<Vec<_>>()},
+        "siting": {"category": "market", "uncovered_points": sites.0, "picks": picks},
     });
     if b.pandana {
-        let dir = std::env::temp_dir().join(format!("doorstep-pandana-{}", std::process::id()));
-        export_for_pandana(&dir, &net, &fac_nodes, &acc)?;
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../bench/pandana_compare.py");
-        let res = std::process::Command::new("python3")
-            .arg(&script)
-            .arg(&dir)
-            .arg(limit_m.to_string())
-            .output()
-            .context("running python3 bench/pandana_compare.py (pip install pandana==0.8)")?;
-        if !res.status.success() {
-            let _ = std::fs::remove_dir_all(&dir);
-            bail!(
-                "pandana comparison failed: {}",
-                String::from_utf8_lossy(&res.stderr)
-            );
-        }
-        let text = std::fs::read_to_string(dir.join("result.json"))
-            .context("pandana_compare.py wrote no result")?;
-        let _ = std::fs::remove_dir_all(&dir);
-        let mut p: serde_json::Value =
-            serde_json::from_str(&text).context("pandana_compare.py result")?;
-        let q = p["query_seconds"].as_f64().unwrap_or(f64::NAN);
-        p["doorstep_accessibility_seconds"] = json!(acc_secs);
-        p["speedup_vs_pandana_query"] = json!((q / acc_secs * 100.0).round() / 100.0);
-        out["pandana"] = p;
+        out["pandana"] = pandana(&net, &fac_nodes, &acc, limit_m, acc_secs)?;
     }
     Ok(out)
+}
+
+/// The same accessibility by pandana 0.8 (python3 with pandana installed), compared.
+fn pandana(
+    net: &Network,
+    fac_nodes: &[(Category, u32)],
+    acc: &Accessibility,
+    limit_m: f32,
+    acc_secs: f64,
+) -> anyhow::Result<serde_json::Value> {
+    let dir = std::env::temp_dir().join(format!("doorstep-pandana-{}", std::process::id()));
+    export_for_pandana(&dir, net, fac_nodes, acc)?;
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../bench/pandana_compare.py");
+    let res = std::process::Command::new("python3")
+        .arg(&script)
+        .arg(&dir)
+        .arg(limit_m.to_string())
+        .output()
+        .context("running python3 bench/pandana_compare.py (pip install pandana==0.8)")?;
+    if !res.status.success() {
+        let _ = std::fs::remove_dir_all(&dir);
+        bail!(
+            "pandana comparison failed: {}",
+            String::from_utf8_lossy(&res.stderr)
+        );
+    }
+    let text = std::fs::read_to_string(dir.join("result.json"))
+        .context("pandana_compare.py wrote no result")?;
+    let _ = std::fs::remove_dir_all(&dir);
+    let mut p: serde_json::Value =
+        serde_json::from_str(&text).context("pandana_compare.py result")?;
+    let q = p["query_seconds"].as_f64().unwrap_or(f64::NAN);
+    p["doorstep_accessibility_seconds"] = json!(acc_secs);
+    p["speedup_vs_pandana_query"] = json!((q / acc_secs * 100.0).round() / 100.0);
+    Ok(p)
 }
 
 fn export_for_pandana(

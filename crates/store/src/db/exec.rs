@@ -1,0 +1,236 @@
+//! Running statements: on the pool or in a write transaction, with each backend's own
+//! types bound and read.
+
+use super::{Arg, DbRow, Sql};
+use crate::{Backend, Pool, Result};
+use chrono::{DateTime, Utc};
+use sqlx::{Database, Encode, Postgres, Sqlite, Type};
+
+/// Where a statement runs.
+pub(crate) enum Target<'a> {
+    SqlitePool(&'a sqlx::SqlitePool),
+    PgPool(&'a sqlx::PgPool),
+    Sqlite(&'a mut sqlx::SqliteConnection),
+    Postgres(&'a mut sqlx::PgConnection),
+}
+
+/// Something statements run on: the pool ([`crate::Store::db`]) or a [`Tx`].
+pub(crate) trait Exec: Send {
+    fn target(&mut self) -> Target<'_>;
+    fn backend(&self) -> Backend;
+
+    /// ` FOR UPDATE` where the backend locks rows read in a transaction (SQLite's write
+    /// transactions hold the whole database already).
+    fn for_update(&self) -> &'static str {
+        match self.backend() {
+            Backend::Sqlite => "",
+            Backend::Postgres => " FOR UPDATE",
+        }
+    }
+}
+
+/// The pool, for reads outside a transaction.
+pub(crate) struct PoolExec<'a>(pub(crate) &'a Pool);
+
+impl Exec for PoolExec<'_> {
+    fn target(&mut self) -> Target<'_> {
+        match self.0 {
+            Pool::Sqlite(p) => Target::SqlitePool(p),
+            Pool::Postgres(p) => Target::PgPool(p),
+        }
+    }
+    fn backend(&self) -> Backend {
+        match self.0 {
+            Pool::Sqlite(_) => Backend::Sqlite,
+            Pool::Postgres(_) => Backend::Postgres,
+        }
+    }
+}
+
+/// A write transaction: `BEGIN IMMEDIATE` on SQLite (holding this process's writer
+/// lock, so writers queue here rather than in SQLite's busy handler), `BEGIN` on
+/// PostgreSQL. Dropped without [`Tx::commit`], it rolls back.
+pub(crate) struct Tx {
+    inner: TxInner,
+}
+
+enum TxInner {
+    // The transaction is declared first so that it is dropped (rolled back) before the
+    // writer lock is released.
+    Sqlite(
+        sqlx::Transaction<'static, Sqlite>,
+        tokio::sync::OwnedMutexGuard<()>,
+    ),
+    Postgres(sqlx::Transaction<'static, Postgres>),
+}
+
+impl Tx {
+    pub(crate) async fn begin(
+        pool: &Pool,
+        writer: &std::sync::Arc<tokio::sync::Mutex<()>>,
+    ) -> Result<Tx> {
+        let inner = match pool {
+            Pool::Sqlite(p) => {
+                let guard = writer.clone().lock_owned().await;
+                TxInner::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?, guard)
+            }
+            Pool::Postgres(p) => TxInner::Postgres(p.begin().await?),
+        };
+        Ok(Tx { inner })
+    }
+
+    pub async fn commit(self) -> Result<()> {
+        match self.inner {
+            TxInner::Sqlite(tx, _writer) => tx.commit().await?,
+            TxInner::Postgres(tx) => tx.commit().await?,
+        }
+        Ok(())
+    }
+}
+
+impl Exec for Tx {
+    fn target(&mut self) -> Target<'_> {
+        match &mut self.inner {
+            TxInner::Sqlite(tx, _) => Target::Sqlite(tx),
+            TxInner::Postgres(tx) => Target::Postgres(tx),
+        }
+    }
+    fn backend(&self) -> Backend {
+        match self.inner {
+            TxInner::Sqlite(..) => Backend::Sqlite,
+            TxInner::Postgres(_) => Backend::Postgres,
+        }
+    }
+}
+
+type Query<'q, DB> = sqlx::query::Query<'q, DB, <DB as Database>::Arguments>;
+
+/// Binds one argument with its native type.
+fn bind<'q, DB: Database>(q: Query<'q, DB>, a: Arg) -> Query<'q, DB>
+where
+    Option<i64>: Encode<'q, DB> + Type<DB>,
+    Option<f64>: Encode<'q, DB> + Type<DB>,
+    Option<bool>: Encode<'q, DB> + Type<DB>,
+    Option<String>: Encode<'q, DB> + Type<DB>,
+    Option<DateTime<Utc>>: Encode<'q, DB> + Type<DB>,
+    Option<sqlx::types::Json<serde_json::Value>>: Encode<'q, DB> + Type<DB>,
+    Option<Vec<u8>>: Encode<'q, DB> + Type<DB>,
+{
+    match a {
+        Arg::Int(v) => q.bind(v),
+        Arg::Float(v) => q.bind(v),
+        Arg::Bool(v) => q.bind(v),
+        Arg::Text(v) => q.bind(v),
+        Arg::Time(v) => q.bind(v),
+        Arg::Json(v) => q.bind(v.map(sqlx::types::Json)),
+        Arg::Bytes(v) => q.bind(v),
+    }
+}
+
+fn build<'q, DB: Database>(text: String, args: Vec<Arg>) -> Query<'q, DB>
+where
+    Option<i64>: Encode<'q, DB> + Type<DB>,
+    Option<f64>: Encode<'q, DB> + Type<DB>,
+    Option<bool>: Encode<'q, DB> + Type<DB>,
+    Option<String>: Encode<'q, DB> + Type<DB>,
+    Option<DateTime<Utc>>: Encode<'q, DB> + Type<DB>,
+    Option<sqlx::types::Json<serde_json::Value>>: Encode<'q, DB> + Type<DB>,
+    Option<Vec<u8>>: Encode<'q, DB> + Type<DB>,
+{
+    // Safe: the text is built from literals and the domain's identifiers only (see the
+    // module's notes); every value is an argument.
+    let mut q = sqlx::query::<DB>(sqlx::AssertSqlSafe(text));
+    for a in args {
+        q = bind(q, a);
+    }
+    q
+}
+
+#[derive(Clone, Copy)]
+pub(super) enum Want {
+    Execute,
+    One,
+    All,
+}
+
+#[derive(Default)]
+pub(super) struct Outcome {
+    pub affected: u64,
+    pub rows: Vec<DbRow>,
+}
+
+pub(super) async fn run(sql: Sql, target: Target<'_>, want: Want) -> Result<Outcome> {
+    let Sql { text, args } = sql;
+    let mut out = Outcome::default();
+    match target {
+        Target::SqlitePool(p) => {
+            let q = build::<Sqlite>(text, args);
+            match want {
+                Want::Execute => out.affected = q.execute(p).await?.rows_affected(),
+                Want::One => out
+                    .rows
+                    .extend(q.fetch_optional(p).await?.map(DbRow::Sqlite)),
+                Want::All => {
+                    out.rows = q
+                        .fetch_all(p)
+                        .await?
+                        .into_iter()
+                        .map(DbRow::Sqlite)
+                        .collect()
+                }
+            }
+        }
+        Target::Sqlite(c) => {
+            let q = build::<Sqlite>(text, args);
+            match want {
+                Want::Execute => out.affected = q.execute(&mut *c).await?.rows_affected(),
+                Want::One => out
+                    .rows
+                    .extend(q.fetch_optional(&mut *c).await?.map(DbRow::Sqlite)),
+                Want::All => {
+                    out.rows = q
+                        .fetch_all(&mut *c)
+                        .await?
+                        .into_iter()
+                        .map(DbRow::Sqlite)
+                        .collect()
+                }
+            }
+        }
+        Target::PgPool(p) => {
+            let q = build::<Postgres>(text, args);
+            match want {
+                Want::Execute => out.affected = q.execute(p).await?.rows_affected(),
+                Want::One => out
+                    .rows
+                    .extend(q.fetch_optional(p).await?.map(DbRow::Postgres)),
+                Want::All => {
+                    out.rows = q
+                        .fetch_all(p)
+                        .await?
+                        .into_iter()
+                        .map(DbRow::Postgres)
+                        .collect()
+                }
+            }
+        }
+        Target::Postgres(c) => {
+            let q = build::<Postgres>(text, args);
+            match want {
+                Want::Execute => out.affected = q.execute(&mut *c).await?.rows_affected(),
+                Want::One => out
+                    .rows
+                    .extend(q.fetch_optional(&mut *c).await?.map(DbRow::Postgres)),
+                Want::All => {
+                    out.rows = q
+                        .fetch_all(&mut *c)
+                        .await?
+                        .into_iter()
+                        .map(DbRow::Postgres)
+                        .collect()
+                }
+            }
+        }
+    }
+    Ok(out)
+}
