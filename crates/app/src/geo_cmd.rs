@@ -63,42 +63,18 @@ pub async fn import(
         bbox: net.bbox().unwrap_or_default(),
         created_at: doorstep_domain::Clock::now(&doorstep_domain::SystemClock),
     };
-    let facilities: Vec<FacilityRow> = imp
-        .facilities
-        .iter()
-        .map(|f| FacilityRow {
-            category: f.category.code().into(),
-            name: f.name.clone(),
-            lat: f.lat,
-            lon: f.lon,
-            source: f.source.clone(),
-        })
-        .collect();
-    let ctx = WriteCtx {
-        actor_id: None,
-        actor_name: "cli".into(),
-        subdistrict_id: Some(sd.subdistrict_id),
-        ip: None,
-        at: meta.created_at,
-        demo: false,
-    };
+    let facilities = facility_rows(&imp.facilities);
+    let ctx = WriteCtx::system("cli", Some(sd.subdistrict_id), meta.created_at);
     let bytes = net.to_bytes();
     store
         .geo()
         .save_network(&meta, &bytes, &facilities, &ctx)
         .await?;
-    let s = &imp.stats;
     println!(
-        "Imported {} into {}: {} walkable ways of {}, {} nodes read; network {} nodes and {} edges (largest component of {} nodes), {} facilities; {:.1} MB stored; read in {:.2} s.",
+        "Imported {} into {}: {}; {:.1} MB stored; read in {:.2} s.",
         file.display(),
         sd.title(),
-        s.walkable_ways,
-        s.ways_read,
-        s.nodes_read,
-        s.graph_nodes,
-        s.graph_edges,
-        s.graph_nodes_before_component,
-        s.facilities,
+        summary(&imp.stats),
         bytes.len() as f64 / 1e6,
         parsed.as_secs_f64()
     );
@@ -107,6 +83,32 @@ pub async fn import(
         println!("  {:<18} {n}", c.code());
     }
     Ok(())
+}
+
+fn facility_rows(facilities: &[doorstep_geo::Facility]) -> Vec<FacilityRow> {
+    facilities
+        .iter()
+        .map(|f| FacilityRow {
+            category: f.category.code().into(),
+            name: f.name.clone(),
+            lat: f.lat,
+            lon: f.lon,
+            source: f.source.clone(),
+        })
+        .collect()
+}
+
+fn summary(s: &doorstep_geo::osm::ImportStats) -> String {
+    format!(
+        "{} walkable ways of {}, {} nodes read; network {} nodes and {} edges (largest component of {} nodes), {} facilities",
+        s.walkable_ways,
+        s.ways_read,
+        s.nodes_read,
+        s.graph_nodes,
+        s.graph_edges,
+        s.graph_nodes_before_component,
+        s.facilities,
+    )
 }
 
 #[cfg(test)]

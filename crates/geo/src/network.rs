@@ -209,48 +209,14 @@ impl NetworkBuilder {
             .sort_by(|x, y| (x.0, x.1).cmp(&(y.0, y.1)).then(x.2.total_cmp(&y.2)));
         self.edges
             .dedup_by(|later, first| later.0 == first.0 && later.1 == first.1);
-        // Union-find over the edges.
-        let mut parent: Vec<u32> = (0..n as u32).collect();
-        fn find(p: &mut [u32], mut x: u32) -> u32 {
-            while p[x as usize] != x {
-                p[x as usize] = p[p[x as usize] as usize];
-                x = p[x as usize];
-            }
-            x
-        }
-        for &(a, b, _) in &self.edges {
-            let (ra, rb) = (find(&mut parent, a), find(&mut parent, b));
-            if ra != rb {
-                parent[ra.max(rb) as usize] = ra.min(rb);
-            }
-        }
-        let mut size = vec![0u32; n];
-        let mut has_edge = vec![false; n];
-        for &(a, b, _) in &self.edges {
-            has_edge[a as usize] = true;
-            has_edge[b as usize] = true;
-        }
-        for i in 0..n as u32 {
-            if has_edge[i as usize] {
-                let r = find(&mut parent, i);
-                size[r as usize] += 1;
-            }
-        }
-        let Some(best) = (0..n)
-            .max_by_key(|i| (size[*i], std::cmp::Reverse(*i)))
-            .filter(|i| size[*i] > 0)
-        else {
-            return Err(GeoError::Empty);
-        };
+        let keep = largest_component(n, &self.edges)?;
         let mut new_id = vec![u32::MAX; n];
         let mut net = Network::default();
-        for i in 0..n as u32 {
-            if has_edge[i as usize] && find(&mut parent, i) == best as u32 {
-                new_id[i as usize] = net.lat.len() as u32;
-                net.lat.push(self.lat[i as usize]);
-                net.lon.push(self.lon[i as usize]);
-                net.osm_id.push(self.osm_id[i as usize]);
-            }
+        for i in (0..n).filter(|i| keep[*i]) {
+            new_id[i] = net.lat.len() as u32;
+            net.lat.push(self.lat[i]);
+            net.lon.push(self.lon[i]);
+            net.osm_id.push(self.osm_id[i]);
         }
         let kept: Vec<(u32, u32, f32)> = self
             .edges
@@ -258,31 +224,75 @@ impl NetworkBuilder {
             .filter(|(a, _, _)| new_id[*a as usize] != u32::MAX)
             .map(|&(a, b, l)| (new_id[a as usize], new_id[b as usize], l))
             .collect();
-        let nn = net.lat.len();
-        let mut degree = vec![0u32; nn + 1];
-        for &(a, b, _) in &kept {
+        net.fill_adjacency(&kept);
+        Ok(net)
+    }
+}
+
+/// Which of `n` nodes belong to the largest connected component of `edges` (ties go to
+/// the component with the lowest node), by union-find. Nodes without edges never count.
+fn largest_component(n: usize, edges: &[(u32, u32, f32)]) -> Result<Vec<bool>, GeoError> {
+    fn find(p: &mut [u32], mut x: u32) -> u32 {
+        while p[x as usize] != x {
+            p[x as usize] = p[p[x as usize] as usize];
+            x = p[x as usize];
+        }
+        x
+    }
+    let mut parent: Vec<u32> = (0..n as u32).collect();
+    let mut has_edge = vec![false; n];
+    for &(a, b, _) in edges {
+        has_edge[a as usize] = true;
+        has_edge[b as usize] = true;
+        let (ra, rb) = (find(&mut parent, a), find(&mut parent, b));
+        if ra != rb {
+            parent[ra.max(rb) as usize] = ra.min(rb);
+        }
+    }
+    let mut size = vec![0u32; n];
+    for i in (0..n).filter(|i| has_edge[*i]) {
+        let r = find(&mut parent, i as u32);
+        size[r as usize] += 1;
+    }
+    let Some(best) = (0..n)
+        .max_by_key(|i| (size[*i], std::cmp::Reverse(*i)))
+        .filter(|i| size[*i] > 0)
+    else {
+        return Err(GeoError::Empty);
+    };
+    Ok((0..n)
+        .map(|i| has_edge[i] && find(&mut parent, i as u32) == best as u32)
+        .collect())
+}
+
+impl Network {
+    /// Lays out the undirected `edges` (between this network's nodes) as compressed
+    /// adjacency: each node's neighbours at `targets[offsets[i]..offsets[i + 1]]`.
+    fn fill_adjacency(&mut self, edges: &[(u32, u32, f32)]) {
+        let nn = self.lat.len();
+        let mut degree = vec![0u32; nn];
+        for &(a, b, _) in edges {
             degree[a as usize] += 1;
             degree[b as usize] += 1;
         }
-        net.offsets = Vec::with_capacity(nn + 1);
+        self.offsets = Vec::with_capacity(nn + 1);
         let mut acc = 0u32;
-        for d in &degree[..nn] {
-            net.offsets.push(acc);
+        for d in &degree {
+            self.offsets.push(acc);
             acc += d;
         }
-        net.offsets.push(acc);
-        net.targets = vec![0; acc as usize];
-        net.lengths = vec![0.0; acc as usize];
-        let mut fill: Vec<u32> = net.offsets[..nn].to_vec();
-        for &(a, b, l) in &kept {
+        self.offsets.push(acc);
+        self.targets = vec![0; acc as usize];
+        self.lengths = vec![0.0; acc as usize];
+        let mut fill: Vec<u32> = self.offsets[..nn].to_vec();
+        for &(a, b, l) in edges {
             for (x, y) in [(a, b), (b, a)] {
                 let at = fill[x as usize] as usize;
-                net.targets[at] = y;
-                net.lengths[at] = l;
+                self.targets[at] = y;
+                self.lengths[at] = l;
                 fill[x as usize] += 1;
             }
         }
-        Ok(net)
     }
 }
 

@@ -165,27 +165,102 @@ pub fn import(data: &[u8], bbox: Option<BBox>) -> Result<OsmImport, GeoError> {
 
 /// The parsing half of [`import`]: walkable ways, the coordinates they need, facilities.
 pub fn read(data: &[u8], bbox: Option<BBox>) -> Result<OsmRaw, GeoError> {
-    let err = |e: osmpbf::Error| GeoError::Osm(e.to_string());
     let mut stats = ImportStats::default();
-    let mut ways: Vec<Vec<i64>> = Vec::new();
-    let mut poi_ways: Vec<(Vec<Category>, String, i64, Vec<i64>)> = Vec::new();
-    let mut facilities: Vec<Facility> = Vec::new();
-    // Pass 1: ways, and tagged nodes (whose coordinates are on them).
+    let first = first_pass(data, bbox, &mut stats)?;
+    let needed = first
+        .ways
+        .iter()
+        .flatten()
+        .chain(first.poi_ways.iter().flat_map(|p| p.refs.iter()));
+    let coords = coordinates(data, needed, &mut stats)?;
+    let mut facilities = first.facilities;
+    for way in &first.poi_ways {
+        facilities.extend(way.facilities(&coords, bbox));
+    }
+    Ok(OsmRaw {
+        ways: first.ways,
+        coords,
+        facilities,
+        bbox,
+        stats,
+    })
+}
+
+fn osm_error(e: osmpbf::Error) -> GeoError {
+    GeoError::Osm(e.to_string())
+}
+
+/// A way that is a facility (a school's grounds, a market hall): placed at the mean of
+/// its nodes once their coordinates are known.
+struct PoiWay {
+    categories: Vec<Category>,
+    name: String,
+    id: i64,
+    refs: Vec<i64>,
+}
+
+impl PoiWay {
+    fn facilities(&self, coords: &HashMap<i64, (f64, f64)>, bbox: Option<BBox>) -> Vec<Facility> {
+        let pts: Vec<(f64, f64)> = self
+            .refs
+            .iter()
+            .filter_map(|r| coords.get(r))
+            .copied()
+            .filter(|(la, _)| la.is_finite())
+            .collect();
+        if pts.is_empty() {
+            return Vec::new();
+        }
+        let lat = pts.iter().map(|p| p.0).sum::<f64>() / pts.len() as f64;
+        let lon = pts.iter().map(|p| p.1).sum::<f64>() / pts.len() as f64;
+        if !inside(bbox, lat, lon) {
+            return Vec::new();
+        }
+        self.categories
+            .iter()
+            .map(|c| Facility {
+                category: *c,
+                name: self.name.clone(),
+                lat,
+                lon,
+                source: format!("osm:way/{}", self.id),
+            })
+            .collect()
+    }
+}
+
+/// What the first pass collects.
+struct FirstPass {
+    ways: Vec<Vec<i64>>,
+    poi_ways: Vec<PoiWay>,
+    facilities: Vec<Facility>,
+}
+
+/// Pass 1: walkable ways, facility ways, and tagged nodes (whose coordinates are on them).
+fn first_pass(
+    data: &[u8],
+    bbox: Option<BBox>,
+    stats: &mut ImportStats,
+) -> Result<FirstPass, GeoError> {
+    let mut out = FirstPass {
+        ways: Vec::new(),
+        poi_ways: Vec::new(),
+        facilities: Vec::new(),
+    };
     ElementReader::new(data)
         .for_each(|el| {
             let mut node_poi = |id: i64, lat: f64, lon: f64, tags: Vec<(&str, &str)>| {
                 if tags.is_empty() || !inside(bbox, lat, lon) {
                     return;
                 }
-                for c in categories(&tags) {
-                    facilities.push(Facility {
+                out.facilities
+                    .extend(categories(&tags).into_iter().map(|c| Facility {
                         category: c,
                         name: name(&tags),
                         lat,
                         lon,
                         source: format!("osm:node/{id}"),
-                    });
-                }
+                    }));
             };
             match el {
                 Element::Node(n) => node_poi(n.id(), n.lat(), n.lon(), n.tags().collect()),
@@ -195,27 +270,33 @@ pub fn read(data: &[u8], bbox: Option<BBox>) -> Result<OsmRaw, GeoError> {
                     let tags: Vec<(&str, &str)> = w.tags().collect();
                     if walkable(&tags) {
                         stats.walkable_ways += 1;
-                        ways.push(w.refs().collect());
-                    } else {
-                        let cats = categories(&tags);
-                        if !cats.is_empty() {
-                            poi_ways.push((cats, name(&tags), w.id(), w.refs().collect()));
-                        }
+                        out.ways.push(w.refs().collect());
+                        return;
+                    }
+                    let categories = categories(&tags);
+                    if !categories.is_empty() {
+                        out.poi_ways.push(PoiWay {
+                            categories,
+                            name: name(&tags),
+                            id: w.id(),
+                            refs: w.refs().collect(),
+                        });
                     }
                 }
                 Element::Relation(_) => {}
             }
         })
-        .map_err(err)?;
-    // Pass 2: coordinates of the nodes the ways need.
-    let mut coords: HashMap<i64, (f64, f64)> = HashMap::new();
-    for r in ways
-        .iter()
-        .flatten()
-        .chain(poi_ways.iter().flat_map(|p| p.3.iter()))
-    {
-        coords.insert(*r, (f64::NAN, f64::NAN));
-    }
+        .map_err(osm_error)?;
+    Ok(out)
+}
+
+/// Pass 2: the coordinates of the nodes the ways need (NaN for any the file lacks).
+fn coordinates<'a>(
+    data: &[u8],
+    needed: impl Iterator<Item = &'a i64>,
+    stats: &mut ImportStats,
+) -> Result<HashMap<i64, (f64, f64)>, GeoError> {
+    let mut coords: HashMap<i64, (f64, f64)> = needed.map(|r| (*r, (f64::NAN, f64::NAN))).collect();
     ElementReader::new(data)
         .for_each(|el| {
             let (id, lat, lon) = match el {
@@ -228,38 +309,8 @@ pub fn read(data: &[u8], bbox: Option<BBox>) -> Result<OsmRaw, GeoError> {
                 *c = (lat, lon);
             }
         })
-        .map_err(err)?;
-    for (cats, nm, id, refs) in &poi_ways {
-        let pts: Vec<(f64, f64)> = refs
-            .iter()
-            .filter_map(|r| coords.get(r))
-            .copied()
-            .filter(|(la, _)| la.is_finite())
-            .collect();
-        if pts.is_empty() {
-            continue;
-        }
-        let lat = pts.iter().map(|p| p.0).sum::<f64>() / pts.len() as f64;
-        let lon = pts.iter().map(|p| p.1).sum::<f64>() / pts.len() as f64;
-        if inside(bbox, lat, lon) {
-            for c in cats {
-                facilities.push(Facility {
-                    category: *c,
-                    name: nm.clone(),
-                    lat,
-                    lon,
-                    source: format!("osm:way/{id}"),
-                });
-            }
-        }
-    }
-    Ok(OsmRaw {
-        ways,
-        coords,
-        facilities,
-        bbox,
-        stats,
-    })
+        .map_err(osm_error)?;
+    Ok(coords)
 }
 
 impl OsmRaw {

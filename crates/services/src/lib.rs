@@ -21,6 +21,15 @@ pub mod signin;
 
 pub use error::{Error, Result, allowed};
 
+/// The records the services hand out, as the store reads them. Adapters name them from
+/// here: they never depend on the store itself.
+pub mod records {
+    pub use doorstep_store::{
+        Account, AuditRecord, DuplicateCandidate, FigureRow, Figures, PlaceRecord, PublicFilter,
+        PublicRequest, RequestRecord,
+    };
+}
+
 use chrono::{DateTime, Utc};
 use doorstep_domain::calendar::WorkCalendar;
 use doorstep_domain::{Actor, Clock, SubdistrictId};

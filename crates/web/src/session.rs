@@ -7,8 +7,8 @@ use crate::{AppError, AppState};
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::{HeaderMap, header, request::Parts};
 use doorstep_domain::Actor;
+use doorstep_services::records::Account;
 use doorstep_services::{Caller, signin};
-use doorstep_store::Account;
 use std::net::{IpAddr, SocketAddr};
 
 pub const SESSION_COOKIE: &str = "doorstep_sid";

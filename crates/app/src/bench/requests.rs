@@ -218,6 +218,58 @@ async fn throughput(
     })
 }
 
+/// The application under measurement, serving on a free port.
+struct Server {
+    base: String,
+    stop: tokio::sync::oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Server {
+    async fn start(database_url: &str) -> anyhow::Result<Server> {
+        let config = Config {
+            bind: "127.0.0.1:0".into(),
+            database_url: database_url.into(),
+            resident_reports_per_hour: usize::MAX / 2,
+            log: "warn".into(),
+            ..Default::default()
+        };
+        let app = Application::build(&config, Some(true)).await?;
+        let base = format!("http://{}", app.addr());
+        let (stop, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            let _ = app
+                .run_until(async move {
+                    let _ = stop_rx.await;
+                })
+                .await;
+        });
+        Ok(Server { base, stop, task })
+    }
+
+    async fn stop(self) {
+        let _ = self.stop.send(());
+        let _ = self.task.await;
+    }
+}
+
+/// Who works: mudan7's secretary (the inbox and figures of a busy neighbourhood), the
+/// admin (every neighbourhood's figures), and one worker per neighbourhood (intake).
+async fn staff_tokens(
+    store: &Store,
+    nbs: &[GenNeighbourhood],
+) -> anyhow::Result<(String, String, Vec<String>)> {
+    let secretary = token(store, "mudan7-sec").await?;
+    let admin = token(store, "admin").await?;
+    let mut workers = Vec::new();
+    for n in nbs {
+        if let Some((_, u)) = n.staff.get(1).or(n.staff.first()) {
+            workers.push(token(store, u).await?);
+        }
+    }
+    Ok((secretary, admin, workers))
+}
+
 /// Runs the benchmark and returns its figures.
 pub async fn requests(b: &RequestsBench) -> anyhow::Result<serde_json::Value> {
     let now = doorstep_domain::Clock::now(&doorstep_domain::SystemClock);
@@ -254,37 +306,13 @@ pub async fn requests(b: &RequestsBench) -> anyhow::Result<serde_json::Value> {
     };
     // Planner statistics, as autovacuum (PostgreSQL) or `PRAGMA optimize` would gather.
     store.analyze().await?;
-    let config = Config {
-        bind: "127.0.0.1:0".into(),
-        database_url: url.clone(),
-        resident_reports_per_hour: usize::MAX / 2,
-        log: "warn".into(),
-        ..Default::default()
-    };
-    let app = Application::build(&config, Some(true)).await?;
-    let base = format!("http://{}", app.addr());
-    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(async move {
-        let _ = app
-            .run_until(async move {
-                let _ = stop_rx.await;
-            })
-            .await;
-    });
+    let server = Server::start(&url).await?;
+    let base = server.base.clone();
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(b.concurrency * 2)
         .timeout(Duration::from_secs(30))
         .build()?;
-    // Who works: mudan7's secretary (the inbox and figures of a busy neighbourhood), the
-    // admin (every neighbourhood's figures), and one worker per neighbourhood (intake).
-    let secretary = token(&store, "mudan7-sec").await?;
-    let admin = token(&store, "admin").await?;
-    let mut workers = Vec::new();
-    for n in &nbs {
-        if let Some((_, u)) = n.staff.get(1).or(n.staff.first()) {
-            workers.push(token(&store, u).await?);
-        }
-    }
+    let (secretary, admin, workers) = staff_tokens(&store, &nbs).await?;
     // Warm up connections and caches.
     for _ in 0..20 {
         client.get(format!("{base}/healthz")).send().await?;
@@ -297,8 +325,7 @@ pub async fn requests(b: &RequestsBench) -> anyhow::Result<serde_json::Value> {
     let tokens = (secretary.as_str(), workers[0].as_str(), admin.as_str());
     let pages = pages(&client, &base, b.samples, tokens).await;
     let mut out = throughput(b, &client, &base, Arc::new(workers)).await;
-    let _ = stop_tx.send(());
-    let _ = server.await;
+    server.stop().await;
     match db {
         Some(db) if b.keep => eprintln!("kept the database: {}", db.keep()),
         Some(db) => db.drop_db().await,

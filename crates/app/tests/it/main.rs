@@ -4,12 +4,15 @@
 
 mod support;
 
+mod accounts;
 mod api;
+mod architecture;
 mod auth;
 mod catalogue;
 mod circle;
 mod cli;
 mod demo;
+mod handling;
 mod open311;
 mod pages;
 mod requests;

@@ -407,3 +407,6 @@ macro_rules! backend_tests {
 pub fn v_int(v: &serde_json::Value) -> i64 {
     v.as_i64().unwrap_or_else(|| panic!("not an integer: {v}"))
 }
+
+/// The first bytes of a PNG: enough for the upload checks, which sniff the signature.
+pub const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDRphoto";

@@ -110,81 +110,115 @@ pub async fn load(sv: &Services, subdistrict_id: SubdistrictId) -> Result<Option
     let scope = Scope::Subdistrict(subdistrict_id);
     let stations = crate::places::all_in(sv, Entity::Station, scope).await?;
     let partners = crate::places::all_in(sv, Entity::Partner, scope).await?;
+    let sources = facility_sources(imported, &stations, &partners);
     let buildings = sv.store.geo().building_points(subdistrict_id).await?;
     let speed = sv.settings().walk_speed_mps;
-    let data = tokio::task::spawn_blocking(move || -> Result<CircleData> {
-        let net = Network::from_bytes(&bytes)
-            .map_err(|e| Error::internal(format!("stored network does not decode: {e}")))?;
-        let snap = Snapper::new(&net, 100.0);
-        let mut facilities = Vec::new();
-        let mut place = |category: Category, name: String, lat: f64, lon: f64, source: String| {
-            if let Some((node, d)) = snap.nearest(&net, lat, lon) {
-                facilities.push(PlacedFacility {
-                    category,
-                    name,
-                    lat,
-                    lon,
-                    source,
-                    node,
-                    snap_m: d as f32,
-                });
-            }
-        };
-        for f in imported {
-            if let Some(c) = Category::parse(&f.category) {
-                place(c, f.name, f.lat, f.lon, f.source);
-            }
-        }
-        // Every 家门口 station is a community-service facility.
-        for s in &stations {
-            if let (Some(lat), Some(lon)) = (s.get("lat").as_f64(), s.get("lon").as_f64()) {
-                place(
-                    Category::CommunityService,
-                    s.title(),
-                    lat,
-                    lon,
-                    format!("station:{}", s.id),
-                );
-            }
-        }
-        // Partner units whose kind is a service the circle measures.
-        for p in &partners {
-            if let (Some(c), Some(lat), Some(lon)) = (
-                partner_category(p.get("kind").as_str().unwrap_or("")),
-                p.get("lat").as_f64(),
-                p.get("lon").as_f64(),
-            ) {
-                place(c, p.title(), lat, lon, format!("partner:{}", p.id));
-            }
-        }
-        let placed: Vec<PlacedBuilding> = buildings
-            .into_iter()
-            .filter_map(|p| {
-                snap.nearest(&net, p.lat, p.lon)
-                    .map(|(node, d)| PlacedBuilding {
-                        point: p,
-                        node,
-                        snap_m: d as f32,
-                    })
-            })
-            .collect();
-        let fac_nodes: Vec<(Category, u32)> =
-            facilities.iter().map(|f| (f.category, f.node)).collect();
-        let acc = Accessibility::compute(&net, &fac_nodes, speed);
-        Ok(CircleData {
-            meta,
-            net,
-            facilities,
-            buildings: placed,
-            acc,
-            speed_mps: speed,
-        })
-    })
-    .await
-    .map_err(Error::internal)??;
+    let data = tokio::task::spawn_blocking(move || build(meta, &bytes, sources, buildings, speed))
+        .await
+        .map_err(Error::internal)??;
     let data = Arc::new(data);
     cache.insert(subdistrict_id, (key, data.clone()));
     Ok(Some(data))
+}
+
+/// A facility before it is snapped to the network.
+struct FacilitySource {
+    category: Category,
+    name: String,
+    lat: f64,
+    lon: f64,
+    source: String,
+}
+
+/// Every facility the circle measures: those imported with the network, every 家门口
+/// station (a community-service facility), and partner units whose kind is a service the
+/// circle measures.
+fn facility_sources(
+    imported: Vec<doorstep_store::FacilityRow>,
+    stations: &[doorstep_store::PlaceRecord],
+    partners: &[doorstep_store::PlaceRecord],
+) -> Vec<FacilitySource> {
+    let mut out: Vec<FacilitySource> = imported
+        .into_iter()
+        .filter_map(|f| {
+            Some(FacilitySource {
+                category: Category::parse(&f.category)?,
+                name: f.name,
+                lat: f.lat,
+                lon: f.lon,
+                source: f.source,
+            })
+        })
+        .collect();
+    let located = |p: &doorstep_store::PlaceRecord, category: Category, kind: &str| {
+        Some(FacilitySource {
+            category,
+            name: p.title(),
+            lat: p.get("lat").as_f64()?,
+            lon: p.get("lon").as_f64()?,
+            source: format!("{kind}:{}", p.id),
+        })
+    };
+    out.extend(
+        stations
+            .iter()
+            .filter_map(|s| located(s, Category::CommunityService, "station")),
+    );
+    out.extend(partners.iter().filter_map(|p| {
+        let c = partner_category(p.get("kind").as_str().unwrap_or(""))?;
+        located(p, c, "partner")
+    }));
+    out
+}
+
+/// Decodes the network, snaps facilities and buildings to it (within 100 m) and computes
+/// walking times: CPU work, run off the async threads.
+fn build(
+    meta: NetworkMeta,
+    bytes: &[u8],
+    sources: Vec<FacilitySource>,
+    buildings: Vec<BuildingPoint>,
+    speed: f64,
+) -> Result<CircleData> {
+    let net = Network::from_bytes(bytes)
+        .map_err(|e| Error::internal(format!("stored network does not decode: {e}")))?;
+    let snap = Snapper::new(&net, 100.0);
+    let facilities: Vec<PlacedFacility> = sources
+        .into_iter()
+        .filter_map(|f| {
+            let (node, d) = snap.nearest(&net, f.lat, f.lon)?;
+            Some(PlacedFacility {
+                category: f.category,
+                name: f.name,
+                lat: f.lat,
+                lon: f.lon,
+                source: f.source,
+                node,
+                snap_m: d as f32,
+            })
+        })
+        .collect();
+    let placed: Vec<PlacedBuilding> = buildings
+        .into_iter()
+        .filter_map(|p| {
+            let (node, d) = snap.nearest(&net, p.lat, p.lon)?;
+            Some(PlacedBuilding {
+                point: p,
+                node,
+                snap_m: d as f32,
+            })
+        })
+        .collect();
+    let fac_nodes: Vec<(Category, u32)> = facilities.iter().map(|f| (f.category, f.node)).collect();
+    let acc = Accessibility::compute(&net, &fac_nodes, speed);
+    Ok(CircleData {
+        meta,
+        net,
+        facilities,
+        buildings: placed,
+        acc,
+        speed_mps: speed,
+    })
 }
 
 /// The circle category a partner unit of this kind serves, if any.

@@ -25,6 +25,21 @@ async fn step(
     ctx: &WriteCtx,
     deadline: impl FnOnce(&RequestRecord, &Workflow) -> DateTime<Utc>,
 ) -> Result<()> {
+    let cur = lock(tx, id, expected).await?;
+    let next = cur.workflow.apply(mv, relation).map_err(|e| match e {
+        MoveError::Invalid(field) => FieldErrors::single(field, "invalid").into(),
+        other => StoreError::IllegalMove(other.to_string()),
+    })?;
+    let deadline_at = deadline(&cur, &next);
+    write_state(tx, &cur, &next, deadline_at, ctx).await?;
+    let mv_json = serde_json::to_value(mv).unwrap_or_default();
+    append_event(tx, id, relation, &mv_json, next.state, ctx).await?;
+    let entry = AuditEntry::write(AuditAction::Update, AuditEntity::Request, id, mv_json);
+    audit::insert(tx, ctx, entry).await
+}
+
+/// Locks and reads the request, refusing when it is no longer at the `expected` version.
+async fn lock(tx: &mut Tx, id: RequestId, expected: Option<i64>) -> Result<RequestRecord> {
     let select = format!("SELECT * FROM requests WHERE id = $1{}", tx.for_update());
     let row = Sql::new(select)
         .bind(id)
@@ -37,11 +52,18 @@ async fn step(
             current: cur.version,
         });
     }
-    let next = cur.workflow.apply(mv, relation).map_err(|e| match e {
-        MoveError::Invalid(field) => FieldErrors::single(field, "invalid").into(),
-        other => StoreError::IllegalMove(other.to_string()),
-    })?;
-    let deadline_at = deadline(&cur, &next);
+    Ok(cur)
+}
+
+/// Writes the workflow after a move and the columns derived from it, bumping the version
+/// (guarded by the version read, so a concurrent writer cannot be overwritten).
+async fn write_state(
+    tx: &mut Tx,
+    cur: &RequestRecord,
+    next: &Workflow,
+    deadline_at: DateTime<Utc>,
+    ctx: &WriteCtx,
+) -> Result<()> {
     let (resolved_at, resolve_secs) =
         if next.state == State::Resolved && cur.workflow.state != State::Resolved {
             (
@@ -61,7 +83,7 @@ async fn step(
          WHERE id = $13 AND version = $14",
     )
     .bind(next.state)
-    .bind(serde_json::to_value(&next).unwrap_or_default())
+    .bind(serde_json::to_value(next).unwrap_or_default())
     .bind(RequestPlace::handler_of(next.handler.as_ref()))
     .bind(next.escalated)
     .bind(deadline_at)
@@ -72,7 +94,7 @@ async fn step(
     .bind(next.rating)
     .bind(next.merged_into)
     .bind(resolve_secs)
-    .bind(id)
+    .bind(cur.id)
     .bind(cur.version)
     .execute(tx)
     .await?;
@@ -81,12 +103,23 @@ async fn step(
             current: cur.version,
         });
     }
+    Ok(())
+}
+
+/// Appends the move to the request's timeline.
+async fn append_event(
+    tx: &mut Tx,
+    id: RequestId,
+    relation: Relation,
+    mv_json: &serde_json::Value,
+    state_after: State,
+    ctx: &WriteCtx,
+) -> Result<()> {
     let seq: i64 =
         Sql::new("SELECT COALESCE(MAX(seq), 0) + 1 FROM request_events WHERE request_id = $1")
             .bind(id)
             .scalar(tx)
             .await?;
-    let mv_json = serde_json::to_value(mv).unwrap_or_default();
     Sql::new(
         "INSERT INTO request_events (request_id, seq, at, actor_id, actor_name, relation, move, \
          state_after) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -98,11 +131,10 @@ async fn step(
     .bind(&ctx.actor_name)
     .bind(relation)
     .bind(mv_json.clone())
-    .bind(next.state)
+    .bind(state_after)
     .execute(tx)
     .await?;
-    let entry = AuditEntry::write(AuditAction::Update, AuditEntity::Request, id, mv_json);
-    audit::insert(tx, ctx, entry).await
+    Ok(())
 }
 
 impl RequestStore<'_> {

@@ -10,7 +10,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use doorstep_domain::{AccountId, NeighbourhoodId, Role};
 use doorstep_services::accounts::{self as svc, AccountQuery};
-use doorstep_store::Account;
+use doorstep_services::records::Account;
 use serde_json::json;
 
 /// `GET /api/v1/accounts`.

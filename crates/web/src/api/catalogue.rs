@@ -7,7 +7,7 @@ use axum::Json;
 use axum::extract::State;
 use doorstep_domain::catalogue::Category;
 use doorstep_services::catalogue::{item, search as find};
-use doorstep_store::PlaceRecord;
+use doorstep_services::records::PlaceRecord;
 use serde_json::json;
 
 /// `GET /api/v1/catalogue/search`.

@@ -63,141 +63,63 @@ pub struct Op {
     pub kind: OpKind,
 }
 
+/// The fixed operations (the places' operations are generated per entity).
+#[rustfmt::skip]
+const FIXED: &[(Method, &str, OpKind)] = &[
+    (Method::GET,   "/api/v1/accounts", OpKind::ListAccounts),
+    (Method::POST,  "/api/v1/accounts", OpKind::CreateAccount),
+    (Method::GET,   "/api/v1/accounts/{id}", OpKind::GetAccount),
+    (Method::PATCH, "/api/v1/accounts/{id}", OpKind::UpdateAccount),
+    (Method::POST,  "/api/v1/accounts/{id}/password", OpKind::SetAccountPassword),
+    (Method::GET,   "/api/v1/me", OpKind::Me),
+    (Method::GET,   "/api/v1/stats/places", OpKind::PlaceStats),
+    (Method::GET,   "/api/v1/catalogue/search", OpKind::CatalogueSearch),
+    (Method::GET,   "/api/v1/requests", OpKind::ListRequests),
+    (Method::POST,  "/api/v1/requests", OpKind::CreateRequest),
+    (Method::GET,   "/api/v1/requests/{id}", OpKind::GetRequest),
+    (Method::POST,  "/api/v1/requests/{id}/moves", OpKind::MoveRequest),
+    (Method::GET,   "/api/v1/requests/duplicates", OpKind::RequestDuplicates),
+    (Method::POST,  "/api/v1/requests/{id}/attachments", OpKind::AddAttachment),
+    (Method::GET,   "/api/v1/requests/{id}/attachments/{attachment_id}", OpKind::GetAttachment),
+    (Method::GET,   "/api/v1/figures", OpKind::RequestFigures),
+    (Method::GET,   "/api/v1/circle", OpKind::CircleSummary),
+    (Method::GET,   "/api/v1/circle/buildings", OpKind::CircleBuildings),
+    (Method::GET,   "/api/v1/circle/buildings.geojson", OpKind::CircleGeojson),
+    (Method::GET,   "/api/v1/circle/sites", OpKind::CircleSites),
+    (Method::GET,   "/api/v1/circle/export.xlsx", OpKind::CircleXlsx),
+    (Method::GET,   "/healthz", OpKind::Health),
+];
+
 /// Every operation of the API.
 pub fn ops() -> Vec<Op> {
-    let mut out = Vec::new();
     let op = |method: Method, path: String, kind| Op { method, path, kind };
+    let mut out = Vec::new();
     for &e in Entity::ALL {
         let base = format!("/api/v1/{}", e.table());
+        let one = format!("{base}/{{id}}");
         out.push(op(Method::GET, base.clone(), OpKind::ListPlaces(e)));
+        out.push(op(Method::GET, one.clone(), OpKind::GetPlace(e)));
+        out.push(op(Method::PATCH, one.clone(), OpKind::UpdatePlace(e)));
+        // The subdistrict is the root: created by setup, never archived.
         if e != Entity::Subdistrict {
-            out.push(op(Method::POST, base.clone(), OpKind::CreatePlace(e)));
-        }
-        out.push(op(
-            Method::GET,
-            format!("{base}/{{id}}"),
-            OpKind::GetPlace(e),
-        ));
-        out.push(op(
-            Method::PATCH,
-            format!("{base}/{{id}}"),
-            OpKind::UpdatePlace(e),
-        ));
-        if e != Entity::Subdistrict {
+            out.push(op(Method::POST, base, OpKind::CreatePlace(e)));
             out.push(op(
                 Method::POST,
-                format!("{base}/{{id}}/archive"),
+                format!("{one}/archive"),
                 OpKind::ArchivePlace(e),
             ));
             out.push(op(
                 Method::POST,
-                format!("{base}/{{id}}/restore"),
+                format!("{one}/restore"),
                 OpKind::RestorePlace(e),
             ));
         }
     }
-    out.push(op(
-        Method::GET,
-        "/api/v1/accounts".into(),
-        OpKind::ListAccounts,
-    ));
-    out.push(op(
-        Method::POST,
-        "/api/v1/accounts".into(),
-        OpKind::CreateAccount,
-    ));
-    out.push(op(
-        Method::GET,
-        "/api/v1/accounts/{id}".into(),
-        OpKind::GetAccount,
-    ));
-    out.push(op(
-        Method::PATCH,
-        "/api/v1/accounts/{id}".into(),
-        OpKind::UpdateAccount,
-    ));
-    out.push(op(
-        Method::POST,
-        "/api/v1/accounts/{id}/password".into(),
-        OpKind::SetAccountPassword,
-    ));
-    out.push(op(Method::GET, "/api/v1/me".into(), OpKind::Me));
-    out.push(op(
-        Method::GET,
-        "/api/v1/stats/places".into(),
-        OpKind::PlaceStats,
-    ));
-    out.push(op(
-        Method::GET,
-        "/api/v1/catalogue/search".into(),
-        OpKind::CatalogueSearch,
-    ));
-    out.push(op(
-        Method::GET,
-        "/api/v1/requests".into(),
-        OpKind::ListRequests,
-    ));
-    out.push(op(
-        Method::POST,
-        "/api/v1/requests".into(),
-        OpKind::CreateRequest,
-    ));
-    out.push(op(
-        Method::GET,
-        "/api/v1/requests/{id}".into(),
-        OpKind::GetRequest,
-    ));
-    out.push(op(
-        Method::POST,
-        "/api/v1/requests/{id}/moves".into(),
-        OpKind::MoveRequest,
-    ));
-    out.push(op(
-        Method::GET,
-        "/api/v1/requests/duplicates".into(),
-        OpKind::RequestDuplicates,
-    ));
-    out.push(op(
-        Method::POST,
-        "/api/v1/requests/{id}/attachments".into(),
-        OpKind::AddAttachment,
-    ));
-    out.push(op(
-        Method::GET,
-        "/api/v1/requests/{id}/attachments/{attachment_id}".into(),
-        OpKind::GetAttachment,
-    ));
-    out.push(op(
-        Method::GET,
-        "/api/v1/figures".into(),
-        OpKind::RequestFigures,
-    ));
-    out.push(op(
-        Method::GET,
-        "/api/v1/circle".into(),
-        OpKind::CircleSummary,
-    ));
-    out.push(op(
-        Method::GET,
-        "/api/v1/circle/buildings".into(),
-        OpKind::CircleBuildings,
-    ));
-    out.push(op(
-        Method::GET,
-        "/api/v1/circle/buildings.geojson".into(),
-        OpKind::CircleGeojson,
-    ));
-    out.push(op(
-        Method::GET,
-        "/api/v1/circle/sites".into(),
-        OpKind::CircleSites,
-    ));
-    out.push(op(
-        Method::GET,
-        "/api/v1/circle/export.xlsx".into(),
-        OpKind::CircleXlsx,
-    ));
-    out.push(op(Method::GET, "/healthz".into(), OpKind::Health));
+    out.extend(
+        FIXED
+            .iter()
+            .map(|(m, path, kind)| op(m.clone(), (*path).into(), *kind)),
+    );
     out
 }
 

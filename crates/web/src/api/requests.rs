@@ -14,8 +14,8 @@ use doorstep_domain::mask::{mask_email, mask_name, mask_phone};
 use doorstep_domain::requests::{Inbox, Move, State as RState};
 use doorstep_domain::{AttachmentId, BuildingId, NeighbourhoodId, RequestId, ServiceItemId};
 use doorstep_services::figures::{self, Period};
+use doorstep_services::records::{DuplicateCandidate, FigureRow, Figures, RequestRecord};
 use doorstep_services::requests::{self as svc, InboxQuery, attachments, duplicates};
-use doorstep_store::{DuplicateCandidate, FigureRow, Figures, RequestRecord};
 use serde_json::json;
 use std::collections::HashMap;
 

@@ -15,9 +15,9 @@ use doorstep_domain::requests::Channel;
 use doorstep_domain::{
     BuildingId, FieldErrors, NeighbourhoodId, ServiceItemId, SubdistrictId, Value,
 };
+use doorstep_services::records::Account;
 use doorstep_services::requests::resident as svc;
 use doorstep_services::signin;
-use doorstep_store::Account;
 use serde_json::json;
 use std::collections::HashMap;
 use std::net::IpAddr;

@@ -10,8 +10,8 @@ use axum::response::Response;
 use chrono::{DateTime, Utc};
 use doorstep_domain::RequestId;
 use doorstep_domain::requests::State as RState;
+use doorstep_services::records::{PublicFilter, PublicRequest};
 use doorstep_services::requests::resident as svc;
-use doorstep_store::{PublicFilter, PublicRequest};
 use serde_json::{Value, json};
 use std::collections::HashMap;
 

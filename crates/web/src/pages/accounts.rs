@@ -17,7 +17,7 @@ use doorstep_domain::accounts::ACCOUNT_FIELDS;
 use doorstep_domain::{AccountId, Entity, FieldErrors, Role, Scope};
 use doorstep_services::accounts::{self as svc, AccountQuery};
 use doorstep_services::places;
-use doorstep_store::Account;
+use doorstep_services::records::Account;
 use minijinja::context;
 use std::collections::{BTreeMap, HashMap};
 

@@ -12,7 +12,7 @@ use axum::routing::get;
 use chrono::NaiveDate;
 use doorstep_domain::audit::{AuditAction, AuditEntity};
 use doorstep_services::audit::{self, AuditQuery};
-use doorstep_store::AuditRecord;
+use doorstep_services::records::AuditRecord;
 use minijinja::context;
 
 pub fn routes() -> Router<AppState> {

@@ -81,90 +81,13 @@ async fn show(
     let svg = map_svg(&data, &buildings, p.category, p.limit, &sites, &labels);
     let rows =
         circle::coverage_rows(sv, &user.actor, &data, tr("circle.subdistrict_total")).await?;
-    let coverage: Vec<serde_json::Value> = rows
-        .iter()
-        .map(|r| {
-            let cells: Vec<serde_json::Value> = Category::ALL
-                .iter()
-                .map(|c| {
-                    let s = r.share[c.code()];
-                    serde_json::json!({"pct": format!("{:.1}%", s * 100.0), "low": s < 0.99})
-                })
-                .collect();
-            serde_json::json!({
-                "name": r.name, "href": r.neighbourhood_id.map(|n| format!("/circle?neighbourhood_id={n}&category={}", p.category.code())),
-                "buildings": r.buildings, "residents": format!("{:.0}", r.residents), "cells": cells,
-            })
-        })
-        .collect();
-    let mut outside: Vec<&circle::PlacedBuilding> = buildings
-        .iter()
-        .copied()
-        .filter(|b| !data.covered(b, p.category, p.limit))
-        .collect();
-    outside.sort_by(|a, b| {
-        data.minutes(b, p.category)
-            .unwrap_or(f64::MAX)
-            .total_cmp(&data.minutes(a, p.category).unwrap_or(f64::MAX))
-    });
-    let outside_residents: f64 = outside.iter().map(|b| b.point.residents).sum();
-    let outside_rows: Vec<serde_json::Value> = outside
-        .iter()
-        .take(200)
-        .map(|b| {
-            serde_json::json!({
-                "href": format!("/buildings/{}", b.point.id), "label": format!("{} {}", b.point.estate, b.point.number),
-                "minutes": data.minutes(b, p.category).map(|m| format!("{m:.1}")).unwrap_or_else(|| "—".into()),
-                "residents": format!("{:.0}", b.point.residents),
-            })
-        })
-        .collect();
-    let site_rows: Vec<serde_json::Value> = sites
-        .iter()
-        .enumerate()
-        .map(|(i, s)| {
-            let near = buildings
-                .iter()
-                .min_by(|a, b| {
-                    doorstep_domain::earth::haversine_m(a.point.lat, a.point.lon, s.lat, s.lon)
-                        .total_cmp(&doorstep_domain::earth::haversine_m(b.point.lat, b.point.lon, s.lat, s.lon))
-                })
-                .map(|b| format!("{} {}", b.point.estate, b.point.number))
-                .unwrap_or_default();
-            serde_json::json!({
-                "rank": i + 1, "lat": format!("{:.6}", s.lat), "lon": format!("{:.6}", s.lon), "near": near,
-                "residents": format!("{:.0}", s.gain_weight), "buildings": s.gain_points,
-            })
-        })
-        .collect();
-    let categories: Vec<SelectOption> = Category::ALL
-        .iter()
-        .map(|c| SelectOption {
-            value: c.code().into(),
-            label: category_label(&state, lang, *c),
-        })
-        .collect();
-    let headers: Vec<String> = Category::ALL
-        .iter()
-        .map(|c| category_label(&state, lang, *c))
-        .collect();
-    let neighbourhoods: Vec<SelectOption> = rows
-        .iter()
-        .filter_map(|r| {
-            r.neighbourhood_id.map(|id| SelectOption {
-                value: id.to_string(),
-                label: r.name.clone(),
-            })
-        })
-        .collect();
-    let mut query = vec![format!("category={}", p.category.code())];
-    if let Some(n) = p.neighbourhood_id {
-        query.push(format!("neighbourhood_id={n}"));
-    }
-    if q.minutes.as_deref().is_some_and(|m| !m.is_empty()) {
-        query.push(format!("minutes={}", p.limit));
-    }
-    let qs = query.join("&");
+    let coverage = coverage_json(&rows, p.category);
+    let outside = Outside::of(&data, &buildings, p.category, p.limit);
+    let site_rows = site_json(&sites, &buildings);
+    let categories = category_options(&state, lang);
+    let headers: Vec<String> = categories.iter().map(|c| c.label.clone()).collect();
+    let neighbourhoods = neighbourhood_options(&rows);
+    let qs = export_query(&p, q.minutes.as_deref());
     let meta = &data.meta;
     let extra = context! {
         title => title.clone(),
@@ -181,9 +104,9 @@ async fn show(
         speed => views::format_num(data.speed_mps),
         neighbourhood_id => p.neighbourhood_id.map(|n| n.to_string()).unwrap_or_default(),
         k => if p.k > 0 { p.k.to_string() } else { "3".to_string() },
-        outside_rows,
-        outside_count => outside.len(),
-        outside_residents => format!("{outside_residents:.0}"),
+        outside_rows => outside.rows,
+        outside_count => outside.count,
+        outside_residents => format!("{:.0}", outside.residents),
         in_scope => buildings.len(),
         sites => site_rows,
         geojson_href => format!("/api/v1/circle/buildings.geojson?{qs}"),
@@ -193,4 +116,128 @@ async fn show(
     };
     let html: Html<String> = page(&state, lang, Some(&user), "circle.html", &title, extra)?;
     Ok(html.into_response())
+}
+
+fn category_options(state: &AppState, lang: crate::i18n::Lang) -> Vec<SelectOption> {
+    Category::ALL
+        .iter()
+        .map(|c| SelectOption {
+            value: c.code().into(),
+            label: category_label(state, lang, *c),
+        })
+        .collect()
+}
+
+/// The neighbourhoods the coverage table lists (the total row has no id).
+fn neighbourhood_options(rows: &[circle::Coverage]) -> Vec<SelectOption> {
+    rows.iter()
+        .filter_map(|r| {
+            r.neighbourhood_id.map(|id| SelectOption {
+                value: id.to_string(),
+                label: r.name.clone(),
+            })
+        })
+        .collect()
+}
+
+/// One row per neighbourhood (and the subdistrict total): its share covered per category.
+fn coverage_json(rows: &[circle::Coverage], category: Category) -> Vec<serde_json::Value> {
+    rows.iter()
+        .map(|r| {
+            let cells: Vec<serde_json::Value> = Category::ALL
+                .iter()
+                .map(|c| {
+                    let s = r.share[c.code()];
+                    serde_json::json!({"pct": format!("{:.1}%", s * 100.0), "low": s < 0.99})
+                })
+                .collect();
+            let href = r
+                .neighbourhood_id
+                .map(|n| format!("/circle?neighbourhood_id={n}&category={}", category.code()));
+            serde_json::json!({
+                "name": r.name, "href": href, "buildings": r.buildings,
+                "residents": format!("{:.0}", r.residents), "cells": cells,
+            })
+        })
+        .collect()
+}
+
+/// The buildings outside the circle, farthest first; the page lists the first 200.
+struct Outside {
+    count: usize,
+    residents: f64,
+    rows: Vec<serde_json::Value>,
+}
+
+impl Outside {
+    const SHOWN: usize = 200;
+
+    fn of(
+        data: &circle::CircleData,
+        buildings: &[&circle::PlacedBuilding],
+        category: Category,
+        limit: f64,
+    ) -> Outside {
+        let far = |b: &circle::PlacedBuilding| data.minutes(b, category).unwrap_or(f64::MAX);
+        let mut outside: Vec<&circle::PlacedBuilding> = buildings
+            .iter()
+            .copied()
+            .filter(|b| !data.covered(b, category, limit))
+            .collect();
+        outside.sort_by(|a, b| far(b).total_cmp(&far(a)));
+        let rows = outside
+            .iter()
+            .take(Self::SHOWN)
+            .map(|b| {
+                let minutes = data.minutes(b, category);
+                serde_json::json!({
+                    "href": format!("/buildings/{}", b.point.id),
+                    "label": format!("{} {}", b.point.estate, b.point.number),
+                    "minutes": minutes.map(|m| format!("{m:.1}")).unwrap_or_else(|| "—".into()),
+                    "residents": format!("{:.0}", b.point.residents),
+                })
+            })
+            .collect();
+        Outside {
+            count: outside.len(),
+            residents: outside.iter().map(|b| b.point.residents).sum(),
+            rows,
+        }
+    }
+}
+
+/// The suggested sites, each named by the nearest building in scope.
+fn site_json(
+    sites: &[doorstep_geo::SiteChoice],
+    buildings: &[&circle::PlacedBuilding],
+) -> Vec<serde_json::Value> {
+    use doorstep_domain::earth::haversine_m;
+    sites
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let distance = |b: &&circle::PlacedBuilding| haversine_m(b.point.lat, b.point.lon, s.lat, s.lon);
+            let near = buildings
+                .iter()
+                .min_by(|a, b| distance(a).total_cmp(&distance(b)))
+                .map(|b| format!("{} {}", b.point.estate, b.point.number))
+                .unwrap_or_default();
+            serde_json::json!({
+                "rank": i + 1, "lat": format!("{:.6}", s.lat), "lon": format!("{:.6}", s.lon),
+                "near": near, "residents": format!("{:.0}", s.gain_weight), "buildings": s.gain_points,
+            })
+        })
+        .collect()
+}
+
+/// The query the export links carry: the same category, scope and (if asked) minutes.
+fn export_query(p: &circle::Params, minutes_asked: Option<&str>) -> String {
+    let mut query = vec![format!("category={}", p.category.code())];
+    if let Some(n) = p.neighbourhood_id {
+        query.push(format!("neighbourhood_id={n}"));
+    }
+    if minutes_asked.is_some_and(|m| !m.is_empty()) {
+        query.push(format!("minutes={}", p.limit));
+    }
+    query.join("&")
 }

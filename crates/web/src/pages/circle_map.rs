@@ -5,6 +5,7 @@
 use doorstep_geo::access::BANDS_MIN;
 use doorstep_geo::{Category, SiteChoice};
 use doorstep_services::circle::{CircleData, PlacedBuilding};
+use std::fmt::Write;
 
 fn esc(s: &str) -> String {
     s.replace('&', "&amp;")
@@ -26,6 +27,61 @@ fn band(minutes: Option<f64>, limit: f64) -> usize {
     }
 }
 
+/// The map's frame: a bounding box padded by 150 m, projected equirectangularly onto a
+/// 1000-unit-wide canvas.
+struct Frame {
+    south: f64,
+    west: f64,
+    north: f64,
+    east: f64,
+    coslat: f64,
+    scale: f64,
+    width: f64,
+    height: f64,
+}
+
+impl Frame {
+    const PAD_M: f64 = 150.0;
+    const WIDTH: f64 = 1000.0;
+
+    fn around(points: impl Iterator<Item = (f64, f64)>) -> Frame {
+        let (mut s, mut w, mut n, mut e) = (f64::MAX, f64::MAX, f64::MIN, f64::MIN);
+        for (la, lo) in points {
+            s = s.min(la);
+            n = n.max(la);
+            w = w.min(lo);
+            e = e.max(lo);
+        }
+        let pad_lat = Self::PAD_M / 111_195.0;
+        let coslat = ((s + n) / 2.0).to_radians().cos();
+        let pad_lon = pad_lat / coslat;
+        let (s, w, n, e) = (s - pad_lat, w - pad_lon, n + pad_lat, e + pad_lon);
+        let scale = Self::WIDTH / ((e - w) * coslat).max(1e-9);
+        Frame {
+            south: s,
+            west: w,
+            north: n,
+            east: e,
+            coslat,
+            scale,
+            width: Self::WIDTH,
+            height: ((n - s) * scale).max(100.0),
+        }
+    }
+
+    fn x(&self, lon: f64) -> f64 {
+        (lon - self.west) * self.coslat * self.scale
+    }
+
+    fn y(&self, lat: f64) -> f64 {
+        (self.north - lat) * self.scale
+    }
+
+    fn inside(&self, lat: f64, lon: f64) -> bool {
+        lat >= self.south && lat <= self.north && lon >= self.west && lon <= self.east
+    }
+}
+
 /// An SVG map drawn from our own data: streets, buildings coloured by walking time to the
 /// nearest facility of `c`, the facilities, and suggested sites.
 pub(crate) fn map_svg(
@@ -36,113 +92,96 @@ pub(crate) fn map_svg(
     sites: &[SiteChoice],
     labels: &MapLabels,
 ) -> String {
-    use std::fmt::Write;
-    // The frame: the buildings in scope (or the whole network), padded by 150 m.
-    let pts: Vec<(f64, f64)> = if buildings.is_empty() {
-        data.net
-            .lat
-            .iter()
-            .copied()
-            .zip(data.net.lon.iter().copied())
-            .collect()
+    // The frame: the buildings in scope (or the whole network).
+    let frame = if buildings.is_empty() {
+        let net = &data.net;
+        Frame::around(net.lat.iter().copied().zip(net.lon.iter().copied()))
     } else {
-        buildings
-            .iter()
-            .map(|b| (b.point.lat, b.point.lon))
-            .collect()
+        Frame::around(buildings.iter().map(|b| (b.point.lat, b.point.lon)))
     };
-    let (mut s, mut w, mut n, mut e) = (f64::MAX, f64::MAX, f64::MIN, f64::MIN);
-    for (la, lo) in &pts {
-        s = s.min(*la);
-        n = n.max(*la);
-        w = w.min(*lo);
-        e = e.max(*lo);
-    }
-    let pad_lat = 150.0 / 111_195.0;
-    let coslat = ((s + n) / 2.0).to_radians().cos();
-    let pad_lon = pad_lat / coslat;
-    let (s, w, n, e) = (s - pad_lat, w - pad_lon, n + pad_lat, e + pad_lon);
-    let width = 1000.0;
-    let scale = width / ((e - w) * coslat).max(1e-9);
-    let height = ((n - s) * scale).max(100.0);
-    let x = |lon: f64| (lon - w) * coslat * scale;
-    let y = |lat: f64| (n - lat) * scale;
-    let inside = |lat: f64, lon: f64| lat >= s && lat <= n && lon >= w && lon <= e;
     let mut out = String::with_capacity(256 * 1024);
     let _ = write!(
         out,
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {width:.0} {height:.0}\" class=\"map\" role=\"img\" aria-label=\"{}\">",
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {:.0} {:.0}\" class=\"map\" role=\"img\" aria-label=\"{}\">",
+        frame.width,
+        frame.height,
         esc(&labels.title)
     );
-    out.push_str("<rect class=\"bg\" x=\"0\" y=\"0\" width=\"100%\" height=\"100%\"/><path class=\"street\" d=\"");
-    let mut drawn = 0;
-    for (a, b, _) in data.net.edges() {
-        let (a, b) = (a as usize, b as usize);
-        if drawn > 60_000
-            || !(inside(data.net.lat[a], data.net.lon[a])
-                || inside(data.net.lat[b], data.net.lon[b]))
-        {
-            continue;
-        }
-        let _ = write!(
-            out,
-            "M{:.1} {:.1}L{:.1} {:.1}",
-            x(data.net.lon[a]),
-            y(data.net.lat[a]),
-            x(data.net.lon[b]),
-            y(data.net.lat[b])
-        );
-        drawn += 1;
-    }
-    out.push_str("\"/>");
+    out.push_str("<rect class=\"bg\" x=\"0\" y=\"0\" width=\"100%\" height=\"100%\"/>");
+    streets(&mut out, &frame, data);
     for b in buildings {
         let m = data.minutes(b, c);
         let _ = write!(
             out,
             "<circle class=\"b{}\" cx=\"{:.1}\" cy=\"{:.1}\" r=\"3.2\"><title>{} {} · {}</title></circle>",
             band(m, limit),
-            x(b.point.lon),
-            y(b.point.lat),
+            frame.x(b.point.lon),
+            frame.y(b.point.lat),
             esc(&b.point.estate),
             esc(&b.point.number),
             m.map(|m| format!("{m:.1} {}", labels.minutes))
                 .unwrap_or_else(|| "—".into())
         );
     }
-    for f in data
-        .facilities
-        .iter()
-        .filter(|f| f.category == c && inside(f.lat, f.lon))
-    {
-        let _ = write!(
-            out,
-            "<rect class=\"fac\" x=\"{:.1}\" y=\"{:.1}\" width=\"8\" height=\"8\"><title>{}</title></rect>",
-            x(f.lon) - 4.0,
-            y(f.lat) - 4.0,
-            esc(if f.name.is_empty() {
-                &labels.unnamed
-            } else {
-                &f.name
-            })
-        );
-    }
+    facilities(&mut out, &frame, data, c, &labels.unnamed);
     for (i, site) in sites.iter().enumerate() {
-        let (cx, cy) = (x(site.lon), y(site.lat));
+        let (cx, cy) = (frame.x(site.lon), frame.y(site.lat));
+        let title = format!("{} {} · +{:.0}", labels.site, i + 1, site.gain_weight);
         let _ = write!(
             out,
             "<g class=\"site\"><circle cx=\"{cx:.1}\" cy=\"{cy:.1}\" r=\"11\"/><text x=\"{cx:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{}</text><title>{}</title></g>",
             cy + 4.5,
             i + 1,
-            esc(&format!(
-                "{} {} · +{:.0}",
-                labels.site,
-                i + 1,
-                site.gain_weight
-            ))
+            esc(&title)
         );
     }
     out.push_str("</svg>");
     out
+}
+
+/// The streets touching the frame, as one path (at most 60 000 segments, so a whole
+/// city's network cannot make the page unusable on a phone).
+fn streets(out: &mut String, frame: &Frame, data: &CircleData) {
+    const MAX_SEGMENTS: usize = 60_000;
+    let net = &data.net;
+    out.push_str("<path class=\"street\" d=\"");
+    let mut drawn = 0;
+    for (a, b, _) in net.edges() {
+        let (a, b) = (a as usize, b as usize);
+        if drawn > MAX_SEGMENTS
+            || !(frame.inside(net.lat[a], net.lon[a]) || frame.inside(net.lat[b], net.lon[b]))
+        {
+            continue;
+        }
+        let _ = write!(
+            out,
+            "M{:.1} {:.1}L{:.1} {:.1}",
+            frame.x(net.lon[a]),
+            frame.y(net.lat[a]),
+            frame.x(net.lon[b]),
+            frame.y(net.lat[b])
+        );
+        drawn += 1;
+    }
+    out.push_str("\"/>");
+}
+
+/// The facilities of category `c` inside the frame, as small squares.
+fn facilities(out: &mut String, frame: &Frame, data: &CircleData, c: Category, unnamed: &str) {
+    for f in data
+        .facilities
+        .iter()
+        .filter(|f| f.category == c && frame.inside(f.lat, f.lon))
+    {
+        let name = if f.name.is_empty() { unnamed } else { &f.name };
+        let _ = write!(
+            out,
+            "<rect class=\"fac\" x=\"{:.1}\" y=\"{:.1}\" width=\"8\" height=\"8\"><title>{}</title></rect>",
+            frame.x(f.lon) - 4.0,
+            frame.y(f.lat) - 4.0,
+            esc(name)
+        );
+    }
 }
 
 /// Words the map shows, in the reader's language.

@@ -13,7 +13,7 @@ use axum::routing::get;
 use chrono::NaiveDate;
 use doorstep_domain::{NeighbourhoodId, Role};
 use doorstep_services::figures::{self, Period};
-use doorstep_store::FigureRow;
+use doorstep_services::records::FigureRow;
 use minijinja::context;
 
 pub fn routes() -> Router<AppState> {

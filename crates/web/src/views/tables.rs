@@ -4,7 +4,7 @@ use super::{format_num, ref_href};
 use crate::i18n::{I18n, Lang};
 use doorstep_domain::{Entity, FieldKind, FieldSpec, Value};
 use doorstep_services::places::Refs;
-use doorstep_store::PlaceRecord;
+use doorstep_services::records::PlaceRecord;
 use serde::Serialize;
 
 /// A value as people read it, with a link for references.

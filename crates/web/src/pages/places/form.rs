@@ -13,7 +13,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use doorstep_domain::policy::Action;
 use doorstep_domain::{Entity, FieldErrors, FieldKind, NeighbourhoodId};
 use doorstep_services::places;
-use doorstep_store::PlaceRecord;
+use doorstep_services::records::PlaceRecord;
 use minijinja::context;
 use std::collections::BTreeMap;
 

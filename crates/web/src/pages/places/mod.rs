@@ -46,7 +46,7 @@ struct Crumb {
     label: String,
 }
 
-fn crumbs(trail: &[doorstep_store::PlaceRecord]) -> Vec<Crumb> {
+fn crumbs(trail: &[doorstep_services::records::PlaceRecord]) -> Vec<Crumb> {
     trail
         .iter()
         .map(|r| Crumb {
@@ -78,6 +78,48 @@ impl FromParams for ListParams {
     }
 }
 
+/// The reference filters of a list (`?neighbourhood_id=3`): what to filter on, the form's
+/// hidden fields and query that keep them, and breadcrumbs to the records they name.
+struct RefFilters {
+    filters: Vec<(String, i64)>,
+    hidden: Vec<serde_json::Value>,
+    base_query: Vec<String>,
+    crumbs: Vec<Crumb>,
+}
+
+async fn ref_filters(
+    state: &AppState,
+    user: &CurrentUser,
+    entity: Entity,
+    rest: &[(String, String)],
+) -> Result<RefFilters, AppError> {
+    let mut out = RefFilters {
+        filters: Vec::new(),
+        hidden: Vec::new(),
+        base_query: Vec::new(),
+        crumbs: Vec::new(),
+    };
+    for (k, v) in rest {
+        let Some(field) = places::filterable(entity, k) else {
+            continue;
+        };
+        let id: i64 = v.parse().map_err(|_| AppError::BadRequest(k.clone()))?;
+        out.filters.push((field.to_string(), id));
+        out.hidden.push(serde_json::json!({"name": k, "value": v}));
+        out.base_query.push(format!("{k}={id}"));
+        if let Some(FieldKind::Ref(t)) = entity.field(k).map(|f| f.kind)
+            && let Some(pe) = Entity::from_table(t)
+            && let Some(r) = places::find_readable(&state.services, &user.actor, pe, id).await?
+        {
+            out.crumbs.push(Crumb {
+                href: views::ref_href(t, id),
+                label: r.title(),
+            });
+        }
+    }
+    Ok(out)
+}
+
 async fn index(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -88,28 +130,12 @@ async fn index(
     let sv = &state.services;
     let lang = user.lang;
     let (limit, offset) = views::paging(p.page, None);
-    let mut hidden = Vec::new();
-    let mut base_query = Vec::new();
-    let mut crumbs = Vec::new();
-    let mut filters = Vec::new();
-    for (k, v) in &p.rest {
-        let Some(field) = places::filterable(entity, k) else {
-            continue;
-        };
-        let id: i64 = v.parse().map_err(|_| AppError::BadRequest(k.clone()))?;
-        filters.push((field.to_string(), id));
-        hidden.push(serde_json::json!({"name": k, "value": v}));
-        base_query.push(format!("{k}={id}"));
-        if let Some(FieldKind::Ref(t)) = entity.field(k).map(|f| f.kind)
-            && let Some(pe) = Entity::from_table(t)
-            && let Some(r) = places::find_readable(sv, &user.actor, pe, id).await?
-        {
-            crumbs.push(Crumb {
-                href: views::ref_href(t, id),
-                label: r.title(),
-            });
-        }
-    }
+    let RefFilters {
+        filters,
+        mut hidden,
+        mut base_query,
+        crumbs,
+    } = ref_filters(&state, &user, entity, &p.rest).await?;
     let mine = p.mine && entity == Entity::Block;
     if mine {
         hidden.push(serde_json::json!({"name": "mine", "value": "1"}));

@@ -15,7 +15,7 @@ use doorstep_services::requests::{self as svc, REQUEST_FIELDS};
 use minijinja::context;
 use std::collections::BTreeMap;
 
-fn to_options(records: &[doorstep_store::PlaceRecord]) -> Vec<SelectOption> {
+fn to_options(records: &[doorstep_services::records::PlaceRecord]) -> Vec<SelectOption> {
     records
         .iter()
         .map(|r| SelectOption {
