@@ -2,6 +2,7 @@
 //! Every value remembers where it came from, for `doorstep config`.
 
 use anyhow::{Context, bail};
+use doorstep_domain::calendar::WorkCalendar;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -50,6 +51,9 @@ pub struct Config {
     pub walk_speed_mps: f64,
     /// Requests one address may send through the resident web page or Open311 in an hour.
     pub resident_reports_per_hour: usize,
+    /// A working-day table (TOML, as `crates/domain/src/calendar_cn.toml`) whose years
+    /// replace or extend the built-in ones.
+    pub calendar_file: Option<PathBuf>,
     pub sources: BTreeMap<&'static str, Source>,
 }
 
@@ -70,6 +74,7 @@ const KEYS: &[&str] = &[
     "log",
     "walk_speed_mps",
     "resident_reports_per_hour",
+    "calendar_file",
 ];
 
 impl Default for Config {
@@ -88,6 +93,7 @@ impl Default for Config {
             log: "info".into(),
             walk_speed_mps: 1.2,
             resident_reports_per_hour: 10,
+            calendar_file: None,
             sources: KEYS.iter().map(|k| (*k, Source::Default)).collect(),
         }
     }
@@ -208,12 +214,25 @@ impl Config {
             "resident_reports_per_hour" => {
                 self.resident_reports_per_hour = positive(num::<u64>(v)?)? as usize
             }
+            "calendar_file" => {
+                let path = PathBuf::from(v.trim());
+                read_calendar(&path)?;
+                self.calendar_file = Some(path);
+            }
             other => bail!("unknown setting `{other}`"),
         }
         Ok(())
     }
 
-    /// The settings the web layer needs.
+    /// The working-day calendar: the built-in table, with the years of `calendar_file`.
+    pub fn calendar(&self) -> anyhow::Result<WorkCalendar> {
+        let built_in = WorkCalendar::china().context("the built-in working-day calendar")?;
+        Ok(match &self.calendar_file {
+            Some(path) => built_in.with_years_from(read_calendar(path)?),
+            None => built_in,
+        })
+    }
+
     /// The services' settings.
     pub fn services(&self) -> doorstep_services::Settings {
         doorstep_services::Settings {
@@ -282,6 +301,13 @@ impl Config {
                 "resident_reports_per_hour",
                 self.resident_reports_per_hour.to_string(),
             ),
+            (
+                "calendar_file",
+                self.calendar_file
+                    .as_deref()
+                    .map(|p| quote(&p.display().to_string()))
+                    .unwrap_or_else(|| "# (built-in table only)".into()),
+            ),
         ];
         let width = vals
             .iter()
@@ -300,6 +326,13 @@ impl Config {
             })
             .collect()
     }
+}
+
+/// Reads and checks a working-day table, naming the file in any error.
+fn read_calendar(path: &Path) -> anyhow::Result<WorkCalendar> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read the calendar file {}", path.display()))?;
+    WorkCalendar::from_toml(&text).with_context(|| format!("calendar file {}", path.display()))
 }
 
 fn positive<T: PartialOrd + Default + Copy>(v: T) -> anyhow::Result<T> {
@@ -365,6 +398,32 @@ mod tests {
         let text = c.describe();
         assert!(text.contains("postgres://u:****@db/doorstep"), "{text}");
         assert!(!text.contains("pw@"), "the password must never be printed");
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn a_calendar_file_adds_years_and_a_bad_one_is_refused_naming_it() {
+        let dir = std::env::temp_dir().join(format!("doorstep-config-cal-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("calendar.toml");
+        std::fs::write(
+            &file,
+            "[2028]\nsource = \"notice\"\nholidays = [\"2028-01-03\"]\n",
+        )
+        .unwrap();
+        let path = file.display().to_string();
+        let c = Config::load_from(None, &env(&[("DOORSTEP_CALENDAR_FILE", &path)])).unwrap();
+        let cal = c.calendar().unwrap();
+        assert_eq!(cal.years[&2028], "notice");
+        assert!(cal.years.contains_key(&2026), "the built-in years stay");
+        assert!(c.describe().contains(&path));
+        std::fs::write(&file, "[2028]\nholidays = [\"2028-02-30\"]\n").unwrap();
+        let e = Config::load_from(None, &env(&[("DOORSTEP_CALENDAR_FILE", &path)])).unwrap_err();
+        let e = format!("{e:#}");
+        assert!(
+            e.contains("DOORSTEP_CALENDAR_FILE") && e.contains(&path) && e.contains("2028-02-30"),
+            "{e}"
+        );
         std::fs::remove_dir_all(dir).unwrap();
     }
 

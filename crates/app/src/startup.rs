@@ -2,7 +2,6 @@
 
 use crate::config::Config;
 use anyhow::Context;
-use doorstep_domain::calendar::WorkCalendar;
 use doorstep_domain::{Clock, SystemClock};
 use doorstep_services::Services;
 use doorstep_store::Store;
@@ -145,10 +144,10 @@ pub async fn create_token_in(
         })
 }
 
-/// The services on `store`, configured from `config`. The built-in working-day calendar
-/// must parse: a deadline counted on weekends alone would be wrong for residents.
+/// The services on `store`, configured from `config`. The working-day calendar must
+/// parse: a deadline counted on weekends alone would be wrong for residents.
 pub fn services(store: Store, clock: Arc<dyn Clock>, config: &Config) -> anyhow::Result<Services> {
-    let calendar = WorkCalendar::china().context("the built-in working-day calendar")?;
+    let calendar = config.calendar()?;
     Ok(Services::new(store, clock, calendar, config.services()))
 }
 

@@ -103,6 +103,18 @@ impl WorkCalendar {
         Ok(cal)
     }
 
+    /// This calendar with the years `other` lists taken from `other` (a deployment's table
+    /// adds a year the State Council has just published, or corrects one), the rest kept.
+    pub fn with_years_from(mut self, other: WorkCalendar) -> WorkCalendar {
+        let replaced = |d: &NaiveDate| other.years.contains_key(&d.year());
+        self.holidays.retain(|d| !replaced(d));
+        self.workdays.retain(|d| !replaced(d));
+        self.holidays.extend(other.holidays);
+        self.workdays.extend(other.workdays);
+        self.years.extend(other.years);
+        self
+    }
+
     pub fn is_working_day(&self, d: NaiveDate) -> bool {
         if self.workdays.contains(&d) {
             return true;
@@ -211,6 +223,30 @@ mod tests {
         // Five working days from Thursday 2026-09-24 (Mid-Autumn, then National Day).
         assert_eq!(c.nth_working_day_after(d("2026-09-24"), 5), d("2026-10-09"));
         assert_eq!(c.working_days_between(at, c.deadline(at, 5)), 6);
+    }
+
+    #[test]
+    fn a_deployment_table_replaces_the_years_it_lists() {
+        let local = WorkCalendar::from_toml(
+            "[2027]\nsource = \"local\"\nholidays = [\"2027-03-01\"]\n\
+             [2028]\nsource = \"2028 notice\"\nholidays = [\"2028-01-03\"]\nworkdays = [\"2028-01-08\"]",
+        )
+        .unwrap();
+        let c = WorkCalendar::china().unwrap().with_years_from(local);
+        // 2026 untouched: the Spring Festival is still off, its 调休 Saturday still worked.
+        assert!(!c.is_working_day(d("2026-02-16")));
+        assert!(c.is_working_day(d("2026-02-14")));
+        // 2027 replaced whole: its built-in Spring Festival is gone, the local day is off.
+        assert!(
+            c.is_working_day(d("2027-02-08")),
+            "a Monday, no longer a holiday"
+        );
+        assert!(!c.is_working_day(d("2027-03-01")));
+        // 2028 added.
+        assert!(!c.is_working_day(d("2028-01-03")));
+        assert!(c.is_working_day(d("2028-01-08")), "a Saturday worked");
+        assert_eq!(c.years[&2027], "local");
+        assert_eq!(c.years[&2028], "2028 notice");
     }
 
     #[test]

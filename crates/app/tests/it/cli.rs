@@ -146,3 +146,30 @@ async fn token_create_prints_a_working_api_key() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("no account named nobody"));
     app.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_without_migrating_refuses_a_database_that_is_behind() {
+    // Before: `serve --no-migrate` on an empty database started, and every page was a 500.
+    let dir = std::env::temp_dir().join(format!("doorstep-cli-nm-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let url = format!("sqlite://{}/behind.sqlite", dir.display());
+    let mut serve = tokio::process::Command::new(env!("CARGO_BIN_EXE_doorstep"));
+    for (k, _) in std::env::vars().filter(|(k, _)| k.starts_with("DOORSTEP_")) {
+        serve.env_remove(k);
+    }
+    serve
+        .args(["serve", "--no-migrate", "--bind", "127.0.0.1:0"])
+        .env("DOORSTEP_DATABASE_URL", &url)
+        .kill_on_drop(true);
+    let out = tokio::time::timeout(std::time::Duration::from_secs(60), serve.output())
+        .await
+        .expect("serve must exit, not start on a database without its tables")
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("migration(s) behind") && err.contains("doorstep migrate"),
+        "{err}"
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+}

@@ -274,6 +274,43 @@ async fn admins_search_the_audit_log(b: Backend) {
         .unwrap();
     assert_eq!(r.status(), 200);
     assert!(r.text().await.unwrap().contains("日期格式应为"));
+
+    // Requests are audited under their own kind of record, and the filter finds them.
+    let token = app.token("sec1").await;
+    let created = reqwest::Client::new()
+        .post(app.url("/api/v1/requests"))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({"channel": "phone", "kind": "help", "description": "审计用诉求：楼道灯坏了"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201);
+    let id = created.json::<serde_json::Value>().await.unwrap()["id"].clone();
+    let html = admin
+        .get(app.url("/audit?entity=request"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    // (minijinja escapes the slashes of the link)
+    assert!(
+        html.contains(&format!("&#x2f;requests&#x2f;{id}\"")),
+        "{html}"
+    );
+    assert!(
+        !html.contains("审计楼组长"),
+        "building changes are filtered out"
+    );
+    // An action the log does not know is reported beside the form, not ignored.
+    let r = admin
+        .get(app.url("/audit?action=bogus"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r.text().await.unwrap().contains("请从列表中选择"));
     app.stop().await;
 }
 

@@ -125,6 +125,13 @@ async fn a_request_goes_from_intake_to_closed(b: Backend) {
             .status(),
         200
     );
+    // A reply of blanks is no reply: 422 naming the field, and the request stays put.
+    let r = mv(&w1, json!({"version": 4, "move": "resolve", "reply": "  "}))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    let e = r.json::<Value>().await.unwrap();
+    assert_eq!(e["fields"]["reply"]["code"], "required", "{e}");
     assert_eq!(
         mv(
             &w1,

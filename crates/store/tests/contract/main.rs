@@ -8,6 +8,7 @@ mod geo;
 mod places;
 mod request_views;
 mod requests;
+mod scratch;
 
 use chrono::{TimeZone, Utc};
 use doorstep_domain::policy::Place;
@@ -151,6 +152,7 @@ contract_tests!(
     accounts::the_audit_log_is_append_only,
     accounts::accounts_sessions_and_sign_in_attempts,
     accounts::setup_happens_once,
+    accounts::concurrent_account_changes_are_all_kept,
     geo::networks_are_stored_whole_and_replaced,
     requests::requests_move_under_version_checks_and_keep_their_timeline,
     requests::random_moves_keep_state_columns_and_timeline_in_step,

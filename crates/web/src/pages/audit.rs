@@ -59,6 +59,7 @@ fn row(state: &AppState, lang: crate::i18n::Lang, r: &AuditRecord) -> serde_json
     let tr = |k: &str| state.i18n.t(lang, k);
     let href = match (r.entity, r.entity_id) {
         (Some(AuditEntity::Account), Some(id)) => Some(format!("/accounts/{id}")),
+        (Some(AuditEntity::Request), Some(id)) => Some(format!("/requests/{id}")),
         (Some(e), Some(id)) => e.place().map(|p| format!("/{}/{id}", p.table())),
         _ => None,
     };
