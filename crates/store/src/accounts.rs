@@ -1,7 +1,7 @@
 //! Staff accounts.
 
 use crate::audit::{self, AuditEntry};
-use crate::db::{DbRow, Exec, Sql, like_pattern};
+use crate::db::{DbRow, Exec, Sql, like_pattern, page};
 use crate::{Page, Result, Store, StoreError, WriteCtx};
 use chrono::{DateTime, Utc};
 use doorstep_domain::audit::{AuditAction, AuditEntity};
@@ -310,24 +310,7 @@ impl AccountStore<'_> {
             q
         };
         let db = &mut self.0.db();
-        let total: i64 = filtered("SELECT COUNT(*) FROM accounts").scalar(db).await?;
-        let mut q = filtered("SELECT * FROM accounts");
-        q.push(" ORDER BY id LIMIT ")
-            .push_bind(f.limit)
-            .push(" OFFSET ")
-            .push_bind(f.offset);
-        let items = q
-            .fetch_all(db)
-            .await?
-            .iter()
-            .map(read)
-            .collect::<Result<_>>()?;
-        Ok(Page {
-            items,
-            total,
-            limit: f.limit,
-            offset: f.offset,
-        })
+        page(db, "accounts", filtered, "id", (f.limit, f.offset), read).await
     }
 
     /// Display names by id (for showing who did what).

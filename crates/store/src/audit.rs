@@ -1,7 +1,7 @@
 //! The audit log: append-only (the database refuses UPDATE and DELETE on it), written in
 //! the same transaction as what it records.
 
-use crate::db::{DbRow, Exec, Sql, like_pattern};
+use crate::db::{DbRow, Exec, Sql, like_pattern, page};
 use crate::{Page, Result, Store, WriteCtx};
 use chrono::{DateTime, Utc};
 use doorstep_domain::audit::{AuditAction, AuditEntity};
@@ -151,25 +151,14 @@ impl AuditLog<'_> {
             q
         };
         let db = &mut self.0.db();
-        let total: i64 = filtered("SELECT COUNT(*) FROM audit_log")
-            .scalar(db)
-            .await?;
-        let mut q = filtered("SELECT * FROM audit_log");
-        q.push(" ORDER BY id DESC LIMIT ")
-            .push_bind(f.limit)
-            .push(" OFFSET ")
-            .push_bind(f.offset);
-        let items = q
-            .fetch_all(db)
-            .await?
-            .iter()
-            .map(read)
-            .collect::<Result<_>>()?;
-        Ok(Page {
-            items,
-            total,
-            limit: f.limit,
-            offset: f.offset,
-        })
+        page(
+            db,
+            "audit_log",
+            filtered,
+            "id DESC",
+            (f.limit, f.offset),
+            read,
+        )
+        .await
     }
 }

@@ -29,10 +29,11 @@ mod tokens;
 
 pub use accounts::{Account, AccountFilter, AccountPatch, AccountStore, NewAccount};
 pub use audit::{AuditEntry, AuditFilter, AuditLog, AuditRecord};
+pub use db::Page;
 pub use error::StoreError;
 pub use geo::{BuildingPoint, FacilityRow, GeoStore, NetworkMeta};
 pub use meta::MetaStore;
-pub use places::{ListQuery, Page, PlaceRecord, PlaceStore, PlaceTotals, RoomAreas};
+pub use places::{ListQuery, PlaceRecord, PlaceStore, PlaceTotals, RoomAreas};
 pub use requests::attachments::{Attachment, AttachmentStore, NewAttachment};
 pub use requests::duplicates::DuplicateCandidate;
 pub use requests::figures::{FigureQuery, FigureRow, FigureStore, Figures};

@@ -115,6 +115,11 @@ impl I18n {
         s
     }
 
+    /// The name of a circle category ("菜场" for `market`).
+    pub fn circle_category(&self, lang: Lang, c: doorstep_geo::Category) -> String {
+        self.t(lang, &format!("circle.category.{}", c.code()))
+    }
+
     pub fn field_error(&self, lang: Lang, e: &FieldError) -> String {
         self.t_args(lang, &format!("field_error.{}", e.code), &e.params)
     }

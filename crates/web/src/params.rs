@@ -194,6 +194,20 @@ impl<S: Send + Sync, T: FromParams> FromRequestParts<S> for PageQuery<T> {
     }
 }
 
+/// The circle's query, shared by its page (leniently) and its API (strictly).
+impl FromParams for doorstep_services::circle::CircleQuery {
+    fn from_params(p: &mut Params) -> Self {
+        doorstep_services::circle::CircleQuery {
+            category: p.text("category"),
+            minutes: p.text("minutes"),
+            neighbourhood_id: p.text("neighbourhood_id"),
+            k: p.text("k"),
+            candidate_buildings: p.text("candidate_buildings"),
+            outside: p.text("outside"),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -26,6 +26,15 @@ pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
 }
 
 /// The client's address, when the server knows it.
+/// The browser's own description, kept with a session so a user can recognise it.
+pub fn user_agent(parts: &Parts) -> Option<String> {
+    parts
+        .headers
+        .get(axum::http::header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+}
+
 pub fn client_ip(parts: &Parts) -> Option<IpAddr> {
     parts
         .extensions

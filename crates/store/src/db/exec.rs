@@ -161,76 +161,35 @@ pub(super) struct Outcome {
 
 pub(super) async fn run(sql: Sql, target: Target<'_>, want: Want) -> Result<Outcome> {
     let Sql { text, args } = sql;
-    let mut out = Outcome::default();
+    let sqlite = |r: sqlx::sqlite::SqliteQueryResult| r.rows_affected();
+    let pg = |r: sqlx::postgres::PgQueryResult| r.rows_affected();
     match target {
-        Target::SqlitePool(p) => {
-            let q = build::<Sqlite>(text, args);
-            match want {
-                Want::Execute => out.affected = q.execute(p).await?.rows_affected(),
-                Want::One => out
-                    .rows
-                    .extend(q.fetch_optional(p).await?.map(DbRow::Sqlite)),
-                Want::All => {
-                    out.rows = q
-                        .fetch_all(p)
-                        .await?
-                        .into_iter()
-                        .map(DbRow::Sqlite)
-                        .collect()
-                }
-            }
-        }
-        Target::Sqlite(c) => {
-            let q = build::<Sqlite>(text, args);
-            match want {
-                Want::Execute => out.affected = q.execute(&mut *c).await?.rows_affected(),
-                Want::One => out
-                    .rows
-                    .extend(q.fetch_optional(&mut *c).await?.map(DbRow::Sqlite)),
-                Want::All => {
-                    out.rows = q
-                        .fetch_all(&mut *c)
-                        .await?
-                        .into_iter()
-                        .map(DbRow::Sqlite)
-                        .collect()
-                }
-            }
-        }
-        Target::PgPool(p) => {
-            let q = build::<Postgres>(text, args);
-            match want {
-                Want::Execute => out.affected = q.execute(p).await?.rows_affected(),
-                Want::One => out
-                    .rows
-                    .extend(q.fetch_optional(p).await?.map(DbRow::Postgres)),
-                Want::All => {
-                    out.rows = q
-                        .fetch_all(p)
-                        .await?
-                        .into_iter()
-                        .map(DbRow::Postgres)
-                        .collect()
-                }
-            }
-        }
-        Target::Postgres(c) => {
-            let q = build::<Postgres>(text, args);
-            match want {
-                Want::Execute => out.affected = q.execute(&mut *c).await?.rows_affected(),
-                Want::One => out
-                    .rows
-                    .extend(q.fetch_optional(&mut *c).await?.map(DbRow::Postgres)),
-                Want::All => {
-                    out.rows = q
-                        .fetch_all(&mut *c)
-                        .await?
-                        .into_iter()
-                        .map(DbRow::Postgres)
-                        .collect()
-                }
-            }
-        }
+        Target::SqlitePool(p) => perform(build(text, args), p, want, sqlite, DbRow::Sqlite).await,
+        Target::Sqlite(c) => perform(build(text, args), c, want, sqlite, DbRow::Sqlite).await,
+        Target::PgPool(p) => perform(build(text, args), p, want, pg, DbRow::Postgres).await,
+        Target::Postgres(c) => perform(build(text, args), c, want, pg, DbRow::Postgres).await,
+    }
+}
+
+/// Runs one query on one executor, for what the caller wants of it.
+async fn perform<'e, 'q, DB, E>(
+    q: Query<'q, DB>,
+    exec: E,
+    want: Want,
+    affected: impl Fn(DB::QueryResult) -> u64,
+    wrap: impl Fn(DB::Row) -> DbRow,
+) -> Result<Outcome>
+where
+    DB: Database,
+    DB::Arguments: sqlx::IntoArguments<DB>,
+    E: sqlx::Executor<'e, Database = DB>,
+    'q: 'e,
+{
+    let mut out = Outcome::default();
+    match want {
+        Want::Execute => out.affected = affected(q.execute(exec).await?),
+        Want::One => out.rows.extend(q.fetch_optional(exec).await?.map(wrap)),
+        Want::All => out.rows = q.fetch_all(exec).await?.into_iter().map(wrap).collect(),
     }
     Ok(out)
 }

@@ -22,6 +22,50 @@ use sqlx::postgres::PgRow;
 use sqlx::sqlite::SqliteRow;
 use sqlx::{Decode, Postgres, Row, Sqlite, Type};
 
+/// A page of results and the total that matched.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub total: i64,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+/// One page of a listing: `filtered(head)` is the statement `head` (`SELECT … FROM table`)
+/// with the listing's conditions; it gives the total, and the rows in `order` from
+/// `offset`, read by `read`.
+pub(crate) async fn page<T>(
+    db: &mut impl Exec,
+    table: &str,
+    filtered: impl Fn(&str) -> Sql,
+    order: &str,
+    (limit, offset): (i64, i64),
+    read: impl Fn(&DbRow) -> Result<T>,
+) -> Result<Page<T>> {
+    let total: i64 = filtered(&format!("SELECT COUNT(*) FROM {table}"))
+        .scalar(db)
+        .await?;
+    let mut q = filtered(&format!("SELECT * FROM {table}"));
+    q.push(" ORDER BY ")
+        .push(order)
+        .push(" LIMIT ")
+        .push_bind(limit)
+        .push(" OFFSET ")
+        .push_bind(offset);
+    let items = q
+        .fetch_all(db)
+        .await?
+        .iter()
+        .map(read)
+        .collect::<Result<_>>()?;
+    Ok(Page {
+        items,
+        total,
+        limit,
+        offset,
+    })
+}
+
 /// One bound value. `None` binds a typed NULL (PostgreSQL insists on the type).
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Arg {

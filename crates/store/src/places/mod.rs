@@ -6,7 +6,7 @@ mod write;
 
 pub use totals::{PlaceTotals, RoomAreas};
 
-use crate::db::{Arg, DbRow, Exec, Sql, like_pattern};
+use crate::db::{Arg, DbRow, Exec, Page, Sql, like_pattern, page};
 use crate::{Result, Store, StoreError};
 use chrono::{DateTime, Utc};
 use doorstep_domain::policy::Place;
@@ -51,15 +51,6 @@ impl PlaceRecord {
     pub fn is_active(&self) -> bool {
         self.archived_at.is_none()
     }
-}
-
-/// A page of results and the total that matched.
-#[derive(Debug, Clone, Serialize)]
-pub struct Page<T> {
-    pub items: Vec<T>,
-    pub total: i64,
-    pub limit: i64,
-    pub offset: i64,
 }
 
 /// What to list.
@@ -230,32 +221,21 @@ impl PlaceStore<'_> {
         if !query.include_archived {
             conditions.push(" AND archived_at IS NULL");
         }
-        let with = |head: String| {
+        let with = |head: &str| {
             let mut q = conditions.clone();
-            q.prepend(&head);
+            q.prepend(head);
             q
         };
         let db = &mut self.0.db();
-        let total: i64 = with(format!("SELECT COUNT(*) FROM {}", entity.table()))
-            .scalar(db)
-            .await?;
-        let mut q = with(format!("SELECT * FROM {}", entity.table()));
-        q.push(" ORDER BY id LIMIT ")
-            .push_bind(query.limit)
-            .push(" OFFSET ")
-            .push_bind(query.offset);
-        let items = q
-            .fetch_all(db)
-            .await?
-            .iter()
-            .map(|r| read_record(r, entity))
-            .collect::<Result<_>>()?;
-        Ok(Page {
-            items,
-            total,
-            limit: query.limit,
-            offset: query.offset,
-        })
+        page(
+            db,
+            entity.table(),
+            with,
+            "id",
+            (query.limit, query.offset),
+            |r| read_record(r, entity),
+        )
+        .await
     }
 
     /// The parent a new record with `values` would sit under (for scope checks before

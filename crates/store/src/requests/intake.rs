@@ -2,7 +2,7 @@
 //! table for a whole batch (group commit), in one transaction.
 
 use super::{NewRequest, RequestRecord, RequestStore};
-use crate::db::{Sql, Tx};
+use crate::db::{Sql, Tuple, Tx};
 use crate::{Result, StoreError, WriteCtx};
 use chrono::{DateTime, SubsecRound, Utc};
 use doorstep_domain::audit::{AuditAction, AuditEntity};
@@ -97,6 +97,35 @@ async fn subdistricts_of(
     Ok(out)
 }
 
+/// The columns a request has from intake, in the order [`bind_new`] binds them.
+pub(super) const NEW_COLUMNS: &str = "subdistrict_id, neighbourhood_id, tracking_code, \
+    channel, kind, service_item_id, description, building_id, lat, lon, resident_name, \
+    resident_phone, resident_email, address, owner_id, deadline_at";
+
+/// Binds what a request has from intake ([`NEW_COLUMNS`]).
+pub(super) fn bind_new<'a, 'b>(
+    t: &'a mut Tuple<'b>,
+    subdistrict_id: SubdistrictId,
+    n: &NewRequest,
+) -> &'a mut Tuple<'b> {
+    t.bind(subdistrict_id)
+        .bind(n.neighbourhood_id)
+        .bind(&n.tracking_code)
+        .bind(n.channel)
+        .bind(n.kind)
+        .bind(n.service_item_id)
+        .bind(&n.description)
+        .bind(n.building_id)
+        .bind(n.lat)
+        .bind(n.lon)
+        .bind(&n.resident_name)
+        .bind(&n.resident_phone)
+        .bind(&n.resident_email)
+        .bind(&n.address)
+        .bind(n.owner_id)
+        .bind(n.deadline_at)
+}
+
 async fn insert_requests(
     tx: &mut Tx,
     items: &[(&NewRequest, &WriteCtx)],
@@ -104,37 +133,20 @@ async fn insert_requests(
     subdistricts: &HashMap<NeighbourhoodId, SubdistrictId>,
 ) -> Result<Vec<RequestId>> {
     let wf = Workflow::default();
-    let mut q = Sql::new(
-        "INSERT INTO requests (subdistrict_id, neighbourhood_id, tracking_code, channel, kind, \
-         service_item_id, description, building_id, lat, lon, resident_name, resident_phone, \
-         owner_id, state, workflow, handler_account_id, escalated, deadline_at, is_demo, version, \
-         created_at, updated_at, resident_email, address) VALUES ",
-    );
+    let mut q = Sql::new(format!(
+        "INSERT INTO requests ({NEW_COLUMNS}, state, workflow, handler_account_id, escalated, \
+         is_demo, version, created_at, updated_at) VALUES "
+    ));
     q.push_tuples(items.iter().zip(ats), |t, ((n, ctx), at)| {
-        t.bind(subdistricts[&n.neighbourhood_id])
-            .bind(n.neighbourhood_id)
-            .bind(&n.tracking_code)
-            .bind(n.channel)
-            .bind(n.kind)
-            .bind(n.service_item_id)
-            .bind(&n.description)
-            .bind(n.building_id)
-            .bind(n.lat)
-            .bind(n.lon)
-            .bind(&n.resident_name)
-            .bind(&n.resident_phone)
-            .bind(n.owner_id)
+        bind_new(t, subdistricts[&n.neighbourhood_id], n)
             .bind(wf.state)
             .bind(serde_json::to_value(&wf).unwrap_or_default())
             .raw("NULL")
             .raw("FALSE")
-            .bind(n.deadline_at)
             .bind(ctx.demo)
             .raw("1")
             .bind(*at)
-            .bind(*at)
-            .bind(&n.resident_email)
-            .bind(&n.address);
+            .bind(*at);
     });
     q.push(" RETURNING id, tracking_code");
     let rows = q

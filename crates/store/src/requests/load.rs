@@ -3,6 +3,7 @@
 //! live moves, so a loaded request is indistinguishable from one worked through the
 //! window; everything is written in one transaction, or nothing is.
 
+use super::intake::{NEW_COLUMNS, bind_new};
 use super::{NewRequest, RequestStore};
 use crate::audit::{self, AuditEntry};
 use crate::db::{Sql, Tx};
@@ -100,35 +101,17 @@ async fn insert_requests(
     chunk: &[Replayed<'_>],
     ctx: &WriteCtx,
 ) -> Result<Vec<RequestId>> {
-    let mut q = Sql::new(
-        "INSERT INTO requests (subdistrict_id, neighbourhood_id, tracking_code, channel, kind, \
-         service_item_id, description, building_id, lat, lon, resident_name, resident_phone, \
-         resident_email, address, owner_id, state, workflow, handler_account_id, escalated, \
-         deadline_at, resolved_at, closed_at, on_spot, rating, merged_into, resolve_secs, is_demo, \
-         version, created_at, updated_at) VALUES ",
-    );
+    let mut q = Sql::new(format!(
+        "INSERT INTO requests ({NEW_COLUMNS}, state, workflow, handler_account_id, escalated, \
+         resolved_at, closed_at, on_spot, rating, merged_into, resolve_secs, is_demo, version, \
+         created_at, updated_at) VALUES "
+    ));
     q.push_tuples(chunk, |t, r| {
-        let n = &r.p.new;
-        t.bind(r.p.subdistrict_id)
-            .bind(n.neighbourhood_id)
-            .bind(&n.tracking_code)
-            .bind(n.channel)
-            .bind(n.kind)
-            .bind(n.service_item_id)
-            .bind(&n.description)
-            .bind(n.building_id)
-            .bind(n.lat)
-            .bind(n.lon)
-            .bind(&n.resident_name)
-            .bind(&n.resident_phone)
-            .bind(&n.resident_email)
-            .bind(&n.address)
-            .bind(n.owner_id)
+        bind_new(t, r.p.subdistrict_id, &r.p.new)
             .bind(r.wf.state)
             .bind(serde_json::to_value(&r.wf).unwrap_or_default())
             .bind(RequestPlace::handler_of(r.wf.handler.as_ref()))
             .bind(r.wf.escalated)
-            .bind(n.deadline_at)
             .bind(r.resolved_at)
             .bind(r.closed_at)
             .bind(r.wf.on_spot)

@@ -10,7 +10,7 @@ pub(crate) mod load;
 mod moves;
 pub(crate) mod public;
 
-use crate::db::{DbRow, Sql};
+use crate::db::{DbRow, Sql, page};
 use crate::{Page, Result, Store, StoreError};
 use chrono::{DateTime, Utc};
 use doorstep_domain::catalogue::Category;
@@ -284,24 +284,15 @@ impl RequestStore<'_> {
             q
         };
         let db = &mut self.0.db();
-        let total: i64 = filtered("SELECT COUNT(*) FROM requests").scalar(db).await?;
-        let mut q = filtered("SELECT * FROM requests");
-        q.push(" ORDER BY deadline_at, id LIMIT ")
-            .push_bind(f.limit)
-            .push(" OFFSET ")
-            .push_bind(f.offset);
-        let items = q
-            .fetch_all(db)
-            .await?
-            .iter()
-            .map(read_request)
-            .collect::<Result<_>>()?;
-        Ok(Page {
-            items,
-            total,
-            limit: f.limit,
-            offset: f.offset,
-        })
+        page(
+            db,
+            "requests",
+            filtered,
+            "deadline_at, id",
+            (f.limit, f.offset),
+            read_request,
+        )
+        .await
     }
 
     /// Open, not yet escalated requests whose deadline has passed (for the 督办 job).

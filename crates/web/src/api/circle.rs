@@ -1,7 +1,7 @@
 //! The 15-minute circle in the API: coverage, buildings (JSON and GeoJSON), suggested
 //! sites, and the XLSX export.
 
-use crate::params::{ApiQuery, FromParams, Params};
+use crate::params::ApiQuery;
 use crate::session::CurrentUser;
 use crate::{AppError, AppState};
 use axum::Json;
@@ -12,23 +12,6 @@ use doorstep_geo::Category;
 use doorstep_services::circle::export::{self, XlsxLabels};
 use doorstep_services::circle::{self, CircleQuery};
 use serde_json::json;
-
-impl FromParams for CircleQuery {
-    fn from_params(p: &mut Params) -> Self {
-        CircleQuery {
-            category: p.text("category"),
-            minutes: p.text("minutes"),
-            neighbourhood_id: p.text("neighbourhood_id"),
-            k: p.text("k"),
-            candidate_buildings: p.text("candidate_buildings"),
-            outside: p.text("outside"),
-        }
-    }
-}
-
-fn category_label(state: &AppState, lang: crate::i18n::Lang, c: Category) -> String {
-    state.i18n.t(lang, &format!("circle.category.{}", c.code()))
-}
 
 pub async fn summary(
     State(state): State<AppState>,
@@ -134,7 +117,7 @@ fn labels(state: &AppState, lang: crate::i18n::Lang, d: &circle::CircleData) -> 
         minutes: tr("circle.minutes"),
         categories: Category::ALL
             .iter()
-            .map(|c| category_label(state, lang, *c))
+            .map(|c| state.i18n.circle_category(lang, *c))
             .collect(),
         note: format!(
             "{} · {}",

@@ -2,7 +2,7 @@
 //! circle, and where to add a facility.
 
 use super::circle_map::{MapLabels, map_svg};
-use crate::params::{FromParams, PageQuery, Params};
+use crate::params::PageQuery;
 use crate::render::page;
 use crate::session::CurrentUser;
 use crate::views::{self, SelectOption};
@@ -20,30 +20,10 @@ pub fn routes() -> Router<AppState> {
     Router::new().route("/circle", get(show))
 }
 
-/// The page's query: read leniently, a bad value falls back to the defaults.
-struct PageParams(CircleQuery);
-
-impl FromParams for PageParams {
-    fn from_params(p: &mut Params) -> Self {
-        PageParams(CircleQuery {
-            category: p.text("category"),
-            minutes: p.text("minutes"),
-            neighbourhood_id: p.text("neighbourhood_id"),
-            k: p.text("k"),
-            candidate_buildings: p.text("candidate_buildings"),
-            outside: p.text("outside"),
-        })
-    }
-}
-
-fn category_label(state: &AppState, lang: crate::i18n::Lang, c: Category) -> String {
-    state.i18n.t(lang, &format!("circle.category.{}", c.code()))
-}
-
 async fn show(
     State(state): State<AppState>,
     user: CurrentUser,
-    PageQuery(PageParams(q)): PageQuery<PageParams>,
+    PageQuery(q): PageQuery<CircleQuery>,
 ) -> Result<Response, AppError> {
     let lang = user.lang;
     let sv = &state.services;
@@ -72,7 +52,7 @@ async fn show(
         title: state.i18n.t_args(
             lang,
             "circle.map_label",
-            &[category_label(&state, lang, p.category)],
+            &[state.i18n.circle_category(lang, p.category)],
         ),
         minutes: tr("circle.minutes"),
         site: tr("circle.site"),
@@ -99,7 +79,7 @@ async fn show(
         }),
         categories, headers, coverage, neighbourhoods,
         category => p.category.code(),
-        category_label => category_label(&state, lang, p.category),
+        category_label => state.i18n.circle_category(lang, p.category),
         minutes => views::format_num(p.limit),
         speed => views::format_num(data.speed_mps),
         neighbourhood_id => p.neighbourhood_id.map(|n| n.to_string()).unwrap_or_default(),
@@ -123,7 +103,7 @@ fn category_options(state: &AppState, lang: crate::i18n::Lang) -> Vec<SelectOpti
         .iter()
         .map(|c| SelectOption {
             value: c.code().into(),
-            label: category_label(state, lang, *c),
+            label: state.i18n.circle_category(lang, *c),
         })
         .collect()
 }

@@ -95,11 +95,7 @@ async fn setup(State(state): State<AppState>, req: Request) -> Result<Response, 
     let (parts, body) = req.into_parts();
     let lang = negotiate(&parts.headers, false);
     let ip = session::client_ip(&parts);
-    let ua = parts
-        .headers
-        .get(header::USER_AGENT)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string);
+    let ua = session::user_agent(&parts);
     let form = FormData::from_request(Request::from_parts(parts, body), &state).await?;
     let Some(expected) = state.setup_token() else {
         return Err(AppError::NotFound);
