@@ -181,6 +181,7 @@ const SERVICE_ITEM: &[FieldSpec] = &[
     .listed(),
     FieldSpec::text("name", 100).required().listed(),
     FieldSpec::long_text("description", 2000).required(),
+    FieldSpec::long_text("phrasings", 2000),
     FieldSpec::long_text("eligibility", 1000),
     FieldSpec::long_text("materials", 2000),
     FieldSpec::long_text("steps", 2000),

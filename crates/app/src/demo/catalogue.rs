@@ -37,6 +37,7 @@ pub async fn add_catalogue(store: &Store, now: DateTime<Utc>) -> anyhow::Result<
                 ("category", text(it.category.code())),
                 ("name", text(it.name.clone())),
                 ("description", text(it.description.clone())),
+                ("phrasings", lines(&it.phrasings)),
                 ("eligibility", text(it.eligibility.clone())),
                 ("materials", lines(&it.materials)),
                 ("steps", lines(&it.steps)),
