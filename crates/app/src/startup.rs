@@ -29,6 +29,9 @@ impl Application {
         demo: Option<bool>,
         clock: Arc<dyn Clock>,
     ) -> anyhow::Result<Application> {
+        // The catalogue's word dictionary loads while the database opens, not on the
+        // first search at the counter.
+        let warm = tokio::task::spawn_blocking(doorstep_domain::catalogue::text::warm_up);
         let store = open_store(config).await?;
         if config.auto_migrate {
             store
@@ -55,6 +58,7 @@ impl Application {
                 )
             })?;
         let addr = listener.local_addr()?;
+        warm.await?;
         let services = services(store.clone(), clock, config)?;
         let state = AppState::new(services, config.web(), demo);
         if store.accounts().count().await? == 0 {

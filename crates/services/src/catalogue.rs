@@ -96,6 +96,14 @@ impl Catalogue {
     }
 }
 
+/// What a search found: the items, best first, and when there are none for words that
+/// were given, the categories nearest to them (to browse from).
+#[derive(Debug, Clone)]
+pub struct SearchAnswer {
+    pub hits: Vec<(PlaceRecord, f32)>,
+    pub nearest: Vec<Category>,
+}
+
 /// The catalogue items matching `q` in the caller's subdistrict, best first.
 pub async fn search(
     sv: &Services,
@@ -103,11 +111,35 @@ pub async fn search(
     q: &str,
     category: Option<Category>,
     limit: usize,
-) -> Result<Vec<(PlaceRecord, f32)>> {
+) -> Result<SearchAnswer> {
     let cat = load(sv, sd).await?;
-    Ok(cat
+    let hits: Vec<(PlaceRecord, f32)> = cat
         .search(q, category, limit)
         .into_iter()
         .map(|(r, s)| (r.clone(), s))
-        .collect())
+        .collect();
+    let nearest = if hits.is_empty() && !q.trim().is_empty() {
+        cat.index.nearest_categories(q)
+    } else {
+        Vec::new()
+    };
+    Ok(SearchAnswer { hits, nearest })
+}
+
+/// One item of the caller's subdistrict, as a guide (archived items too: a request may
+/// still name one).
+pub async fn guide(
+    sv: &Services,
+    sd: SubdistrictId,
+    id: i64,
+) -> Result<(PlaceRecord, ServiceItem)> {
+    let r = sv
+        .store
+        .places()
+        .find(Entity::ServiceItem, id)
+        .await?
+        .filter(|r| r.subdistrict_id == sd)
+        .ok_or(crate::Error::NotFound)?;
+    let it = item(&r);
+    Ok((r, it))
 }

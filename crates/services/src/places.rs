@@ -320,24 +320,64 @@ fn choice_scope(who: &Actor, target: Entity, neighbourhood: Option<Neighbourhood
 /// A neighbourhood's buildings in use, labelled "estate number" (the desk form and the
 /// resident's report choose from them).
 pub async fn buildings_of(sv: &Services, scope: Scope) -> Result<Vec<Choice>> {
+    Ok(building_choices(sv, scope)
+        .await?
+        .into_iter()
+        .map(|b| Choice {
+            id: b.id,
+            label: format!("{} {}", b.estate, b.number),
+        })
+        .collect())
+}
+
+/// A building as people find it: by its estate's name or street address and its number.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct BuildingChoice {
+    pub id: i64,
+    pub estate: String,
+    pub address: String,
+    pub number: String,
+}
+
+/// The buildings in use in `scope`, by estate and number.
+pub async fn building_choices(sv: &Services, scope: Scope) -> Result<Vec<BuildingChoice>> {
     let bs = all_in(sv, Entity::Building, scope).await?;
-    let refs = references(sv, Entity::Building, &bs).await?;
-    let estates = refs.get("estates");
-    Ok(bs
+    let estates: HashMap<i64, PlaceRecord> = all_in(sv, Entity::Estate, scope)
+        .await?
+        .into_iter()
+        .map(|e| (e.id, e))
+        .collect();
+    let mut out: Vec<BuildingChoice> = bs
         .iter()
         .filter(|b| b.is_active())
         .map(|b| {
-            let estate = b
-                .get("estate_id")
-                .as_i64()
-                .and_then(|e| estates.and_then(|m| m.get(&e)).cloned())
-                .unwrap_or_default();
-            Choice {
+            let estate = b.get("estate_id").as_i64().and_then(|e| estates.get(&e));
+            let text = |k: &str| {
+                estate
+                    .and_then(|e| e.get(k).as_str())
+                    .unwrap_or("")
+                    .to_string()
+            };
+            BuildingChoice {
                 id: b.id,
-                label: format!("{estate} {}", b.title()),
+                estate: text("name"),
+                address: text("address"),
+                number: b.title(),
             }
         })
-        .collect())
+        .collect();
+    out.sort_by(|a, b| {
+        a.estate
+            .cmp(&b.estate)
+            .then(natural(&a.number).cmp(&natural(&b.number)))
+    });
+    Ok(out)
+}
+
+/// Sorts 2号 before 10号.
+fn natural(s: &str) -> (u64, String) {
+    let digits: String = s.chars().take_while(char::is_ascii_digit).collect();
+    (digits.parse().unwrap_or(u64::MAX), s.to_string())
 }
 
 /// The scope an overview of the caller covers, and its name: the subdistrict for admins

@@ -47,7 +47,7 @@
             (data.items || []).forEach(function (it) {
               var li = document.createElement("li");
               var a = document.createElement("a");
-              a.href = "/service_items/" + it.id;
+              a.href = "/catalogue/" + it.id;
               a.textContent = it.name;
               var small = document.createElement("span");
               small.className = "muted";

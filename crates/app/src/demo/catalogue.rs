@@ -1,4 +1,4 @@
-//! The demo service catalogue (67 items across the 8 categories), marked as demo data.
+//! The demo service catalogue (198 items across the 8 categories), marked as demo data.
 
 use super::{demo_ctx, text, vals};
 use anyhow::bail;

@@ -21,13 +21,16 @@ const WORD: f32 = 1.0;
 const SINGLE_CHARACTER_WORD: f32 = 0.5;
 const PAIR: f32 = 0.35;
 const PINYIN_PREFIX: f32 = 0.6;
+const PINYIN_PAIR: f32 = 0.5;
+const SYNONYM: f32 = 0.7;
+const CHARACTER: f32 = 0.15;
 
 /// A BM25 index over catalogue items.
 #[derive(Debug, Clone, Default)]
 pub struct SearchIndex {
     /// term → (item, weighted frequency)
     postings: HashMap<String, Vec<(u32, f32)>>,
-    /// Pinyin terms, sorted, for prefix matches of what is still being typed.
+    /// Full pinyin spellings, sorted, for prefix matches of what is still being typed.
     pinyin: BTreeSet<String>,
     lengths: Vec<f32>,
     avg_len: f32,
@@ -43,6 +46,15 @@ fn pair_term(p: &str) -> String {
 }
 fn pinyin_term(p: &str) -> String {
     format!("y:{p}")
+}
+fn initials_term(p: &str) -> String {
+    format!("i:{p}")
+}
+fn syllable_pair_term(a: &str, b: &str) -> String {
+    format!("s:{a}{b}")
+}
+fn character_term(c: char) -> String {
+    format!("c:{c}")
 }
 
 /// The weighted terms of one item.
@@ -67,8 +79,20 @@ fn item_terms(it: &ServiceItem) -> HashMap<String, f32> {
         }
     }
     for source in std::iter::once(&it.name).chain(&it.phrasings) {
-        for p in text::pinyin_terms(source) {
+        let (full, initials) = text::pinyin_terms(source);
+        for p in full {
             add(pinyin_term(&p), PINYIN);
+        }
+        for p in initials {
+            add(initials_term(&p), PINYIN);
+        }
+        for pair in text::syllables_of(source).windows(2) {
+            add(syllable_pair_term(&pair[0], &pair[1]), PINYIN);
+        }
+    }
+    for (field, w) in &fields[..3] {
+        for c in field.chars().filter(|c| is_cjk(*c)) {
+            add(character_term(c), *w);
         }
     }
     tf
@@ -77,22 +101,43 @@ fn item_terms(it: &ServiceItem) -> HashMap<String, f32> {
 /// The weighted terms of a query.
 fn query_terms(query: &str) -> Vec<(String, f32)> {
     let mut out: HashMap<String, f32> = HashMap::new();
-    for w in text::words(query) {
-        if is_stopword(&w) {
-            continue;
-        }
+    let words: Vec<String> = text::words(query)
+        .into_iter()
+        .filter(|w| !is_stopword(w))
+        .collect();
+    for w in &words {
         let weight = if w.chars().count() == 1 && w.chars().all(is_cjk) {
             SINGLE_CHARACTER_WORD
         } else {
             WORD
         };
-        out.insert(word_term(&w), weight);
+        out.insert(word_term(w), weight);
+    }
+    for w in &words {
+        for other in text::synonyms(w) {
+            out.entry(word_term(other)).or_insert(SYNONYM);
+        }
     }
     for p in text::pairs(query) {
-        out.entry(pair_term(&p)).or_insert(PAIR);
+        if !p.chars().all(text::is_filler_char) {
+            out.entry(pair_term(&p)).or_insert(PAIR);
+        }
+    }
+    for c in query
+        .chars()
+        .filter(|c| is_cjk(*c) && !text::is_filler_char(*c))
+    {
+        out.entry(character_term(c)).or_insert(CHARACTER);
     }
     for w in text::latin_words(query) {
+        if let Some(syllables) = text::split_pinyin(&w) {
+            for pair in syllables.windows(2) {
+                out.entry(syllable_pair_term(&pair[0], &pair[1]))
+                    .or_insert(PINYIN_PAIR);
+            }
+        }
         out.insert(pinyin_term(&w), WORD);
+        out.insert(initials_term(&w), WORD);
     }
     let mut v: Vec<(String, f32)> = out.into_iter().collect();
     v.sort_by(|a, b| a.0.cmp(&b.0));

@@ -4,14 +4,85 @@
 
 use jieba_rs::Jieba;
 use pinyin::ToPinyin;
+use std::collections::HashSet;
 use std::sync::LazyLock;
 
 /// The segmenter: its dictionary is loaded once per process and shared.
 static JIEBA: LazyLock<Jieba> = LazyLock::new(Jieba::new);
 
+/// Every pinyin syllable (toneless, ü written v), to split what residents type.
+static SYLLABLES: LazyLock<HashSet<String>> = LazyLock::new(|| {
+    (0x4E00u32..=0x9FFF)
+        .filter_map(char::from_u32)
+        .filter_map(|c| c.to_pinyin())
+        .map(|p| plain(p.plain()))
+        .collect()
+});
+
 /// Loads the dictionary now (a server does it at start, not on the first search).
 pub fn warm_up() {
     LazyLock::force(&JIEBA);
+    LazyLock::force(&SYLLABLES);
+}
+
+/// Toneless pinyin as typed on a phone keyboard: ü is v (律 lv, 女 nv).
+fn plain(p: &str) -> String {
+    p.replace('ü', "v")
+}
+
+/// Everyday words and the words the catalogue uses for the same thing: a query's word
+/// also looks for the others of its group (with less weight than the word itself).
+const SYNONYMS: &[&[&str]] = &[
+    &["老人", "老年人", "老年", "长者", "高龄"],
+    &["小孩", "孩子", "儿童", "小朋友"],
+    &["吃饭", "用餐", "就餐", "助餐"],
+    &["吵", "噪音", "噪声", "扰民"],
+    &["狗", "犬", "犬只"],
+    &["钱", "费用"],
+    &["看病", "就医", "就诊"],
+    &["坏了", "损坏", "报修", "维修"],
+    &["丢了", "遗失", "补办"],
+    &["打针", "接种", "疫苗"],
+    &["老公", "丈夫"],
+    &["老婆", "妻子"],
+    &["电瓶车", "电动车", "电动自行车"],
+    &["房子", "住房", "房屋"],
+    &["找工作", "就业", "求职"],
+    &["律师", "法律咨询"],
+];
+
+/// The other words of `word`'s synonym groups.
+pub fn synonyms(word: &str) -> impl Iterator<Item = &'static str> + '_ {
+    SYNONYMS
+        .iter()
+        .filter(move |g| g.contains(&word))
+        .flat_map(|g| g.iter().copied())
+        .filter(move |w| *w != word)
+}
+
+/// Pinyin syllables of each CJK character of `text`, in order (others skipped).
+pub fn syllables_of(text: &str) -> Vec<String> {
+    text.chars()
+        .filter(|c| is_cjk(*c))
+        .filter_map(|c| c.to_pinyin())
+        .map(|p| plain(p.plain()))
+        .collect()
+}
+
+/// Splits typed pinyin into syllables, longest first ("xinlizixun" → xin li zi xun);
+/// `None` when it is not pinyin.
+pub fn split_pinyin(typed: &str) -> Option<Vec<String>> {
+    let chars: Vec<char> = typed.chars().collect();
+    let mut out = Vec::new();
+    let mut at = 0;
+    while at < chars.len() {
+        let longest = (1..=6.min(chars.len() - at))
+            .rev()
+            .find(|n| SYLLABLES.contains(&chars[at..at + n].iter().collect::<String>()))?;
+        out.push(chars[at..at + longest].iter().collect());
+        at += longest;
+    }
+    Some(out)
 }
 
 pub(crate) fn is_cjk(c: char) -> bool {
@@ -121,6 +192,11 @@ pub(crate) fn is_stopword(w: &str) -> bool {
     STOPWORDS.contains(&w)
 }
 
+/// Characters that occur in filler words: alone they say nothing about the matter.
+pub(crate) fn is_filler_char(c: char) -> bool {
+    STOPWORDS.iter().any(|w| w.contains(c)) || c == '一'
+}
+
 /// The words of `text` in search mode (long words also give their dictionary sub-words:
 /// 家庭医生 → 家庭, 医生, 家庭医生), lower-cased, without punctuation or spaces.
 pub fn words(text: &str) -> Vec<String> {
@@ -160,15 +236,16 @@ pub fn pinyin_of(word: &str) -> Option<(String, String)> {
     let mut initials = String::new();
     for p in word.to_pinyin() {
         let p = p?;
-        full.push_str(p.plain());
+        full.push_str(&plain(p.plain()));
         initials.push_str(p.first_letter());
     }
     (!full.is_empty()).then_some((full, initials))
 }
 
 /// Pinyin spellings residents may type for `text` (a name or an everyday phrasing): of
-/// each word, of each two adjacent words, and of the whole when it is short.
-pub fn pinyin_terms(text: &str) -> Vec<String> {
+/// each word, of each two adjacent words, and of the whole when it is short; full
+/// spellings and initials apart.
+pub fn pinyin_terms(text: &str) -> (Vec<String>, Vec<String>) {
     let ws = plain_words(text);
     let mut units: Vec<String> = ws.clone();
     units.extend(ws.windows(2).map(|w| w.concat()));
@@ -176,18 +253,20 @@ pub fn pinyin_terms(text: &str) -> Vec<String> {
     if (2..=10).contains(&whole.chars().count()) {
         units.push(whole);
     }
-    let mut out = Vec::new();
+    let (mut fulls, mut inits) = (Vec::new(), Vec::new());
     for u in units {
         if let Some((full, initials)) = pinyin_of(&u) {
-            out.push(full);
+            fulls.push(full);
             if initials.len() >= 2 {
-                out.push(initials);
+                inits.push(initials);
             }
         }
     }
-    out.sort();
-    out.dedup();
-    out
+    for v in [&mut fulls, &mut inits] {
+        v.sort();
+        v.dedup();
+    }
+    (fulls, inits)
 }
 
 /// Latin-letter runs of a query, lower-cased ("dibao", "wifi").
@@ -216,12 +295,18 @@ mod tests {
         );
         assert_eq!(pairs("扔旧沙发"), vec!["扔旧", "旧沙", "沙发"]);
         assert_eq!(pinyin_of("低保"), Some(("dibao".into(), "db".into())));
-        let t = pinyin_terms("居住证");
-        assert!(
-            t.contains(&"juzhuzheng".to_string()) && t.contains(&"jzz".to_string()),
-            "{t:?}"
-        );
+        let (full, initials) = pinyin_terms("居住证");
+        assert!(full.contains(&"juzhuzheng".to_string()), "{full:?}");
+        assert!(initials.contains(&"jzz".to_string()), "{initials:?}");
         assert_eq!(latin_words("我要办 DiBao, wifi-2"), vec!["dibao", "wifi"]);
         assert!(is_stopword("怎么办") && !is_stopword("低保"));
+        assert_eq!(pinyin_of("法律").map(|p| p.0), Some("falv".into()));
+        assert_eq!(
+            split_pinyin("xinlizixun"),
+            Some(vec!["xin".into(), "li".into(), "zi".into(), "xun".into()])
+        );
+        assert_eq!(split_pinyin("qqq"), None);
+        assert_eq!(syllables_of("助餐a"), vec!["zhu", "can"]);
+        assert!(synonyms("老人").any(|w| w == "老年"));
     }
 }

@@ -37,7 +37,7 @@ fn hit_json(r: &PlaceRecord, score: f32) -> serde_json::Value {
         "name": it.name, "description": it.description, "eligibility": it.eligibility,
         "materials": it.materials, "steps": it.steps, "location": it.location,
         "time_limit_days": it.time_limit_days, "post": it.post,
-        "remote_assist": it.remote_assist, "is_demo": r.is_demo,
+        "remote_assist": it.remote_assist, "phrasings": it.phrasings, "is_demo": r.is_demo,
     })
 }
 
@@ -47,9 +47,14 @@ pub async fn search(
     ApiQuery(p): ApiQuery<SearchParams>,
 ) -> Result<Json<serde_json::Value>, AppError> {
     let sd = user.actor.subdistrict_id;
-    let hits = find(&state.services, sd, &p.q, p.category, p.limit as usize).await?;
-    let items: Vec<serde_json::Value> = hits.iter().map(|(r, s)| hit_json(r, *s)).collect();
+    let answer = find(&state.services, sd, &p.q, p.category, p.limit as usize).await?;
+    let items: Vec<serde_json::Value> = answer.hits.iter().map(|(r, s)| hit_json(r, *s)).collect();
+    let nearest: Vec<serde_json::Value> = answer
+        .nearest
+        .iter()
+        .map(|c| json!({"code": c.code(), "name": state.i18n.t(user.lang, &format!("choice.category.{}", c.code()))}))
+        .collect();
     Ok(Json(
-        json!({ "q": p.q, "total": items.len(), "items": items }),
+        json!({ "q": p.q, "total": items.len(), "items": items, "nearest_categories": nearest }),
     ))
 }
