@@ -26,7 +26,7 @@ pub use error::{Error, Result, allowed};
 pub mod records {
     pub use doorstep_store::{
         Account, AuditRecord, DuplicateCandidate, FigureRow, Figures, PlaceRecord, PublicFilter,
-        PublicRequest, RequestRecord,
+        PublicRequest, RequestOrder, RequestRecord,
     };
 }
 

@@ -39,7 +39,9 @@ pub use requests::duplicates::DuplicateCandidate;
 pub use requests::figures::{FigureQuery, FigureRow, FigureStore, Figures};
 pub use requests::load::{PastMove, PastRequest};
 pub use requests::public::{PublicFilter, PublicRequest};
-pub use requests::{NewRequest, RequestEvent, RequestFilter, RequestRecord, RequestStore};
+pub use requests::{
+    NewRequest, RequestEvent, RequestFilter, RequestOrder, RequestRecord, RequestStore,
+};
 pub use sessions::{LoginAttempts, SessionRecord, SessionStore};
 pub use tokens::{ApiToken, TokenStore};
 

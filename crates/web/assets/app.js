@@ -113,3 +113,174 @@
     if (el) { el.addEventListener("input", check); el.addEventListener("change", check); }
   });
 })();
+
+// Pickers: a <select> (which works without this script) becomes a box to type in, with
+// matches listed under it, grouped. With data-picker-url the server searches (the
+// catalogue: words, pinyin); otherwise the options are filtered here by their label and
+// data-keywords. With data-picker-from, what is typed in that field suggests matches too.
+(function () {
+  "use strict";
+  function el(tag, cls, text) {
+    var e = document.createElement(tag);
+    if (cls) e.className = cls;
+    if (text) e.textContent = text;
+    return e;
+  }
+  document.querySelectorAll("[data-picker]").forEach(function (box) {
+    var select = box.querySelector("select");
+    if (!select) return;
+    var url = box.getAttribute("data-picker-url");
+    var input = el("input");
+    input.type = "search";
+    input.id = select.id + "-q";
+    input.autocomplete = "off";
+    input.placeholder = box.getAttribute("data-picker-placeholder") || "";
+    input.setAttribute("aria-controls", select.id + "-list");
+    var label = box.querySelector("label");
+    if (label) label.htmlFor = input.id;
+    var chosen = el("div", "chosen");
+    var chosenText = el("span");
+    var clear = el("button", "btn secondary small", box.getAttribute("data-picker-clear") || "×");
+    clear.type = "button";
+    chosen.appendChild(chosenText);
+    chosen.appendChild(clear);
+    var maybe = el("div", "maybe");
+    maybe.hidden = true;
+    var list = el("ul", "suggest");
+    list.id = select.id + "-list";
+    list.hidden = true;
+    select.hidden = true;
+    select.parentNode.insertBefore(chosen, select);
+    select.parentNode.insertBefore(input, select);
+    select.parentNode.insertBefore(maybe, select);
+    select.parentNode.insertBefore(list, select);
+
+    function labelOf(value) {
+      var o = select.querySelector('option[value="' + value + '"]');
+      return o ? o.textContent : "";
+    }
+    function show() {
+      var has = select.value !== "";
+      chosen.hidden = !has;
+      input.hidden = has;
+      chosenText.textContent = has ? labelOf(select.value) : "";
+      if (has) { list.hidden = true; maybe.hidden = true; }
+    }
+    function choose(value) {
+      select.value = value;
+      select.dispatchEvent(new Event("change", { bubbles: true }));
+      input.value = "";
+      show();
+      clear.focus();
+    }
+    clear.addEventListener("click", function () {
+      select.value = "";
+      select.dispatchEvent(new Event("change", { bubbles: true }));
+      show();
+      input.focus();
+    });
+    // Matches as [{group, items: [{value, label, hint}]}].
+    function render(groups) {
+      list.textContent = "";
+      var n = 0;
+      groups.forEach(function (g) {
+        if (!g.items.length) return;
+        list.appendChild(el("li", "group", g.group));
+        g.items.forEach(function (it) {
+          var li = el("li");
+          var b = el("button", null, it.label);
+          b.type = "button";
+          if (it.hint) { var s = el("span", "muted", " · " + it.hint); b.appendChild(s); }
+          b.addEventListener("click", function () { choose(it.value); });
+          li.appendChild(b);
+          list.appendChild(li);
+          n++;
+        });
+      });
+      if (n === 0 && input.value.trim() !== "") {
+        list.appendChild(el("li", "muted", box.getAttribute("data-picker-none") || ""));
+      }
+      list.hidden = list.children.length === 0;
+      return n;
+    }
+    function groupByCategory(items) {
+      var groups = [], at = {};
+      items.forEach(function (it) {
+        var g = it.category_name || "";
+        if (!(g in at)) { at[g] = groups.length; groups.push({ group: g, items: [] }); }
+        groups[at[g]].items.push({ value: String(it.id), label: it.name, hint: it.post });
+      });
+      return groups;
+    }
+    function local(q) {
+      q = q.toLowerCase();
+      var groups = [];
+      select.querySelectorAll("optgroup").forEach(function (og) {
+        var items = [];
+        og.querySelectorAll("option").forEach(function (o) {
+          var hay = (o.textContent + " " + (o.getAttribute("data-keywords") || "")).toLowerCase();
+          if (items.length < 12 && q.split(/\s+/).every(function (w) { return hay.indexOf(w) !== -1; })) {
+            items.push({ value: o.value, label: o.textContent });
+          }
+        });
+        groups.push({ group: og.label, items: items });
+      });
+      return groups;
+    }
+    var timer = null, seq = 0;
+    function search(q, into) {
+      var mine = ++seq;
+      if (!url) { render(local(q)); return; }
+      fetch(url + "?limit=8&q=" + encodeURIComponent(q), { credentials: "same-origin" })
+        .then(function (r) { return r.ok ? r.json() : { items: [] }; })
+        .then(function (data) { if (mine === seq) into(data.items || []); })
+        .catch(function () { list.hidden = true; });
+    }
+    input.addEventListener("input", function () {
+      clearTimeout(timer);
+      var q = input.value.trim();
+      if (q === "") { list.hidden = true; return; }
+      timer = setTimeout(function () {
+        search(q, function (items) { render(groupByCategory(items)); });
+      }, url ? 150 : 0);
+    });
+    input.addEventListener("keydown", function (ev) {
+      if (ev.key === "Enter") {
+        var first = list.querySelector("button");
+        ev.preventDefault();
+        if (first) first.click();
+      } else if (ev.key === "Escape") {
+        list.hidden = true;
+      }
+    });
+    // Suggestions from another field (the resident's words): the first three matches.
+    var from = document.getElementById(box.getAttribute("data-picker-from") || "");
+    if (from && url) {
+      var t2 = null;
+      from.addEventListener("input", function () {
+        clearTimeout(t2);
+        t2 = setTimeout(function () {
+          var q = from.value.trim();
+          if (select.value !== "" || q.length < 2) { maybe.hidden = true; return; }
+          fetch(url + "?limit=3&q=" + encodeURIComponent(q), { credentials: "same-origin" })
+            .then(function (r) { return r.ok ? r.json() : { items: [] }; })
+            .then(function (data) {
+              maybe.textContent = "";
+              var items = data.items || [];
+              if (!items.length || select.value !== "") { maybe.hidden = true; return; }
+              maybe.appendChild(el("span", "muted", box.getAttribute("data-picker-maybe") || ""));
+              items.forEach(function (it) {
+                var b = el("button", null, it.name);
+                b.type = "button";
+                b.addEventListener("click", function () { choose(String(it.id)); });
+                maybe.appendChild(b);
+              });
+              maybe.hidden = false;
+            })
+            .catch(function () { maybe.hidden = true; });
+        }, 350);
+      });
+    }
+    show();
+  });
+})();

@@ -9,60 +9,38 @@ use minijinja::value::{Rest, Value};
 use minijinja::{Environment, context};
 use std::sync::Arc;
 
-/// Every template, by name.
-pub const TEMPLATES: &[(&str, &str)] = &[
-    ("base.html", include_str!("../templates/base.html")),
-    ("macros.html", include_str!("../templates/macros.html")),
-    ("error.html", include_str!("../templates/error.html")),
-    ("login.html", include_str!("../templates/login.html")),
-    ("setup.html", include_str!("../templates/setup.html")),
-    ("home.html", include_str!("../templates/home.html")),
-    (
-        "places/index.html",
-        include_str!("../templates/places/index.html"),
-    ),
-    (
-        "places/show.html",
-        include_str!("../templates/places/show.html"),
-    ),
-    ("form.html", include_str!("../templates/form.html")),
-    (
-        "resident/pick.html",
-        include_str!("../templates/resident/pick.html"),
-    ),
-    (
-        "resident/report.html",
-        include_str!("../templates/resident/report.html"),
-    ),
-    (
-        "resident/track.html",
-        include_str!("../templates/resident/track.html"),
-    ),
-    ("figures.html", include_str!("../templates/figures.html")),
-    (
-        "accounts/index.html",
-        include_str!("../templates/accounts/index.html"),
-    ),
-    (
-        "accounts/show.html",
-        include_str!("../templates/accounts/show.html"),
-    ),
-    ("audit.html", include_str!("../templates/audit.html")),
-    ("me.html", include_str!("../templates/me.html")),
-    ("circle.html", include_str!("../templates/circle.html")),
-    (
-        "catalogue.html",
-        include_str!("../templates/catalogue.html"),
-    ),
-    (
-        "requests/index.html",
-        include_str!("../templates/requests/index.html"),
-    ),
-    (
-        "requests/show.html",
-        include_str!("../templates/requests/show.html"),
-    ),
-];
+macro_rules! templates {
+    ($($name:literal),* $(,)?) => {
+        &[$(($name, include_str!(concat!("../templates/", $name)))),*]
+    };
+}
+
+/// Every template, by name (a test checks that each file under `templates/` is here).
+pub const TEMPLATES: &[(&str, &str)] = templates!(
+    "base.html",
+    "macros.html",
+    "error.html",
+    "login.html",
+    "setup.html",
+    "home.html",
+    "places/index.html",
+    "places/show.html",
+    "form.html",
+    "resident/pick.html",
+    "resident/report.html",
+    "resident/track.html",
+    "figures.html",
+    "accounts/index.html",
+    "accounts/show.html",
+    "audit.html",
+    "me.html",
+    "circle.html",
+    "catalogue.html",
+    "catalogue_item.html",
+    "requests/index.html",
+    "requests/show.html",
+    "requests/new.html",
+);
 
 pub fn environment() -> Environment<'static> {
     let mut env = Environment::new();
@@ -189,4 +167,40 @@ pub fn error_page(state: &AppState, lang: Lang, err: &AppError) -> Html<String> 
             err.status()
         ))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_template_file_is_compiled_in_and_compiles() {
+        fn files(dir: &std::path::Path, root: &std::path::Path, out: &mut Vec<String>) {
+            for e in std::fs::read_dir(dir).unwrap() {
+                let p = e.unwrap().path();
+                if p.is_dir() {
+                    files(&p, root, out);
+                } else {
+                    out.push(
+                        p.strip_prefix(root)
+                            .unwrap()
+                            .to_string_lossy()
+                            .replace('\\', "/"),
+                    );
+                }
+            }
+        }
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("templates");
+        let mut on_disk = Vec::new();
+        files(&root, &root, &mut on_disk);
+        for f in &on_disk {
+            assert!(
+                super::TEMPLATES.iter().any(|(n, _)| n == f),
+                "{f} is not in TEMPLATES"
+            );
+        }
+        let mut env = minijinja::Environment::new();
+        for (name, src) in super::TEMPLATES {
+            env.add_template(name, src)
+                .unwrap_or_else(|e| panic!("{name}: {e}"));
+        }
+    }
 }

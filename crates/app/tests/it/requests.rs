@@ -278,9 +278,11 @@ async fn desk_staff_work_a_request_through_the_pages(b: Backend) {
         .await
         .unwrap();
     assert_eq!(r.status(), 303);
-    let loc = r.headers()["location"].to_str().unwrap().to_string();
+    let taken = r.headers()["location"].to_str().unwrap().to_string();
+    assert!(taken.ends_with("?taken=1"), "{taken}");
+    let loc = taken.trim_end_matches("?taken=1").to_string();
     let html = sec
-        .get(app.url(&loc))
+        .get(app.url(&taken))
         .send()
         .await
         .unwrap()

@@ -52,6 +52,8 @@ crate::coded_enum! {
 impl Channel {
     /// The channels a worker records at the desk (the others are the residents' own).
     pub const AT_THE_DESK: &'static [Channel] = &[Channel::Desk, Channel::Phone, Channel::Visit];
+    /// The residents' own channels.
+    pub const FROM_RESIDENTS: &'static [Channel] = &[Channel::Web, Channel::Open311];
 }
 
 crate::coded_enum! {
@@ -188,6 +190,10 @@ crate::coded_enum! {
         DueSoon = "due_soon",
         /// Open requests past their deadline.
         Overdue = "overdue",
+        /// Residents' own reports (web, Open311) nobody has assigned yet.
+        NewReports = "new_reports",
+        /// Resolved requests waiting for the follow-up call (回访).
+        FollowUp = "follow_up",
         /// Every request, open or not.
         All = "all",
     }

@@ -22,8 +22,8 @@ use doorstep_domain::{
     Role, ServiceItemId, SubdistrictId, Value, Values,
 };
 use doorstep_store::{
-    NewAttachment, NewRequest, Page, RequestEvent, RequestFilter, RequestRecord, StoreError,
-    WriteCtx,
+    NewAttachment, NewRequest, Page, RequestEvent, RequestFilter, RequestOrder, RequestRecord,
+    StoreError, WriteCtx,
 };
 
 /// The fields of an intake.
@@ -75,9 +75,12 @@ pub async fn intake(
         .request_neighbourhood(asked)
         .map_err(|_| Error::Forbidden)?
         .ok_or_else(|| Error::validation("neighbourhood_id", "required"))?;
+    // Staff record what they took at the desk, on the phone or on a visit; the web and
+    // Open311 channels are the residents' own.
     let channel = text(&v, "channel")
         .as_deref()
         .and_then(Channel::parse)
+        .filter(|c| Channel::AT_THE_DESK.contains(c))
         .ok_or_else(|| Error::validation("channel", "invalid_choice"))?;
     let ctx = sv.ctx(who);
     let owner = who.actor.account_id;
@@ -196,6 +199,9 @@ pub struct InboxQuery {
     pub state: Option<State>,
     pub kind: Option<Kind>,
     pub category: Option<Category>,
+    /// A tracking code, or words of the description.
+    pub text: Option<String>,
+    pub order: RequestOrder,
     pub limit: i64,
     pub offset: i64,
 }
@@ -208,6 +214,8 @@ impl InboxQuery {
             state: None,
             kind: None,
             category: None,
+            text: None,
+            order: RequestOrder::Newest,
             limit: 50,
             offset: 0,
         }
@@ -229,7 +237,9 @@ pub fn inbox_filter(who: &Caller, q: &InboxQuery, now: DateTime<Utc>) -> Result<
         }
         _ => return Err(Error::Forbidden),
     }
-    f.open_only = q.inbox != Inbox::All;
+    // Resolved requests are done but for the follow-up call: that box shows them.
+    f.open_only = !matches!(q.inbox, Inbox::All | Inbox::FollowUp);
+    f.state = q.state;
     match q.inbox {
         Inbox::Owned => f.owner = Some(me),
         Inbox::Assigned => f.handler = Some(me),
@@ -238,11 +248,26 @@ pub fn inbox_filter(who: &Caller, q: &InboxQuery, now: DateTime<Utc>) -> Result<
             f.deadline_before = Some(now + Duration::days(1));
         }
         Inbox::Overdue => f.deadline_before = Some(now),
+        Inbox::NewReports => {
+            // Everyone at the station sees what residents sent in, so it is never missed.
+            f.involving = None;
+            f.channels = Some(Channel::FROM_RESIDENTS.to_vec());
+            f.state = Some(State::Received);
+        }
+        Inbox::FollowUp => {
+            // The follow-up call is the owner's (or a supervisor's).
+            if a.role == Role::Worker {
+                f.involving = None;
+                f.owner = Some(me);
+            }
+            f.state = Some(State::Resolved);
+        }
         Inbox::Open | Inbox::All => {}
     }
-    f.state = q.state;
     f.kind = q.kind;
     f.category = q.category;
+    f.text = q.text.clone();
+    f.order = q.order;
     f.limit = q.limit;
     f.offset = q.offset;
     Ok(f)

@@ -10,7 +10,7 @@ pub(crate) mod load;
 mod moves;
 pub(crate) mod public;
 
-use crate::db::{DbRow, Sql, page};
+use crate::db::{DbRow, Sql, like_pattern, page};
 use crate::{Page, Result, Store, StoreError};
 use chrono::{DateTime, Utc};
 use doorstep_domain::catalogue::Category;
@@ -120,8 +120,32 @@ pub struct RequestFilter {
     pub kind: Option<Kind>,
     /// Requests about catalogue items of this category.
     pub category: Option<Category>,
+    /// Requests that came in through one of these channels.
+    pub channels: Option<Vec<Channel>>,
+    /// A tracking code (exactly, any case) or words of the description.
+    pub text: Option<String>,
+    pub order: RequestOrder,
     pub limit: i64,
     pub offset: i64,
+}
+
+/// The order of a list of requests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum RequestOrder {
+    /// The newest first: what came in last is what needs reading.
+    #[default]
+    Newest,
+    /// The soonest deadline first.
+    Deadline,
+}
+
+impl RequestOrder {
+    fn sql(self) -> &'static str {
+        match self {
+            RequestOrder::Newest => "created_at DESC, id DESC",
+            RequestOrder::Deadline => "deadline_at, id",
+        }
+    }
 }
 
 impl RequestFilter {
@@ -139,6 +163,9 @@ impl RequestFilter {
             state: None,
             kind: None,
             category: None,
+            channels: None,
+            text: None,
+            order: RequestOrder::default(),
             limit: 50,
             offset: 0,
         }
@@ -281,6 +308,18 @@ impl RequestStore<'_> {
                     .push_bind(c)
                     .push(")");
             }
+            if let Some(cs) = &f.channels {
+                q.push(" AND channel IN (")
+                    .push_binds(cs.iter().copied())
+                    .push(")");
+            }
+            if let Some(t) = f.text.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+                q.push(" AND (tracking_code = ")
+                    .push_bind(t.to_uppercase())
+                    .push(" OR LOWER(description) LIKE ")
+                    .push_bind(like_pattern(&t.to_lowercase()))
+                    .push(" ESCAPE '\\')");
+            }
             q
         };
         let db = &mut self.0.db();
@@ -288,7 +327,7 @@ impl RequestStore<'_> {
             db,
             "requests",
             filtered,
-            "deadline_at, id",
+            f.order.sql(),
             (f.limit, f.offset),
             read_request,
         )

@@ -30,10 +30,11 @@ impl FromParams for SearchParams {
 }
 
 /// One search hit as JSON.
-fn hit_json(r: &PlaceRecord, score: f32) -> serde_json::Value {
+fn hit_json(r: &PlaceRecord, score: f32, category_name: String) -> serde_json::Value {
     let it = item(r);
     json!({
         "id": r.id, "score": (score * 1000.0).round() / 1000.0, "category": it.category,
+        "category_name": category_name,
         "name": it.name, "description": it.description, "eligibility": it.eligibility,
         "materials": it.materials, "steps": it.steps, "location": it.location,
         "time_limit_days": it.time_limit_days, "post": it.post,
@@ -47,12 +48,21 @@ pub async fn search(
     ApiQuery(p): ApiQuery<SearchParams>,
 ) -> Result<Json<serde_json::Value>, AppError> {
     let sd = user.actor.subdistrict_id;
+    let name = |c: Category| {
+        state
+            .i18n
+            .t(user.lang, &format!("choice.category.{}", c.code()))
+    };
     let answer = find(&state.services, sd, &p.q, p.category, p.limit as usize).await?;
-    let items: Vec<serde_json::Value> = answer.hits.iter().map(|(r, s)| hit_json(r, *s)).collect();
+    let items: Vec<serde_json::Value> = answer
+        .hits
+        .iter()
+        .map(|(r, s)| hit_json(r, *s, name(item(r).category)))
+        .collect();
     let nearest: Vec<serde_json::Value> = answer
         .nearest
         .iter()
-        .map(|c| json!({"code": c.code(), "name": state.i18n.t(user.lang, &format!("choice.category.{}", c.code()))}))
+        .map(|c| json!({"code": c.code(), "name": name(*c)}))
         .collect();
     Ok(Json(
         json!({ "q": p.q, "total": items.len(), "items": items, "nearest_categories": nearest }),

@@ -14,6 +14,7 @@ use doorstep_domain::mask::{mask_email, mask_name, mask_phone};
 use doorstep_domain::requests::{Inbox, Move, State as RState};
 use doorstep_domain::{AttachmentId, BuildingId, NeighbourhoodId, RequestId, ServiceItemId};
 use doorstep_services::figures::{self, Period};
+use doorstep_services::records::RequestOrder;
 use doorstep_services::records::{DuplicateCandidate, FigureRow, Figures, RequestRecord};
 use doorstep_services::requests::{self as svc, InboxQuery, attachments, duplicates};
 use serde_json::json;
@@ -40,6 +41,15 @@ impl FromParams for ListParams {
         let mut q = InboxQuery::new(p.code::<Inbox>("box").unwrap_or(Inbox::Open));
         q.neighbourhood_id = p.id("neighbourhood_id");
         q.state = p.code::<RState>("state");
+        q.text = p.text("q").filter(|t| !t.trim().is_empty());
+        q.order = match p.text("sort").as_deref() {
+            None | Some("newest") => RequestOrder::Newest,
+            Some("deadline") => RequestOrder::Deadline,
+            Some(_) => {
+                p.error_with("sort", "invalid_choice", &[]);
+                RequestOrder::Newest
+            }
+        };
         q.limit = limit;
         q.offset = offset;
         ListParams { q }

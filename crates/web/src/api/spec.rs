@@ -406,14 +406,16 @@ pub fn openapi() -> Value {
             ),
             OpKind::ListRequests => {
                 let mut params = paging_params();
-                params.push(query("box", json!({"type": "string", "enum": ["open", "owned", "assigned", "due_soon", "overdue", "all"]}), "which requests (default open); workers see those they own or handle"));
+                params.push(query("box", json!({"type": "string", "enum": doorstep_domain::requests::Inbox::CODES}), "which requests (default open); workers see those they own or handle, and their neighbourhood's new resident reports"));
                 params.push(query("state", json!({"type": "string"}), "one workflow state"));
+                params.push(query("q", json!({"type": "string"}), "a tracking code (exact) or words of the description"));
+                params.push(query("sort", json!({"type": "string", "enum": ["newest", "deadline"]}), "newest first (default) or soonest deadline first"));
                 params.push(query("neighbourhood_id", json!({"type": "integer"}), "one neighbourhood (admins)"));
-                ("list_requests".into(), "The inbox: requests in the caller's scope, earliest deadline first (resident contacts masked)".into(), "requests".into(), params, None, 200, json!({"type": "object"}))
+                ("list_requests".into(), "The inbox: requests in the caller's scope, newest first (resident contacts masked)".into(), "requests".into(), params, None, 200, json!({"type": "object"}))
             }
             OpKind::CreateRequest => {
                 let mut s = input_schemas(doorstep_services::requests::REQUEST_FIELDS, false);
-                s["description"] = json!("channel: desk, phone, visit, web, open311; kind: consultation, help, complaint, report, suggestion, praise");
+                s["description"] = json!("channel: desk, phone or visit (web and Open311 are the residents' own); kind: consultation, help, complaint, report, suggestion, praise");
                 ("create_request".into(), "One-window intake: the caller becomes the request's owner; the deadline counts working days".into(), "requests".into(), vec![], Some(s), 201, json!({"type": "object"}))
             }
             OpKind::GetRequest => ("get_request".into(), "A request with its timeline".into(), "requests".into(), vec![id_param()], None, 200, json!({"type": "object"})),

@@ -9,6 +9,7 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use doorstep_domain::catalogue::Category;
 use doorstep_domain::requests::{Inbox, Kind, State as RState};
+use doorstep_services::records::RequestOrder;
 use doorstep_services::requests::{self as svc, InboxQuery};
 use minijinja::context;
 
@@ -19,6 +20,8 @@ pub(super) struct BoardParams {
     state: Option<RState>,
     kind: Option<Kind>,
     category: Option<Category>,
+    q: Option<String>,
+    by_deadline: bool,
     page: Option<i64>,
 }
 
@@ -29,6 +32,8 @@ impl FromParams for BoardParams {
             state: p.code_or_none("state"),
             kind: p.code_or_none("kind"),
             category: p.code_or_none("category"),
+            q: p.text("q").filter(|q| !q.trim().is_empty()),
+            by_deadline: p.text("sort").as_deref() == Some("deadline"),
             page: p.code_or_none("page"),
         }
     }
@@ -47,6 +52,12 @@ pub(super) async fn index(
         state: p.state,
         kind: p.kind,
         category: p.category,
+        text: p.q.clone(),
+        order: if p.by_deadline {
+            RequestOrder::Deadline
+        } else {
+            RequestOrder::Newest
+        },
         limit,
         offset,
         ..InboxQuery::new(p.inbox)
@@ -55,35 +66,18 @@ pub(super) async fn index(
     let rows: Vec<serde_json::Value> = page_data
         .items
         .iter()
-        .map(|r| {
-            let desc: String = r.description.chars().take(40).collect();
-            let open = r.workflow.state.is_open();
-            serde_json::json!({
-                "href": format!("/requests/{}", r.id), "code": r.tracking_code, "desc": desc,
-                "kind": tr(&format!("choice.kind.{}", r.kind)),
-                "state": tr(&format!("request.state.{}", r.workflow.state)),
-                "deadline": views::local_deadline(r.deadline_at),
-                "overdue": open && r.deadline_at < now,
-                "due_soon": open && r.deadline_at >= now && r.deadline_at < now + chrono::Duration::hours(24),
-                "escalated": r.workflow.escalated,
-            })
-        })
+        .map(|r| card(&state, lang, r, now))
         .collect();
     let tabs: Vec<serde_json::Value> = Inbox::ALL
         .iter()
         .map(|b| serde_json::json!({"href": format!("/requests?box={b}"), "label": tr(&format!("request.box.{b}")), "current": *b == p.inbox}))
         .collect();
-    let mut query = format!("box={}", p.inbox);
     let chosen = [
         ("state", p.state.map(|x| x.code())),
         ("kind", p.kind.map(|x| x.code())),
         ("category", p.category.map(|x| x.code())),
     ];
-    for (k, v) in chosen {
-        if let Some(v) = v {
-            query.push_str(&format!("&{k}={v}"));
-        }
-    }
+    let query = board_query(&p, &chosen);
     let pager = views::Pager::new(
         page_data.total,
         limit,
@@ -95,7 +89,8 @@ pub(super) async fn index(
     let opts =
         |codes: &[&str], prefix: &str| views::choice_options(&state.i18n, lang, codes, prefix);
     let filters = serde_json::json!({
-        "box": p.inbox.code(),
+        "box": p.inbox.code(), "q": p.q.clone().unwrap_or_default(),
+        "sort": if p.by_deadline { "deadline" } else { "newest" },
         "state": chosen[0].1.unwrap_or(""), "kind": chosen[1].1.unwrap_or(""), "category": chosen[2].1.unwrap_or(""),
         "states": opts(RState::CODES, "request.state."),
         "kinds": opts(Kind::CODES, "choice.kind."),
@@ -112,4 +107,44 @@ pub(super) async fn index(
         extra,
     )?
     .into_response())
+}
+
+/// A request as a card of the list.
+fn card(
+    state: &AppState,
+    lang: crate::i18n::Lang,
+    r: &doorstep_services::records::RequestRecord,
+    now: chrono::DateTime<chrono::Utc>,
+) -> serde_json::Value {
+    let tr = |k: &str| state.i18n.t(lang, k);
+    let desc: String = r.description.chars().take(80).collect();
+    let open = r.workflow.state.is_open();
+    serde_json::json!({
+        "href": format!("/requests/{}", r.id), "code": r.tracking_code, "desc": desc,
+        "kind": tr(&format!("choice.kind.{}", r.kind)),
+        "channel": tr(&format!("choice.channel.{}", r.channel)),
+        "received": views::local_time(r.created_at),
+        "state": tr(&format!("request.state.{}", r.workflow.state)),
+        "deadline": views::local_deadline(r.deadline_at),
+        "overdue": open && r.deadline_at < now,
+        "due_soon": open && r.deadline_at >= now && r.deadline_at < now + chrono::Duration::hours(24),
+        "escalated": r.workflow.escalated,
+    })
+}
+
+/// The query that keeps the box, search, order and filters across pages.
+fn board_query(p: &BoardParams, chosen: &[(&str, Option<&str>)]) -> String {
+    let mut query = format!("box={}", p.inbox);
+    if let Some(text) = &p.q {
+        query.push_str(&format!("&q={}", views::url_encode(text)));
+    }
+    if p.by_deadline {
+        query.push_str("&sort=deadline");
+    }
+    for (k, v) in chosen {
+        if let Some(v) = v {
+            query.push_str(&format!("&{k}={v}"));
+        }
+    }
+    query
 }
