@@ -40,7 +40,7 @@ pub use requests::figures::{FigureQuery, FigureRow, FigureStore, Figures};
 pub use requests::load::{PastMove, PastRequest};
 pub use requests::public::{PublicFilter, PublicRequest};
 pub use requests::{
-    NewRequest, RequestEvent, RequestFilter, RequestOrder, RequestRecord, RequestStore,
+    NewRequest, Queue, RequestEvent, RequestFilter, RequestOrder, RequestRecord, RequestStore,
 };
 pub use sessions::{LoginAttempts, SessionRecord, SessionStore};
 pub use tokens::{ApiToken, TokenStore};

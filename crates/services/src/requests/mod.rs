@@ -6,6 +6,7 @@
 //! (`pages/requests/`), Open311 and the deadline job all call the functions here.
 
 pub mod attachments;
+pub mod day;
 pub mod duplicates;
 mod queue;
 pub mod resident;

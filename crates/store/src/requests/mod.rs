@@ -129,6 +129,16 @@ pub struct RequestFilter {
     pub offset: i64,
 }
 
+/// A neighbourhood's queue of requests (see [`RequestStore::queues`]).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Queue {
+    pub neighbourhood_id: NeighbourhoodId,
+    pub open: i64,
+    pub overdue: i64,
+    pub new_reports: i64,
+    pub follow_up: i64,
+}
+
 /// The order of a list of requests.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum RequestOrder {
@@ -332,6 +342,40 @@ impl RequestStore<'_> {
             read_request,
         )
         .await
+    }
+
+    /// Each neighbourhood's queue: open requests, how many are overdue, residents' new
+    /// reports nobody has assigned, and resolved ones waiting for the follow-up call.
+    pub async fn queues(self, sd: SubdistrictId, now: DateTime<Utc>) -> Result<Vec<Queue>> {
+        let residents: Vec<String> = Channel::FROM_RESIDENTS
+            .iter()
+            .map(|c| format!("'{}'", c.code()))
+            .collect();
+        let open = open_states();
+        let mut q = Sql::new(format!(
+            "SELECT neighbourhood_id, \
+             SUM(CASE WHEN state{open} THEN 1 ELSE 0 END) AS open, \
+             SUM(CASE WHEN state{open} AND deadline_at < $1 THEN 1 ELSE 0 END) AS overdue, \
+             SUM(CASE WHEN state = 'received' AND channel IN ({}) THEN 1 ELSE 0 END) AS new_reports, \
+             SUM(CASE WHEN state = 'resolved' THEN 1 ELSE 0 END) AS follow_up \
+             FROM requests WHERE subdistrict_id = $2 AND state <> 'closed' \
+             GROUP BY neighbourhood_id ORDER BY neighbourhood_id",
+            residents.join(", ")
+        ));
+        q = q.bind(now).bind(sd);
+        q.fetch_all(&mut self.0.db())
+            .await?
+            .iter()
+            .map(|r| {
+                Ok(Queue {
+                    neighbourhood_id: r.id("neighbourhood_id")?,
+                    open: r.get("open")?,
+                    overdue: r.get("overdue")?,
+                    new_reports: r.get("new_reports")?,
+                    follow_up: r.get("follow_up")?,
+                })
+            })
+            .collect()
     }
 
     /// Open, not yet escalated requests whose deadline has passed (for the 督办 job).

@@ -159,6 +159,7 @@ contract_tests!(
     request_views::merges_duplicates_figures_and_attachments,
     request_views::loaded_histories_match_live_moves_or_load_nothing,
     request_views::batched_intake_is_all_or_nothing,
+    request_views::queues_count_each_neighbourhoods_waiting_requests,
 );
 #[cfg(feature = "pg-tests")]
 #[tokio::test]

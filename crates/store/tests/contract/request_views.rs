@@ -375,3 +375,66 @@ fn attachment(data: &[u8]) -> doorstep_store::NewAttachment {
         data: data.to_vec(),
     }
 }
+
+pub(crate) async fn queues_count_each_neighbourhoods_waiting_requests(s: Store) {
+    use crate::requests::{new_request, worker};
+    use doorstep_domain::requests::{Channel, Move, Relation};
+    let seed = seed(&s).await;
+    let w = worker(&s, seed.sd, seed.nb1, "queue-w", Role::Worker).await;
+    let w2 = worker(&s, seed.sd, seed.nb2, "queue-w2", Role::Worker).await;
+    let keep = |r: &doorstep_store::RequestRecord, _: &_| r.deadline_at;
+    // nb1: a resident's new report, a desk request past its deadline, one resolved.
+    let web = s
+        .requests()
+        .create(&new_request(seed.nb1, w, "QUEUE00001", "路灯坏了"), &ctx())
+        .await
+        .unwrap();
+    assert_eq!(web.channel, Channel::Web);
+    let mut late = new_request(seed.nb1, w, "QUEUE00002", "楼道堆物");
+    late.channel = Channel::Desk;
+    late.deadline_at = ctx().at - chrono::Duration::hours(1);
+    s.requests().create(&late, &ctx()).await.unwrap();
+    let mut done = new_request(seed.nb1, w, "QUEUE00003", "咨询低保");
+    done.channel = Channel::Phone;
+    let done = s.requests().create(&done, &ctx()).await.unwrap();
+    let mv = Move::ResolveOnSpot {
+        reply: "已解答".into(),
+    };
+    s.requests()
+        .apply_move(done.id, done.version, &mv, Relation::Owner, &ctx(), keep)
+        .await
+        .unwrap();
+    // nb2: one closed request, which no queue counts.
+    let closed = s
+        .requests()
+        .create(&new_request(seed.nb2, w2, "QUEUE00004", "建议"), &ctx())
+        .await
+        .unwrap();
+    let r = s
+        .requests()
+        .apply_move(
+            closed.id,
+            closed.version,
+            &mv,
+            Relation::Owner,
+            &ctx(),
+            keep,
+        )
+        .await
+        .unwrap();
+    s.requests()
+        .apply_move(r.id, r.version, &Move::Close, Relation::Owner, &ctx(), keep)
+        .await
+        .unwrap();
+    let queues = s.requests().queues(seed.sd, ctx().at).await.unwrap();
+    assert_eq!(
+        queues,
+        vec![doorstep_store::Queue {
+            neighbourhood_id: seed.nb1,
+            open: 2,
+            overdue: 1,
+            new_reports: 1,
+            follow_up: 1,
+        }]
+    );
+}

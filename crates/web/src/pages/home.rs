@@ -9,7 +9,9 @@ use axum::Router;
 use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
+use doorstep_domain::requests::Inbox;
 use doorstep_domain::{Actor, Entity, NeighbourhoodId, Role, Scope};
+use doorstep_services::requests::day::day;
 use doorstep_services::{places, signin};
 use minijinja::context;
 
@@ -55,15 +57,57 @@ async fn home(
     let areas = (totals.office_m2 + totals.service_m2 > 0.0)
         .then(|| area_view(&state, lang, totals.office_m2, totals.service_m2, None));
     let sections = vec![section(&state, lang, actor, scope).await?];
+    let day = day_view(&state, &user).await?;
     let heading = state.i18n.t_args(
         lang,
         "home.welcome",
         std::slice::from_ref(&user.account.display_name),
     );
     let scope_label = scope_record.title();
-    let extra = context! { heading, scope_label, stats, areas, sections };
+    let extra = context! { heading, scope_label, stats, areas, sections, day };
     let title = state.i18n.t(lang, "nav.home");
     Ok(page(&state, lang, Some(&user), "home.html", &title, extra)?.into_response())
+}
+
+/// The day's work: the boxes to do now (each a link to its list), the newest requests,
+/// and for the subdistrict each neighbourhood's queue.
+async fn day_view(
+    state: &AppState,
+    user: &crate::session::CurrentUser,
+) -> Result<serde_json::Value, AppError> {
+    let lang = user.lang;
+    let tr = |k: &str| state.i18n.t(lang, k);
+    let day = day(&state.services, &user.caller()).await?;
+    if !user.actor.may_take_requests() {
+        return Ok(serde_json::Value::Null);
+    }
+    let now = state.services.now();
+    let boxes: Vec<serde_json::Value> = day
+        .boxes
+        .iter()
+        .map(|b| {
+            let urgent = b.count > 0 && matches!(b.inbox, Inbox::Overdue | Inbox::NewReports);
+            serde_json::json!({"href": format!("/requests?box={}", b.inbox), "label": tr(&format!("request.box.{}", b.inbox)),
+                "count": b.count, "urgent": urgent, "code": b.inbox.code()})
+        })
+        .collect();
+    let newest: Vec<serde_json::Value> = day
+        .newest
+        .iter()
+        .map(|r| super::requests::inbox::card(state, lang, r, now))
+        .collect();
+    let queues: Vec<serde_json::Value> = day
+        .queues
+        .iter()
+        .map(|q| {
+            let href = |b: &str| format!("/requests?box={b}&neighbourhood_id={}", q.queue.neighbourhood_id);
+            serde_json::json!({"name": q.name, "open": q.queue.open, "overdue": q.queue.overdue,
+                "new_reports": q.queue.new_reports, "follow_up": q.queue.follow_up,
+                "href": href("open"), "overdue_href": href("overdue"), "new_href": href("new_reports"),
+                "follow_href": href("follow_up")})
+        })
+        .collect();
+    Ok(serde_json::json!({"boxes": boxes, "newest": newest, "queues": queues}))
 }
 
 /// The table under the figures: every neighbourhood with its station's office share for

@@ -22,6 +22,8 @@ pub(super) struct BoardParams {
     category: Option<Category>,
     q: Option<String>,
     by_deadline: bool,
+    /// Admins: one neighbourhood's requests (from the home page's queues).
+    neighbourhood_id: Option<doorstep_domain::NeighbourhoodId>,
     page: Option<i64>,
 }
 
@@ -34,6 +36,7 @@ impl FromParams for BoardParams {
             category: p.code_or_none("category"),
             q: p.text("q").filter(|q| !q.trim().is_empty()),
             by_deadline: p.text("sort").as_deref() == Some("deadline"),
+            neighbourhood_id: p.code_or_none("neighbourhood_id"),
             page: p.code_or_none("page"),
         }
     }
@@ -53,6 +56,7 @@ pub(super) async fn index(
         kind: p.kind,
         category: p.category,
         text: p.q.clone(),
+        neighbourhood_id: p.neighbourhood_id,
         order: if p.by_deadline {
             RequestOrder::Deadline
         } else {
@@ -70,7 +74,7 @@ pub(super) async fn index(
         .collect();
     let tabs: Vec<serde_json::Value> = Inbox::ALL
         .iter()
-        .map(|b| serde_json::json!({"href": format!("/requests?box={b}"), "label": tr(&format!("request.box.{b}")), "current": *b == p.inbox}))
+        .map(|b| serde_json::json!({"href": format!("/requests?box={b}{}", p.neighbourhood_id.map(|n| format!("&neighbourhood_id={n}")).unwrap_or_default()), "label": tr(&format!("request.box.{b}")), "current": *b == p.inbox}))
         .collect();
     let chosen = [
         ("state", p.state.map(|x| x.code())),
@@ -109,8 +113,8 @@ pub(super) async fn index(
     .into_response())
 }
 
-/// A request as a card of the list.
-fn card(
+/// A request as a card of a list (the inbox, the home page).
+pub(crate) fn card(
     state: &AppState,
     lang: crate::i18n::Lang,
     r: &doorstep_services::records::RequestRecord,
@@ -140,6 +144,9 @@ fn board_query(p: &BoardParams, chosen: &[(&str, Option<&str>)]) -> String {
     }
     if p.by_deadline {
         query.push_str("&sort=deadline");
+    }
+    if let Some(n) = p.neighbourhood_id {
+        query.push_str(&format!("&neighbourhood_id={n}"));
     }
     for (k, v) in chosen {
         if let Some(v) = v {

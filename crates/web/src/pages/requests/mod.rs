@@ -2,7 +2,7 @@
 //! the moves the viewer may make.
 
 mod desk;
-mod inbox;
+pub(crate) mod inbox;
 mod show;
 
 use crate::AppState;
