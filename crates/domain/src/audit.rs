@@ -24,6 +24,8 @@ crate::coded_enum! {
         Attach = "attach",
         /// An image of a request looked at (photos can show people).
         ViewAttachment = "view_attachment",
+        /// Personal data shown unmasked (a phone number, to call back), with the reason.
+        Reveal = "reveal",
     }
 }
 
@@ -83,5 +85,17 @@ mod tests {
             assert_eq!(a.place(), Some(e));
         }
         assert_eq!(AuditEntity::Account.place(), None);
+    }
+}
+
+crate::coded_enum! {
+    /// Why someone asks to see personal data unmasked.
+    pub enum RevealReason {
+        /// To call the resident back about their request.
+        CallBack = "call_back",
+        /// To arrange a visit.
+        Visit = "visit",
+        /// To check who is asking (a duplicate, a name that does not match).
+        Verify = "verify",
     }
 }

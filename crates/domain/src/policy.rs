@@ -214,6 +214,25 @@ impl Actor {
         }
     }
 
+    /// Who may see a request's resident contact unmasked: the request's owner and its
+    /// current handler, and the secretary of its neighbourhood. Nobody else, not even
+    /// the subdistrict: masked is the default, and every reveal is audited.
+    pub fn may_reveal_request_contact(&self, r: &RequestPlace) -> Decision {
+        if r.subdistrict_id != self.subdistrict_id {
+            return Decision::Hidden;
+        }
+        let mine = r.owner_id == self.account_id || r.handler_id == Some(self.account_id);
+        let secretary =
+            self.role == Role::Secretary && self.neighbourhood_id == Some(r.neighbourhood_id);
+        if mine || secretary {
+            Decision::Allow
+        } else if self.may_read_request(r) == Decision::Allow {
+            Decision::Forbidden
+        } else {
+            self.may_read_request(r)
+        }
+    }
+
     /// In which relation the actor would make `mv` on a request, if in any: the state
     /// machine then decides whether the move is possible in the request's state.
     pub fn relation_for(&self, r: &RequestPlace, mv: &Move) -> Option<Relation> {
@@ -397,8 +416,33 @@ mod tests {
     }
 
     #[test]
+    fn who_may_see_a_residents_contact() {
+        use Decision::*;
+        use Role::*;
+        let table = [
+            (Worker, Some(7), Tie::Owner, Allow),
+            (Worker, Some(7), Tie::Handler, Allow),
+            // A colleague at the same station reads the request, but not the phone.
+            (Worker, Some(7), Tie::Stranger, Forbidden),
+            (Secretary, Some(7), Tie::Stranger, Allow),
+            (Secretary, Some(7), Tie::OtherNeighbourhood, Forbidden),
+            // The subdistrict supervises, but does not call residents: masked.
+            (Admin, None, Tie::Stranger, Forbidden),
+            (Admin, None, Tie::OtherSubdistrict, Hidden),
+            (Worker, Some(8), Tie::Stranger, Forbidden),
+            (Worker, Some(8), Tie::Owner, Allow),
+            (Volunteer, Some(7), Tie::Stranger, Forbidden),
+            (Secretary, Some(7), Tie::OtherSubdistrict, Hidden),
+        ];
+        for (role, nb, tie, want) in table {
+            let got = actor(role, nb).may_reveal_request_contact(&request(tie));
+            assert_eq!(got, want, "{role:?} in {nb:?}, {tie:?}");
+        }
+    }
+
+    #[test]
     fn in_which_relation_a_move_is_made() {
-        use crate::requests::{ReturnReason, Satisfaction::Satisfied};
+        use crate::requests::{FollowUpChannel, ReturnReason, Satisfaction::Satisfied};
         use Relation::{Handler as H, Owner as O, Supervisor as S};
         use Role::*;
         let resolve = Move::Resolve { reply: "x".into() };
@@ -411,6 +455,7 @@ mod tests {
             efficiency: Satisfied,
             attitude: Satisfied,
             result: Satisfied,
+            channel: FollowUpChannel::Phone,
         };
         let merge = Move::Merge {
             into: crate::ids::RequestId(5),

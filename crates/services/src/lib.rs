@@ -17,6 +17,7 @@ pub mod figures;
 pub mod jobs;
 pub mod places;
 pub mod requests;
+pub mod reveal;
 pub mod signin;
 
 pub use error::{Error, Result, allowed};

@@ -260,8 +260,10 @@ mod tests {
             }
         }
         // Every code of the enums the pages show, under its prefix.
-        use doorstep_domain::audit::{AuditAction, AuditEntity};
-        use doorstep_domain::requests::{Channel, Inbox, Kind, ReturnReason, Satisfaction, State};
+        use doorstep_domain::audit::{AuditAction, AuditEntity, RevealReason};
+        use doorstep_domain::requests::{
+            Channel, FollowUpChannel, Inbox, Kind, ReturnReason, Satisfaction, State,
+        };
         let coded: &[(&str, &[&str])] = &[
             ("choice.role.", doorstep_domain::Role::CODES),
             ("choice.kind.", Kind::CODES),
@@ -276,6 +278,8 @@ mod tests {
             ("request.rating.", Satisfaction::CODES),
             ("audit_action.", AuditAction::CODES),
             ("entity.", AuditEntity::CODES),
+            ("request.follow_up_via.", FollowUpChannel::CODES),
+            ("reveal.reason.", RevealReason::CODES),
         ];
         for (prefix, codes) in coded {
             for c in *codes {
@@ -291,6 +295,7 @@ mod tests {
             "file_wrong_type",
             "invalid_period",
             "invalid_date",
+            "not_by_resolver",
         ] {
             if !i.has(&format!("field_error.{code}")) {
                 missing.push(format!("field_error.{code}"));

@@ -250,7 +250,7 @@ pub fn generate(
             extra_days = walk::route(&mut walk, rng, &crew, (m.kind, received), calendar, reply);
         }
         if goal.is_none() {
-            walk::follow_up(&mut walk, rng, &m.owner);
+            walk::follow_up(&mut walk, rng, &crew);
         }
         // Still open past the deadline at "now": the job has escalated it.
         let deadline = calendar.deadline(received, m.kind.time_limit_days() + extra_days);

@@ -2,7 +2,7 @@
 
 use super::walk::{STEERED, working_hours};
 use super::*;
-use doorstep_domain::requests::Workflow;
+use doorstep_domain::requests::{FollowUpChannel, Workflow};
 use rand::SeedableRng;
 
 #[test]
@@ -79,6 +79,7 @@ fn histories_replay_and_cover_every_state_at_any_hour() {
         let mut rng = StdRng::seed_from_u64(7);
         let hs = generate(&mut rng, &nbs, &items, 600, now, 45, &cal, "DM", 0);
         let mut seen = std::collections::HashMap::new();
+        let mut ratings = std::collections::HashMap::new();
         for h in &hs {
             let moves: Vec<(Move, Relation)> =
                 h.moves.iter().map(|m| (m.mv.clone(), m.relation)).collect();
@@ -90,7 +91,28 @@ fn histories_replay_and_cover_every_state_at_any_hour() {
             );
             assert!(h.received_at < now);
             assert!(h.moves.iter().all(|m| m.at < now && m.at > h.received_at));
+            // A rating is the resident's own, or taken by someone other than the resolver.
+            let mut resolver = None;
+            for m in &h.moves {
+                match &m.mv {
+                    Move::Resolve { .. } | Move::ResolveOnSpot { .. } => resolver = m.actor_id,
+                    Move::FollowUp { channel, .. } => {
+                        let by_resident = *channel == FollowUpChannel::Web;
+                        assert_eq!(by_resident, m.relation == Relation::Resident);
+                        assert!(by_resident || m.actor_id != resolver, "{h:?}");
+                    }
+                    _ => {}
+                }
+            }
+            *ratings
+                .entry(
+                    moves.iter().any(|(m, r)| {
+                        matches!(m, Move::FollowUp { .. }) && *r == Relation::Resident
+                    }),
+                )
+                .or_insert(0) += 1;
         }
+        assert!(ratings.get(&true).copied().unwrap_or(0) > 50, "{ratings:?}");
         for s in STEERED {
             let n = seen.get(&s).copied().unwrap_or(0);
             assert!(n >= GUARANTEED_PER_STATE, "{now}: {s:?} {n} in {seen:?}");

@@ -7,7 +7,7 @@ use chrono::{DateTime, Duration, NaiveTime, TimeZone, Utc};
 use chrono_tz::Asia::Shanghai;
 use doorstep_domain::calendar::WorkCalendar;
 use doorstep_domain::requests::{
-    Handler, Kind, Move, Relation, ReturnReason, Satisfaction, State, Workflow,
+    FollowUpChannel, Handler, Kind, Move, Relation, ReturnReason, Satisfaction, State, Workflow,
 };
 use doorstep_store::PastMove;
 use rand::Rng;
@@ -53,6 +53,15 @@ impl Walk {
             moves: Vec::new(),
             done: false,
         }
+    }
+
+    /// Who made the last resolution.
+    fn resolver(&self) -> Option<doorstep_domain::AccountId> {
+        self.moves
+            .iter()
+            .rev()
+            .find(|m| matches!(m.mv, Move::Resolve { .. } | Move::ResolveOnSpot { .. }))
+            .and_then(|m| m.actor_id)
     }
 
     /// Makes `mv` `gap` after the last step (in working hours); false, and the walk ends,
@@ -214,9 +223,40 @@ pub(super) fn route(
     extra_days
 }
 
+/// Who takes a follow-up rating, and how: half the residents rate on the tracking page;
+/// otherwise the owner calls or visits, or the secretary when the owner resolved it (the
+/// one who resolved a request never takes its rating).
+fn rater<'a>(
+    walk: &Walk,
+    rng: &mut StdRng,
+    crew: &Crew<'a>,
+) -> (Relation, &'a Staff, FollowUpChannel) {
+    let channel = if rng.random_bool(0.8) {
+        FollowUpChannel::Phone
+    } else {
+        FollowUpChannel::Visit
+    };
+    let resolver = walk.resolver();
+    if rng.random_bool(0.5) {
+        (Relation::Resident, &RESIDENT, FollowUpChannel::Web)
+    } else if resolver != Some(crew.owner.0) {
+        (Relation::Owner, crew.owner, channel)
+    } else if resolver != Some(crew.secretary.0) {
+        (Relation::Supervisor, crew.secretary, channel)
+    } else {
+        // The secretary took it and resolved it herself: the resident is asked online.
+        (Relation::Resident, &RESIDENT, FollowUpChannel::Web)
+    }
+}
+
+/// The resident, rating on the tracking page (no account).
+static RESIDENT: std::sync::LazyLock<Staff> =
+    std::sync::LazyLock::new(|| (doorstep_domain::AccountId(0), "resident".to_string()));
+
 /// Follow-up: most resolved requests are rated, a few unhappy ones reopen and are done
 /// again; some are closed unrated.
-pub(super) fn follow_up(walk: &mut Walk, rng: &mut StdRng, owner: &Staff) {
+pub(super) fn follow_up(walk: &mut Walk, rng: &mut StdRng, crew: &Crew<'_>) {
+    let owner = crew.owner;
     if walk.wf.state != State::Resolved {
         return;
     }
@@ -245,12 +285,14 @@ pub(super) fn follow_up(walk: &mut Walk, rng: &mut StdRng, owner: &Staff) {
     } else {
         grade(rng)
     };
+    let (rel, who, channel) = rater(walk, rng, crew);
     let rating = Move::FollowUp {
         efficiency,
         attitude,
         result,
+        channel,
     };
-    walk.step(minutes(rng, 120, 4320), rating, Relation::Owner, owner);
+    walk.step(minutes(rng, 120, 4320), rating, rel, who);
     if walk.wf.state == State::Reopened && rng.random_bool(0.6) {
         walk.step(minutes(rng, 30, 1440), Move::Start, Relation::Owner, owner);
         let reply = "再次上门处理，问题彻底解决".into();
@@ -260,12 +302,14 @@ pub(super) fn follow_up(walk: &mut Walk, rng: &mut StdRng, owner: &Staff) {
             Relation::Owner,
             owner,
         );
+        let (rel, who, channel) = rater(walk, rng, crew);
         let rating = Move::FollowUp {
             efficiency: Satisfaction::Basic,
             attitude: Satisfaction::Satisfied,
             result: Satisfaction::Satisfied,
+            channel,
         };
-        walk.step(minutes(rng, 120, 2880), rating, Relation::Owner, owner);
+        walk.step(minutes(rng, 120, 2880), rating, rel, who);
     }
 }
 
@@ -336,6 +380,7 @@ pub(super) fn steered(
         efficiency: Satisfaction::Satisfied,
         attitude: Satisfaction::Satisfied,
         result,
+        channel: FollowUpChannel::Phone,
     };
     walk.step(gap(rng), rating, Relation::Owner, owner);
 }

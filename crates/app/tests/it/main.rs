@@ -11,6 +11,7 @@ mod auth;
 mod catalogue;
 mod circle;
 mod cli;
+mod contact;
 mod demo;
 mod handling;
 mod open311;

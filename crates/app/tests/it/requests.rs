@@ -322,7 +322,14 @@ async fn desk_staff_work_a_request_through_the_pages(b: Backend) {
         .await
         .unwrap();
     assert_eq!(r.status(), 409);
-    assert!(r.text().await.unwrap().contains("已被他人修改"));
+    // The page says what changed (now assigned, by whom) and shows the request as it is.
+    let stale = r.text().await.unwrap();
+    assert!(
+        stale.contains("已有变动")
+            && stale.contains("现在是「已派单」")
+            && stale.contains("sec1 派单"),
+        "{stale}"
+    );
     let worker = app.login("w1").await;
     let wcsrf = app.csrf(&worker).await;
     let inbox = worker
@@ -355,6 +362,40 @@ async fn desk_staff_work_a_request_through_the_pages(b: Backend) {
         .await
         .unwrap();
     assert_eq!(r.status(), 303);
+    // The follow-up needs every answer and how the resident was asked: nothing preset.
+    let partial = [
+        ("_csrf", csrf.as_str()),
+        ("version", "5"),
+        ("move", "follow_up"),
+        ("efficiency", "satisfied"),
+        ("attitude", ""),
+        ("result", "satisfied"),
+        ("channel", "phone"),
+    ];
+    let r = sec
+        .post(app.url(&moves))
+        .form(&partial)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    // The worker who resolved it may not take its rating.
+    let own = [
+        ("_csrf", wcsrf.as_str()),
+        ("version", "5"),
+        ("move", "follow_up"),
+        ("efficiency", "satisfied"),
+        ("attitude", "satisfied"),
+        ("result", "satisfied"),
+        ("channel", "phone"),
+    ];
+    let r = worker
+        .post(app.url(&moves))
+        .form(&own)
+        .send()
+        .await
+        .unwrap();
+    assert!(matches!(r.status().as_u16(), 403 | 422), "{}", r.status());
     let rate = [
         ("_csrf", csrf.as_str()),
         ("version", "5"),
@@ -362,6 +403,7 @@ async fn desk_staff_work_a_request_through_the_pages(b: Backend) {
         ("efficiency", "satisfied"),
         ("attitude", "satisfied"),
         ("result", "satisfied"),
+        ("channel", "phone"),
     ];
     assert_eq!(
         sec.post(app.url(&moves))
@@ -380,6 +422,8 @@ async fn desk_staff_work_a_request_through_the_pages(b: Backend) {
         .text()
         .await
         .unwrap();
-    assert!(html.contains("已关闭") && html.contains("已联系物业修好") && html.contains("回访"));
+    assert!(
+        html.contains("已关闭") && html.contains("已联系物业修好") && html.contains("电话回访")
+    );
     app.stop().await;
 }

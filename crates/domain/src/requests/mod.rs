@@ -108,6 +108,23 @@ crate::coded_enum! {
     }
 }
 
+crate::coded_enum! {
+    /// How a follow-up rating was given: by the resident on the tracking page, or taken
+    /// by a worker on the phone or on a visit.
+    pub enum FollowUpChannel {
+        Web = "web",
+        Phone = "phone",
+        Visit = "visit",
+    }
+}
+
+impl Default for FollowUpChannel {
+    /// Ratings recorded before the channel was noted were taken on the phone.
+    fn default() -> Self {
+        FollowUpChannel::Phone
+    }
+}
+
 /// A move on a request.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "move", rename_all = "snake_case")]
@@ -124,11 +141,14 @@ pub enum Move {
     Start,
     /// 办结, with the reply to the resident.
     Resolve { reply: String },
-    /// 回访: efficiency, attitude, result. Any "unsatisfied" reopens the request.
+    /// 回访: efficiency, attitude, result. Any "unsatisfied" reopens the request. Given
+    /// by the resident (`web`), or taken by a worker on the phone or a visit.
     FollowUp {
         efficiency: Satisfaction,
         attitude: Satisfaction,
         result: Satisfaction,
+        #[serde(default)]
+        channel: FollowUpChannel,
     },
     /// Closed without a rating (e.g. the resident could not be reached).
     Close,
@@ -174,6 +194,8 @@ crate::coded_enum! {
         Supervisor = "supervisor",
         /// The deadline job.
         System = "system",
+        /// The resident, rating the service on the tracking page.
+        Resident = "resident",
     }
 }
 
@@ -211,6 +233,9 @@ pub struct Workflow {
     pub escalated: bool,
     pub reopened: u32,
     pub rating: Option<Satisfaction>,
+    /// How the rating was given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rated_via: Option<FollowUpChannel>,
     /// Closed as a duplicate of this request (合并).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub merged_into: Option<RequestId>,
@@ -227,6 +252,7 @@ impl Default for Workflow {
             escalated: false,
             reopened: 0,
             rating: None,
+            rated_via: None,
             merged_into: None,
         }
     }
@@ -298,6 +324,11 @@ impl Workflow {
             Move::ResolveOnSpot { .. } | Move::Assign { .. } => (who == Relation::Owner, "owner"),
             Move::Accept | Move::Return { .. } => (who == Relation::Handler, "handler"),
             Move::Start | Move::Resolve { .. } => (handling, "handler"),
+            // The resident rates on the tracking page; staff take ratings for them.
+            Move::FollowUp {
+                channel: FollowUpChannel::Web,
+                ..
+            } => (who == Relation::Resident, "resident"),
             Move::FollowUp { .. } | Move::Close | Move::Merge { .. } => {
                 (owner_or_supervisor, "owner")
             }
@@ -308,7 +339,7 @@ impl Workflow {
                 "supervisor",
             ),
             // Whoever may merge the duplicate may note it on the survivor.
-            Move::Absorb { .. } => (true, ""),
+            Move::Absorb { .. } => (who != Relation::Resident, "owner"),
         };
         (!ok).then_some(whom)
     }
@@ -364,9 +395,11 @@ impl Workflow {
                 efficiency,
                 attitude,
                 result,
+                channel,
             } => {
                 let worst = (*efficiency).min(*attitude).min(*result);
                 next.rating = Some(worst);
+                next.rated_via = Some(*channel);
                 if worst == Satisfaction::Unsatisfied {
                     next.state = Reopened;
                     next.reopened += 1;

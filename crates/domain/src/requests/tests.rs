@@ -35,6 +35,7 @@ fn the_usual_path_and_reopening() {
             efficiency: sat,
             attitude: sat,
             result: Satisfaction::Unsatisfied,
+            channel: FollowUpChannel::Phone,
         },
         Relation::Owner,
     );
@@ -48,6 +49,7 @@ fn the_usual_path_and_reopening() {
             efficiency: sat,
             attitude: Satisfaction::Basic,
             result: sat,
+            channel: FollowUpChannel::Phone,
         },
         Relation::Owner,
     );
@@ -69,6 +71,7 @@ fn rating_an_open_request_is_illegal() {
             efficiency: sat,
             attitude: sat,
             result: sat,
+            channel: FollowUpChannel::Phone,
         },
         Relation::Owner,
     );
@@ -158,6 +161,7 @@ fn arb_move() -> impl Strategy<Value = (Move, Relation)> {
                 efficiency,
                 attitude,
                 result,
+                channel: FollowUpChannel::Phone,
             }
         }),
         Just(Move::Close),

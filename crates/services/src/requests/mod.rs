@@ -17,7 +17,9 @@ pub(crate) use queue::IntakeQueue;
 use crate::{Caller, Error, Result, Services, allowed};
 use chrono::{DateTime, Duration, Utc};
 use doorstep_domain::catalogue::Category;
-use doorstep_domain::requests::{Channel, Handler, Inbox, Kind, Move, State, Workflow};
+use doorstep_domain::requests::{
+    Channel, FollowUpChannel, Handler, Inbox, Kind, Move, State, Workflow,
+};
 use doorstep_domain::{
     AccountId, BuildingId, Entity, FieldErrors, FieldKind, FieldSpec, NeighbourhoodId, RequestId,
     Role, ServiceItemId, SubdistrictId, Value, Values,
@@ -280,9 +282,24 @@ pub async fn inbox(sv: &Services, who: &Caller, q: &InboxQuery) -> Result<Page<R
     Ok(sv.store.requests().list(&f).await?)
 }
 
+/// Who resolved the request last (the one who may not take its follow-up rating).
+pub fn resolver(timeline: &[RequestEvent]) -> Option<AccountId> {
+    timeline
+        .iter()
+        .rev()
+        .find(|e| {
+            matches!(
+                e.mv,
+                Some(Move::Resolve { .. } | Move::ResolveOnSpot { .. })
+            )
+        })
+        .and_then(|e| e.actor_id)
+}
+
 /// Checks what a move says before it is tried: texts that must be written, days that
-/// must be counted, a worker to assign who works in the request's neighbourhood.
-async fn check_move(sv: &Services, r: &RequestRecord, mv: &Move) -> Result<()> {
+/// must be counted, a worker to assign who works in the request's neighbourhood, a
+/// follow-up taken on the phone or a visit by someone other than who resolved it.
+async fn check_move(sv: &Services, who: &Caller, r: &RequestRecord, mv: &Move) -> Result<()> {
     let blank = |s: &str| s.trim().is_empty();
     let mut errors = FieldErrors::new();
     match mv {
@@ -315,6 +332,17 @@ async fn check_move(sv: &Services, r: &RequestRecord, mv: &Move) -> Result<()> {
         Move::Assign {
             to: Handler::Post(s) | Handler::Partner(s),
         } if blank(s) => errors.add("to", "required"),
+        // The resident rates on the tracking page; staff note how they asked.
+        Move::FollowUp {
+            channel: FollowUpChannel::Web,
+            ..
+        } => errors.add("channel", "invalid_choice"),
+        Move::FollowUp { .. } => {
+            let timeline = sv.store.requests().timeline(r.id).await?;
+            if resolver(&timeline) == Some(who.actor.account_id) {
+                errors.add("move", "not_by_resolver");
+            }
+        }
         _ => {}
     }
     Ok(errors.into_result(())?)
@@ -338,7 +366,7 @@ pub async fn apply_move(
         .actor
         .relation_for(&r.place(), mv)
         .ok_or(Error::Forbidden)?;
-    check_move(sv, &r, mv).await?;
+    check_move(sv, who, &r, mv).await?;
     let ctx = sv.ctx(who);
     if let Move::Merge { into } = mv {
         let target = sv

@@ -6,7 +6,9 @@
 use super::{REQUEST_FIELDS, create_checked};
 use crate::{Error, Result, Services};
 use chrono::{DateTime, Utc};
-use doorstep_domain::requests::{Channel, Kind, MAX_ATTACHMENTS, Move};
+use doorstep_domain::requests::{
+    Channel, FollowUpChannel, Kind, MAX_ATTACHMENTS, Move, Relation, Satisfaction, Workflow,
+};
 use doorstep_domain::{
     BuildingId, Entity, FieldErrors, FieldKind, FieldSpec, NeighbourhoodId, RequestId, Scope,
     ServiceItemId, SubdistrictId, Values,
@@ -211,6 +213,44 @@ pub async fn track(sv: &Services, code: &str) -> Result<Option<Tracked>> {
         });
     }
     Ok(Some(Tracked { record: r, steps }))
+}
+
+/// The resident's own rating of a resolved request (回访), from its tracking page: three
+/// ratings, each required, none preset. "Unsatisfied" on any reopens the request.
+pub async fn rate(
+    sv: &Services,
+    code: &str,
+    ratings: [Option<Satisfaction>; 3],
+    ip: Option<std::net::IpAddr>,
+) -> Result<RequestRecord> {
+    let r = sv
+        .store
+        .requests()
+        .find_by_code(code)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let mut errors = FieldErrors::new();
+    for (field, given) in ["efficiency", "attitude", "result"].iter().zip(&ratings) {
+        if given.is_none() {
+            errors.add(field, "required");
+        }
+    }
+    let [Some(efficiency), Some(attitude), Some(result)] = ratings else {
+        return Err(errors.into());
+    };
+    let mv = Move::FollowUp {
+        efficiency,
+        attitude,
+        result,
+        channel: FollowUpChannel::Web,
+    };
+    let ctx = sv.system_ctx("resident", Some(r.subdistrict_id), ip);
+    let keep = |cur: &RequestRecord, _: &Workflow| cur.deadline_at;
+    Ok(sv
+        .store
+        .requests()
+        .apply_move(r.id, r.version, &mv, Relation::Resident, &ctx, keep)
+        .await?)
 }
 
 /// The subdistrict named by `code_or_id` (its code, or its id), or the only one when

@@ -4,8 +4,9 @@
 
 use super::duplicates::{Matter, candidates};
 use crate::{Caller, Result, Services};
-use doorstep_domain::requests::{Handler, Move, ReturnReason, Satisfaction};
-use doorstep_domain::{Actor, RequestId};
+use doorstep_domain::catalogue::ServiceItem;
+use doorstep_domain::requests::{FollowUpChannel, Handler, Move, ReturnReason, Satisfaction};
+use doorstep_domain::{AccountId, Actor, Entity, RequestId};
 use doorstep_store::{Account, Attachment, DuplicateCandidate, RequestEvent, RequestRecord};
 
 /// The request page's data.
@@ -25,6 +26,32 @@ pub struct RequestPage {
     pub may_merge: bool,
     /// The request this one was merged into: its id and tracking code.
     pub merged_into: Option<(RequestId, String)>,
+    /// Who handles it now: a worker's name, a post, or a partner unit.
+    pub handler_name: Option<String>,
+    /// Where it is: the building, its block and the block's worker.
+    pub building: Option<BuildingInfo>,
+    /// The catalogue item, as a guide.
+    pub item: Option<(i64, ServiceItem)>,
+    /// The request's point and the buildings around it, for a small map.
+    pub map: Option<MapPoints>,
+    /// Whether the viewer may see the resident's phone (one tap, a reason, audited).
+    pub may_reveal: bool,
+}
+
+/// The building a request is about, with who looks after it.
+#[derive(Debug, Clone)]
+pub struct BuildingInfo {
+    pub id: i64,
+    pub label: String,
+    pub block: Option<(i64, String)>,
+    pub block_worker: Option<String>,
+}
+
+/// A small map's points: the request's, and the estate's buildings around it.
+#[derive(Debug, Clone)]
+pub struct MapPoints {
+    pub at: (f64, f64),
+    pub around: Vec<(f64, f64)>,
 }
 
 /// One example of each move, to ask the rules which the viewer may make.
@@ -47,6 +74,7 @@ fn move_examples(me: &Actor) -> [Move; 11] {
             efficiency: sat,
             attitude: sat,
             result: sat,
+            channel: FollowUpChannel::Phone,
         },
         Move::Close,
         Move::RequestExtension {
@@ -69,6 +97,84 @@ pub fn possible_moves(who: &Actor, r: &RequestRecord) -> Vec<&'static str> {
         })
         .map(Move::code)
         .collect()
+}
+
+/// The building, its estate and block, and the block's worker; with the estate's other
+/// buildings as the map's surroundings.
+async fn whereabouts(
+    sv: &Services,
+    r: &RequestRecord,
+) -> Result<(Option<BuildingInfo>, Option<MapPoints>)> {
+    let places = sv.store.places();
+    let point = |p: &doorstep_store::PlaceRecord| p.get("lat").as_f64().zip(p.get("lon").as_f64());
+    let Some(b) = r.building_id else {
+        let map = r.lat.zip(r.lon).map(|at| MapPoints {
+            at,
+            around: Vec::new(),
+        });
+        return Ok((None, map));
+    };
+    let Some(b) = places.find(Entity::Building, b.get()).await? else {
+        return Ok((None, None));
+    };
+    let estate_id = b.get("estate_id").as_i64().unwrap_or_default();
+    let estate = places.find(Entity::Estate, estate_id).await?;
+    let block = match b.get("block_id").as_i64() {
+        Some(id) => places.find(Entity::Block, id).await?,
+        None => None,
+    };
+    let block_worker = match block.as_ref().and_then(|k| k.get("worker_id").as_i64()) {
+        Some(w) => sv
+            .store
+            .accounts()
+            .names(&[AccountId(w)])
+            .await?
+            .remove(&AccountId(w)),
+        None => None,
+    };
+    let label = format!(
+        "{} {}",
+        estate.as_ref().map(|e| e.title()).unwrap_or_default(),
+        b.title()
+    );
+    let around = if estate.is_some() {
+        let q = doorstep_store::ListQuery {
+            filters: vec![("estate_id", doorstep_domain::Value::Int(estate_id))],
+            ..doorstep_store::ListQuery::new(doorstep_domain::Scope::Subdistrict(r.subdistrict_id))
+                .all()
+        };
+        places
+            .list(Entity::Building, &q)
+            .await?
+            .items
+            .iter()
+            .filter(|o| o.id != b.id)
+            .filter_map(point)
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let map = r
+        .lat
+        .zip(r.lon)
+        .or_else(|| point(&b))
+        .map(|at| MapPoints { at, around });
+    let info = BuildingInfo {
+        id: b.id,
+        label,
+        block: block.map(|k| (k.id, k.title())),
+        block_worker,
+    };
+    Ok((Some(info), map))
+}
+
+/// How a handler is named on the page.
+async fn handler_name(sv: &Services, h: Option<&Handler>) -> Result<Option<String>> {
+    Ok(match h {
+        Some(Handler::Worker(a)) => sv.store.accounts().names(&[*a]).await?.remove(a),
+        Some(Handler::Post(p) | Handler::Partner(p)) => Some(p.clone()),
+        None => None,
+    })
 }
 
 /// Everything the request page shows `who` about request `id`.
@@ -107,8 +213,31 @@ pub async fn page(sv: &Services, who: &Caller, id: RequestId) -> Result<RequestP
             .map(|m| (m.id, m.tracking_code)),
         None => None,
     };
+    let (building, map) = whereabouts(sv, &r).await?;
+    let item = match r.service_item_id {
+        Some(i) => sv
+            .store
+            .places()
+            .find(Entity::ServiceItem, i.get())
+            .await?
+            .map(|rec| (rec.id, crate::catalogue::item(&rec))),
+        None => None,
+    };
+    // The one who resolved it does not take its follow-up rating.
+    let resolved_by = super::resolver(&timeline);
+    let mut moves = possible_moves(&who.actor, &r);
+    if resolved_by == Some(who.actor.account_id) {
+        moves.retain(|m| *m != "follow_up");
+    }
     Ok(RequestPage {
-        moves: possible_moves(&who.actor, &r),
+        handler_name: handler_name(sv, r.workflow.handler.as_ref()).await?,
+        building,
+        item,
+        map,
+        may_reveal: r.resident_phone.is_some()
+            && who.actor.may_reveal_request_contact(&r.place())
+                == doorstep_domain::policy::Decision::Allow,
+        moves,
         handlers: crate::accounts::handlers(sv, who, r.neighbourhood_id).await?,
         attachments: sv.store.attachments().list(id).await?,
         timeline,

@@ -125,6 +125,7 @@ pub(crate) async fn requests_move_under_version_checks_and_keep_their_timeline(s
                 efficiency: sat,
                 attitude: sat,
                 result: sat,
+                channel: doorstep_domain::requests::FollowUpChannel::Phone,
             },
             Relation::Owner,
             &ctx(),
@@ -244,7 +245,8 @@ pub(crate) async fn random_moves_keep_state_columns_and_timeline_in_step(s: Stor
         (sat.clone(), sat.clone(), sat).prop_map(|(efficiency, attitude, result)| Move::FollowUp {
             efficiency,
             attitude,
-            result
+            result,
+            channel: doorstep_domain::requests::FollowUpChannel::Phone
         }),
         Just(Move::Close),
         (0u32..12).prop_map(|days| Move::RequestExtension {

@@ -42,6 +42,7 @@ pub enum OpKind {
     CreateRequest,
     GetRequest,
     MoveRequest,
+    RevealContact,
     RequestDuplicates,
     RequestFigures,
     AddAttachment,
@@ -78,6 +79,7 @@ const FIXED: &[(Method, &str, OpKind)] = &[
     (Method::POST,  "/api/v1/requests", OpKind::CreateRequest),
     (Method::GET,   "/api/v1/requests/{id}", OpKind::GetRequest),
     (Method::POST,  "/api/v1/requests/{id}/moves", OpKind::MoveRequest),
+    (Method::POST,  "/api/v1/requests/{id}/reveal", OpKind::RevealContact),
     (Method::GET,   "/api/v1/requests/duplicates", OpKind::RequestDuplicates),
     (Method::POST,  "/api/v1/requests/{id}/attachments", OpKind::AddAttachment),
     (Method::GET,   "/api/v1/requests/{id}/attachments/{attachment_id}", OpKind::GetAttachment),
@@ -147,6 +149,7 @@ fn handler(kind: OpKind, filter: MethodFilter) -> MethodRouter<AppState> {
         OpKind::CreateRequest => on(filter, requests::create),
         OpKind::GetRequest => on(filter, requests::get),
         OpKind::MoveRequest => on(filter, requests::make_move),
+        OpKind::RevealContact => on(filter, requests::reveal),
         OpKind::RequestDuplicates => on(filter, requests::duplicates),
         OpKind::RequestFigures => on(filter, requests::figures),
         OpKind::AddAttachment => on(filter, requests::add_attachment).layer(

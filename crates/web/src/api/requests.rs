@@ -10,6 +10,7 @@ use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::NaiveDate;
+use doorstep_domain::audit::RevealReason;
 use doorstep_domain::mask::{mask_email, mask_name, mask_phone};
 use doorstep_domain::requests::{Inbox, Move, State as RState};
 use doorstep_domain::{AttachmentId, BuildingId, NeighbourhoodId, RequestId, ServiceItemId};
@@ -17,6 +18,7 @@ use doorstep_services::figures::{self, Period};
 use doorstep_services::records::RequestOrder;
 use doorstep_services::records::{DuplicateCandidate, FigureRow, Figures, RequestRecord};
 use doorstep_services::requests::{self as svc, InboxQuery, attachments, duplicates};
+use doorstep_services::reveal::{Secret, reveal as reveal_secret};
 use serde_json::json;
 use std::collections::HashMap;
 
@@ -102,6 +104,44 @@ pub async fn make_move(
         .map_err(|_| AppError::validation("move", "invalid"))?;
     let r = svc::apply_move(&state.services, &user.caller(), id, version, &mv).await?;
     Ok(Json(request_json(&r)))
+}
+
+/// `POST /api/v1/requests/{id}/reveal`: `{"field": "resident_phone", "reason": …}` gives
+/// the unmasked value to the request's owner, handler or secretary, audited.
+pub async fn reveal(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<RequestId>,
+    ApiJson(body): ApiJson,
+) -> Result<Json<serde_json::Value>, AppError> {
+    let text = |k: &str| body.get(k).and_then(|v| v.as_str()).unwrap_or("");
+    let mut errors = doorstep_domain::FieldErrors::new();
+    let secret = match text("field") {
+        "resident_phone" => Some(Secret::RequestPhone(id)),
+        "" => {
+            errors.add("field", "required");
+            None
+        }
+        _ => {
+            errors.add("field", "invalid_choice");
+            None
+        }
+    };
+    let reason = match text("reason") {
+        "" => {
+            errors.add("reason", "required");
+            None
+        }
+        r => RevealReason::parse(r).or_else(|| {
+            errors.add("reason", "invalid_choice");
+            None
+        }),
+    };
+    let (Some(secret), Some(reason)) = (secret, reason) else {
+        return Err(AppError::Validation(errors));
+    };
+    let value = reveal_secret(&state.services, &user.caller(), secret, reason).await?;
+    Ok(Json(json!({"field": secret.field(), "value": value})))
 }
 
 /// `GET /api/v1/requests/duplicates`.

@@ -424,7 +424,14 @@ pub fn openapi() -> Value {
                     "version": {"type": "integer", "description": "the version the move is based on; a stale one is a 409"},
                     "move": {"type": "string", "enum": ["resolve_on_spot", "assign", "accept", "return", "start", "resolve", "follow_up", "close", "request_extension", "decide_extension", "escalate", "merge"]}
                 }, "additionalProperties": true});
-                ("move_request".into(), "A workflow move (assign, accept, return, start, resolve, follow_up…); illegal moves are a 409".into(), "requests".into(), vec![id_param()], Some(body), 200, json!({"type": "object"}))
+                ("move_request".into(), "A workflow move (assign, accept, return, start, resolve, follow_up…); illegal moves are a 409. A follow_up notes its channel (phone or visit) and is taken by someone other than who resolved it".into(), "requests".into(), vec![id_param()], Some(body), 200, json!({"type": "object"}))
+            }
+            OpKind::RevealContact => {
+                let body = json!({"type": "object", "required": ["field", "reason"], "properties": {
+                    "field": {"type": "string", "enum": ["resident_phone"]},
+                    "reason": {"type": "string", "enum": doorstep_domain::audit::RevealReason::CODES}
+                }, "additionalProperties": false});
+                ("reveal_contact".into(), "The resident's phone unmasked, for the request's owner, handler or secretary only (403 for anyone else); every reveal is in the audit log with its reason".into(), "requests".into(), vec![id_param()], Some(body), 200, json!({"type": "object", "properties": {"field": {"type": "string"}, "value": {"type": "string"}}}))
             }
             OpKind::RequestDuplicates => {
                 let params = vec![

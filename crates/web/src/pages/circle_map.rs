@@ -2,17 +2,11 @@
 //! buildings coloured by walking time to the nearest facility of a category, the
 //! facilities, and suggested sites.
 
+use crate::views::map::{Frame, esc};
 use doorstep_geo::access::BANDS_MIN;
 use doorstep_geo::{Category, SiteChoice};
 use doorstep_services::circle::{CircleData, PlacedBuilding};
 use std::fmt::Write;
-
-fn esc(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
 
 /// Walking-time band of a building: 0 ≤5 min, 1 ≤10, 2 ≤15, 3 within the limit but
 /// beyond 15 (never with the default limits), 4 outside the limit.
@@ -24,61 +18,6 @@ fn band(minutes: Option<f64>, limit: f64) -> usize {
         Some(m) if m <= BANDS_MIN[2] => 2,
         Some(_) => 3,
         None => 4,
-    }
-}
-
-/// The map's frame: a bounding box padded by 150 m, projected equirectangularly onto a
-/// 1000-unit-wide canvas.
-struct Frame {
-    south: f64,
-    west: f64,
-    north: f64,
-    east: f64,
-    coslat: f64,
-    scale: f64,
-    width: f64,
-    height: f64,
-}
-
-impl Frame {
-    const PAD_M: f64 = 150.0;
-    const WIDTH: f64 = 1000.0;
-
-    fn around(points: impl Iterator<Item = (f64, f64)>) -> Frame {
-        let (mut s, mut w, mut n, mut e) = (f64::MAX, f64::MAX, f64::MIN, f64::MIN);
-        for (la, lo) in points {
-            s = s.min(la);
-            n = n.max(la);
-            w = w.min(lo);
-            e = e.max(lo);
-        }
-        let pad_lat = Self::PAD_M / 111_195.0;
-        let coslat = ((s + n) / 2.0).to_radians().cos();
-        let pad_lon = pad_lat / coslat;
-        let (s, w, n, e) = (s - pad_lat, w - pad_lon, n + pad_lat, e + pad_lon);
-        let scale = Self::WIDTH / ((e - w) * coslat).max(1e-9);
-        Frame {
-            south: s,
-            west: w,
-            north: n,
-            east: e,
-            coslat,
-            scale,
-            width: Self::WIDTH,
-            height: ((n - s) * scale).max(100.0),
-        }
-    }
-
-    fn x(&self, lon: f64) -> f64 {
-        (lon - self.west) * self.coslat * self.scale
-    }
-
-    fn y(&self, lat: f64) -> f64 {
-        (self.north - lat) * self.scale
-    }
-
-    fn inside(&self, lat: f64, lon: f64) -> bool {
-        lat >= self.south && lat <= self.north && lon >= self.west && lon <= self.east
     }
 }
 

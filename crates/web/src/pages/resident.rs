@@ -3,6 +3,7 @@
 //! follow it by that code. Reports are limited per client address. Nothing here shows
 //! anyone's name or phone, or the staff who handled it.
 
+use crate::forms::FormData;
 use crate::i18n::{Lang, negotiate};
 use crate::params::{FromParams, PageQuery, Params};
 use crate::render::page;
@@ -34,6 +35,7 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/track", get(track_lookup))
         .route("/track/{code}", get(track))
+        .route("/track/{code}/rating", axum::routing::post(rate))
 }
 
 async fn neighbourhood_choices(state: &AppState) -> Result<Vec<serde_json::Value>, AppError> {
@@ -221,37 +223,63 @@ async fn track_lookup(
     Ok(page(&state, lang, None, "resident/track.html", &title, extra)?.into_response())
 }
 
-/// `?new=1`: the page right after the report was sent.
-struct Fresh(bool);
+/// `?new=1` right after the report; `?rated=1` right after the resident's rating.
+struct TrackFlags {
+    fresh: bool,
+    rated: bool,
+}
 
-impl FromParams for Fresh {
+impl FromParams for TrackFlags {
     fn from_params(p: &mut Params) -> Self {
-        Fresh(p.text("new").as_deref() == Some("1"))
+        TrackFlags {
+            fresh: p.text("new").as_deref() == Some("1"),
+            rated: p.text("rated").as_deref() == Some("1"),
+        }
     }
 }
 
 async fn track(
     State(state): State<AppState>,
     Path(asked): Path<String>,
-    PageQuery(Fresh(fresh)): PageQuery<Fresh>,
+    PageQuery(flags): PageQuery<TrackFlags>,
     req: Request,
 ) -> Result<Response, AppError> {
     let (parts, _) = req.into_parts();
     let lang = negotiate(&parts.headers, false);
     let ip = client_ip(&parts);
-    let sv = &state.services;
-    let code_in = asked.trim().to_uppercase();
     if !state
         .lookup_throttle
-        .allow(ip, LOOKUPS_PER_WINDOW, LOOKUP_WINDOW, sv.now())
+        .allow(ip, LOOKUPS_PER_WINDOW, LOOKUP_WINDOW, state.services.now())
     {
         return Err(AppError::TooManyRequests);
     }
+    let code = asked.trim().to_uppercase();
+    render_track(
+        &state,
+        lang,
+        &code,
+        &flags,
+        &FieldErrors::new(),
+        StatusCode::OK,
+    )
+    .await
+}
+
+/// The tracking page: the request as the resident may see it, and once it is resolved, the
+/// three ratings to give (none preset).
+async fn render_track(
+    state: &AppState,
+    lang: Lang,
+    code: &str,
+    flags: &TrackFlags,
+    errors: &FieldErrors,
+    status: StatusCode,
+) -> Result<Response, AppError> {
     let tr = |k: &str| state.i18n.t(lang, k);
     let title = tr("resident.track_title");
-    let Some(t) = svc::track(sv, &code_in).await? else {
-        let extra = context! { title => title.clone(), not_found => true, code => code_in };
-        let html = page(&state, lang, None, "resident/track.html", &title, extra)?;
+    let Some(t) = svc::track(&state.services, code).await? else {
+        let extra = context! { title => title.clone(), not_found => true, code };
+        let html = page(state, lang, None, "resident/track.html", &title, extra)?;
         return Ok((StatusCode::NOT_FOUND, html).into_response());
     };
     let steps: Vec<serde_json::Value> = t
@@ -266,14 +294,75 @@ async fn track(
         })
         .collect();
     let r = &t.record;
+    let rating_fields: Vec<serde_json::Value> = ["efficiency", "attitude", "result"]
+        .iter()
+        .map(|f| {
+            let error = errors.0.iter().find(|e| e.field == *f).map(|e| state.i18n.field_error(lang, e));
+            serde_json::json!({"name": f, "label": tr(&format!("request.rating_{f}")), "error": error})
+        })
+        .collect();
     let extra = context! {
-        title => title.clone(), found => true, code => r.tracking_code, fresh,
+        title => title.clone(), found => true, code => r.tracking_code, fresh => flags.fresh,
+        thanked => flags.rated,
         kind => tr(&format!("choice.kind.{}", r.kind)),
         state_label => tr(&format!("request.state.{}", r.workflow.state)),
         open => r.workflow.state.is_open(),
         received => views::local_time(r.created_at),
         deadline => views::local_deadline(r.deadline_at),
         description => r.description, steps,
+        may_rate => r.workflow.state == doorstep_domain::requests::State::Resolved,
+        rating_action => format!("/track/{}/rating", r.tracking_code),
+        rating_fields,
+        ratings => views::choice_options(&state.i18n, lang, doorstep_domain::requests::Satisfaction::CODES, "request.rating."),
+        rating_error => (!errors.is_empty()).then(|| tr("resident.rating_incomplete")),
     };
-    Ok(page(&state, lang, None, "resident/track.html", &title, extra)?.into_response())
+    Ok((
+        status,
+        page(state, lang, None, "resident/track.html", &title, extra)?,
+    )
+        .into_response())
+}
+
+/// `POST /track/{code}/rating`: the resident's own follow-up rating.
+async fn rate(
+    State(state): State<AppState>,
+    Path(asked): Path<String>,
+    req: Request,
+) -> Result<Response, AppError> {
+    let (parts, body) = req.into_parts();
+    let lang = negotiate(&parts.headers, false);
+    let ip = client_ip(&parts);
+    let sv = &state.services;
+    if !state
+        .lookup_throttle
+        .allow(ip, LOOKUPS_PER_WINDOW, LOOKUP_WINDOW, sv.now())
+    {
+        return Err(AppError::TooManyRequests);
+    }
+    let form = FormData::from_request(Request::from_parts(parts, body), &state).await?;
+    let code = asked.trim().to_uppercase();
+    let given = |k: &str| {
+        form.get(k)
+            .and_then(doorstep_domain::requests::Satisfaction::parse)
+    };
+    let ratings = [given("efficiency"), given("attitude"), given("result")];
+    match svc::rate(sv, &code, ratings, ip).await {
+        Ok(r) => Ok(Redirect::to(&format!("/track/{}?rated=1", r.tracking_code)).into_response()),
+        Err(doorstep_services::Error::Validation(fe)) => {
+            let flags = TrackFlags {
+                fresh: false,
+                rated: false,
+            };
+            render_track(
+                &state,
+                lang,
+                &code,
+                &flags,
+                &fe,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+        Err(e) => Err(e.into()),
+    }
 }

@@ -2,6 +2,7 @@
 //! Rust (where translations are looked up) so templates stay simple.
 
 mod forms;
+pub(crate) mod map;
 mod tables;
 
 pub use forms::{FormField, RefOptions, SelectOption, choice_options, form_fields, raw_values};

@@ -1,6 +1,7 @@
 //! Request pages: the inbox, the desk intake form, and a request with its timeline and
 //! the moves the viewer may make.
 
+mod act;
 mod desk;
 pub(crate) mod inbox;
 mod show;
@@ -15,10 +16,11 @@ pub fn routes() -> Router<AppState> {
         .route("/requests", get(inbox::index).post(desk::create))
         .route("/requests/new", get(desk::new_form))
         .route("/requests/{id}", get(show::show))
-        .route("/requests/{id}/moves", post(show::make_move))
+        .route("/requests/{id}/moves", post(act::make_move))
+        .route("/requests/{id}/reveal", post(act::reveal))
         .route(
             "/requests/{id}/attachments",
-            post(show::upload).layer(axum::extract::DefaultBodyLimit::max(
+            post(act::upload).layer(axum::extract::DefaultBodyLimit::max(
                 MAX_ATTACHMENT_BYTES + 64 * 1024,
             )),
         )

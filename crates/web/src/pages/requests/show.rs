@@ -1,23 +1,37 @@
-//! A request's page: what it is, its timeline, its images, likely duplicates, and the
-//! moves the viewer may make; and the forms those moves are sent from.
+//! A request's page: what it is and where, who took it and who handles it, the catalogue
+//! item's guide, its timeline, its images, likely duplicates, and the moves the viewer
+//! may make. The forms post to [`super::act`].
 
-use crate::forms::FormData;
 use crate::render::page;
 use crate::session::CurrentUser;
 use crate::views::{self, SelectOption};
 use crate::{AppError, AppState};
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
+use doorstep_domain::RequestId;
+use doorstep_domain::audit::RevealReason;
 use doorstep_domain::mask::{mask_name, mask_phone};
-use doorstep_domain::requests::{Handler, Move, ReturnReason, Satisfaction};
-use doorstep_domain::{AccountId, RequestId};
+use doorstep_domain::requests::{FollowUpChannel, Move, ReturnReason};
 use doorstep_services::requests::view::{RequestPage, page as request_page};
-use doorstep_services::requests::{self as svc, attachments};
 use minijinja::context;
+use std::collections::BTreeMap;
+
+type Lang = crate::i18n::Lang;
+
+/// What the page says above the request, besides its data.
+#[derive(Debug, Default)]
+pub(super) struct Notice {
+    /// Why the last form was refused.
+    pub error: Option<String>,
+    /// A success to confirm (the request just taken).
+    pub info: Option<String>,
+    /// The resident's phone, revealed for this answer only.
+    pub phone: Option<String>,
+}
 
 /// The timeline as the page lists it.
-fn events(state: &AppState, lang: crate::i18n::Lang, p: &RequestPage) -> Vec<serde_json::Value> {
+fn events(state: &AppState, lang: Lang, p: &RequestPage) -> Vec<serde_json::Value> {
     let tr = |k: &str| state.i18n.t(lang, k);
     p.timeline
         .iter()
@@ -32,19 +46,27 @@ fn events(state: &AppState, lang: crate::i18n::Lang, p: &RequestPage) -> Vec<ser
                 Some(Move::RequestExtension { days, reason }) => format!("+{days} · {reason}"),
                 Some(Move::Merge { into }) => format!("→ #{into}"),
                 Some(Move::Absorb { from }) => format!("← #{from}"),
+                Some(Move::FollowUp { channel, .. }) => tr(&format!("request.follow_up_via.{channel}")),
                 _ => String::new(),
             };
-            serde_json::json!({"at": views::local_time(e.at), "who": e.actor_name, "what": what, "detail": detail,
+            let who = if e.mv.as_ref().is_some_and(|m| matches!(m, Move::FollowUp { channel: FollowUpChannel::Web, .. })) {
+                tr("request.the_resident")
+            } else {
+                e.actor_name.clone()
+            };
+            serde_json::json!({"at": views::local_time(e.at), "who": who, "what": what, "detail": detail,
                 "state": tr(&format!("request.state.{}", e.state_after))})
         })
         .collect()
 }
 
-/// The request's particulars, the resident's name and phone masked.
+/// The request's particulars; the resident's name masked, the phone masked unless it was
+/// just revealed.
 fn particulars(
     state: &AppState,
-    lang: crate::i18n::Lang,
+    lang: Lang,
     p: &RequestPage,
+    phone: Option<&str>,
 ) -> Vec<serde_json::Value> {
     let tr = |k: &str| state.i18n.t(lang, k);
     let r = &p.record;
@@ -54,15 +76,23 @@ fn particulars(
         row("request.tracking_code", r.tracking_code.clone()),
         row("field.kind", tr(&format!("choice.kind.{}", r.kind))),
         row(
-            "field.channel",
-            tr(&format!("choice.channel.{}", r.channel)),
-        ),
-        row(
             "request.state_label",
             tr(&format!("request.state.{}", r.workflow.state)),
         ),
         row("request.deadline", views::local_deadline(r.deadline_at)),
-        row("request.owner", p.owner_name.clone()),
+        row(
+            "request.taken",
+            format!(
+                "{} · {} · {}",
+                tr(&format!("choice.channel.{}", r.channel)),
+                p.owner_name,
+                views::local_time(r.created_at)
+            ),
+        ),
+        row(
+            "request.handler",
+            p.handler_name.clone().unwrap_or_else(none),
+        ),
         row(
             "field.resident_name",
             r.resident_name
@@ -70,25 +100,20 @@ fn particulars(
                 .map(mask_name)
                 .unwrap_or_else(none),
         ),
-        row(
-            "field.resident_phone",
-            r.resident_phone
-                .as_deref()
-                .map(mask_phone)
-                .unwrap_or_else(none),
-        ),
     ];
+    let shown = phone.map(str::to_string);
+    fields.push(serde_json::json!({
+        "label": tr("field.resident_phone"),
+        "value": shown.clone().or_else(|| r.resident_phone.as_deref().map(mask_phone)).unwrap_or_else(none),
+        "tel": shown,
+    }));
     if let Some(a) = &r.address {
         fields.push(row("field.address", a.clone()));
     }
     fields
 }
 
-fn duplicates(
-    state: &AppState,
-    lang: crate::i18n::Lang,
-    p: &RequestPage,
-) -> Vec<serde_json::Value> {
+fn duplicates(state: &AppState, lang: Lang, p: &RequestPage) -> Vec<serde_json::Value> {
     p.duplicates
         .iter()
         .map(|(c, score)| {
@@ -100,11 +125,66 @@ fn duplicates(
         .collect()
 }
 
-async fn render_show(
+/// Where the request is: the building with its block and the block's worker, and a
+/// small map.
+fn whereabouts(state: &AppState, lang: Lang, p: &RequestPage) -> serde_json::Value {
+    let tr = |k: &str| state.i18n.t(lang, k);
+    let map = p.map.as_ref().map(|m| {
+        let label = p
+            .building
+            .as_ref()
+            .map(|b| b.label.clone())
+            .unwrap_or_else(|| tr("request.location"));
+        views::map::pin_map(m.at, &m.around, &label)
+    });
+    serde_json::json!({
+        "building": p.building.as_ref().map(|b| serde_json::json!({
+            "href": format!("/buildings/{}", b.id), "label": b.label,
+            "block": b.block.as_ref().map(|(id, name)| serde_json::json!({"href": format!("/blocks/{id}"), "name": name})),
+            "worker": b.block_worker,
+        })),
+        "map": map,
+    })
+}
+
+/// The catalogue item as a short guide.
+fn guide(p: &RequestPage) -> Option<serde_json::Value> {
+    p.item.as_ref().map(|(id, it)| {
+        serde_json::json!({"href": format!("/catalogue/{id}"), "name": it.name, "materials": it.materials,
+            "steps": it.steps, "post": it.post, "days": it.time_limit_days})
+    })
+}
+
+/// The choices the move forms offer; nothing preset where a person must decide.
+fn choices(state: &AppState, lang: Lang) -> serde_json::Value {
+    let tr = |k: &str| state.i18n.t(lang, k);
+    let options =
+        |codes: &[&str], prefix: &str| views::choice_options(&state.i18n, lang, codes, prefix);
+    let rating_fields: Vec<SelectOption> = [
+        ("efficiency", "request.rating_efficiency"),
+        ("attitude", "request.rating_attitude"),
+        ("result", "request.rating_result"),
+    ]
+    .iter()
+    .map(|(v, k)| SelectOption {
+        value: v.to_string(),
+        label: tr(k),
+    })
+    .collect();
+    serde_json::json!({
+        "rating_fields": rating_fields,
+        "reasons": options(ReturnReason::CODES, "request.reason."),
+        "ratings": options(&["satisfied", "basic", "unsatisfied"], "request.rating."),
+        "follow_up_channels": options(&[FollowUpChannel::Phone.code(), FollowUpChannel::Visit.code()], "request.follow_up_via."),
+        "reveal_reasons": options(RevealReason::CODES, "reveal.reason."),
+    })
+}
+
+pub(super) async fn render_show(
     state: &AppState,
     user: &CurrentUser,
     id: RequestId,
-    error: Option<String>,
+    notice: Notice,
     status: StatusCode,
 ) -> Result<Response, AppError> {
     let lang = user.lang;
@@ -135,148 +215,48 @@ async fn render_show(
         .as_ref()
         .map(|(id, code)| serde_json::json!({"href": format!("/requests/{id}"), "code": code}));
     let open = r.workflow.state.is_open();
-    let options =
-        |codes: &[&str], prefix: &str| views::choice_options(&state.i18n, lang, codes, prefix);
     let title = format!("{} {}", tr("entity.request"), r.tracking_code);
+    let revealed = notice.phone.is_some();
     let extra = context! {
-        title => title.clone(), description => r.description, fields => particulars(state, lang, &p),
+        title => title.clone(), description => r.description, fields => particulars(state, lang, &p, notice.phone.as_deref()),
+        place => whereabouts(state, lang, &p), guide => guide(&p),
         events => events(state, lang, &p), moves, workers, attachments,
         dups => duplicates(state, lang, &p), may_merge => p.may_merge, merged_into, may_attach => open,
         upload_action => format!("/requests/{}/attachments", r.id),
-        version => r.version, action => format!("/requests/{}/moves", r.id), error,
+        reveal_action => (p.may_reveal && !revealed).then(|| format!("/requests/{}/reveal", r.id)),
+        version => r.version, action => format!("/requests/{}/moves", r.id),
+        error => notice.error, info => notice.info,
         overdue => open && r.deadline_at < now, escalated => r.workflow.escalated,
         due_soon => open && r.deadline_at >= now && r.deadline_at < now + chrono::Duration::hours(24),
-        rating_fields => [("efficiency", "request.rating_efficiency"), ("attitude", "request.rating_attitude"), ("result", "request.rating_result")]
-            .iter()
-            .map(|(v, k)| SelectOption { value: v.to_string(), label: tr(k) })
-            .collect::<Vec<_>>(),
-        reasons => options(ReturnReason::CODES, "request.reason."),
-        ratings => options(&["satisfied", "basic", "unsatisfied"], "request.rating."),
+        c => choices(state, lang),
     };
-    Ok((
+    let mut res = (
         status,
         page(state, lang, Some(user), "requests/show.html", &title, extra)?,
     )
-        .into_response())
+        .into_response();
+    if revealed {
+        // A revealed number stays out of caches and the back-forward history.
+        res.headers_mut().insert(
+            axum::http::header::CACHE_CONTROL,
+            axum::http::HeaderValue::from_static("no-store"),
+        );
+    }
+    Ok(res)
 }
 
 pub(super) async fn show(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<RequestId>,
+    Query(q): Query<BTreeMap<String, String>>,
 ) -> Result<Response, AppError> {
-    render_show(&state, &user, id, None, StatusCode::OK).await
-}
-
-/// A move from the page's forms.
-fn move_from(form: &FormData) -> Result<Move, AppError> {
-    let get = |k: &str| form.get(k).unwrap_or("").trim().to_string();
-    let choice = |k: &str| AppError::validation(k, "invalid_choice");
-    let sat = |k: &str| Satisfaction::parse(&get(k)).ok_or_else(|| choice(k));
-    let number = |k: &str, e: &'static str| {
-        get(k)
-            .parse::<i64>()
-            .map_err(|_| AppError::validation(k, e))
+    let info = q
+        .contains_key("taken")
+        .then(|| state.i18n.t(user.lang, "request.taken_notice"));
+    let notice = Notice {
+        info,
+        ..Notice::default()
     };
-    Ok(match get("move").as_str() {
-        "resolve_on_spot" => Move::ResolveOnSpot {
-            reply: get("reply"),
-        },
-        "assign" => Move::Assign {
-            to: Handler::Worker(AccountId(number("to", "invalid_reference")?)),
-        },
-        "accept" => Move::Accept,
-        "return" => Move::Return {
-            reason: ReturnReason::parse(&get("reason")).ok_or_else(|| choice("reason"))?,
-            note: get("note"),
-        },
-        "start" => Move::Start,
-        "resolve" => Move::Resolve {
-            reply: get("reply"),
-        },
-        "follow_up" => Move::FollowUp {
-            efficiency: sat("efficiency")?,
-            attitude: sat("attitude")?,
-            result: sat("result")?,
-        },
-        "close" => Move::Close,
-        "request_extension" => Move::RequestExtension {
-            days: get("days")
-                .parse()
-                .map_err(|_| AppError::validation("days", "not_integer"))?,
-            reason: get("reason_text"),
-        },
-        "decide_extension" => Move::DecideExtension {
-            approve: get("approve") == "true",
-        },
-        "escalate" => Move::Escalate,
-        "merge" => Move::Merge {
-            into: RequestId(number("into", "invalid_reference")?),
-        },
-        _ => return Err(AppError::validation("move", "invalid_choice")),
-    })
-}
-
-pub(super) async fn make_move(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    Path(id): Path<RequestId>,
-    form: FormData,
-) -> Result<Response, AppError> {
-    user.check_csrf(form.get("_csrf"))?;
-    let version = form
-        .version()?
-        .ok_or_else(|| AppError::validation("version", "required"))?;
-    let result = match move_from(&form) {
-        Ok(mv) => svc::apply_move(&state.services, &user.caller(), id, version, &mv)
-            .await
-            .map_err(AppError::from),
-        Err(e) => Err(e),
-    };
-    match result {
-        Ok(_) => Ok(Redirect::to(&format!("/requests/{id}")).into_response()),
-        Err(e @ (AppError::Validation(_) | AppError::Conflict { .. })) => {
-            let msg = match &e {
-                AppError::Validation(fe) => super::super::field_messages(&state, user.lang, fe),
-                other => state.i18n.t(user.lang, &format!("error.{}", other.code())),
-            };
-            render_show(&state, &user, id, Some(msg), e.status()).await
-        }
-        Err(e) => Err(e),
-    }
-}
-
-/// An image added from the request page (multipart, with the form's CSRF token).
-pub(super) async fn upload(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    Path(id): Path<RequestId>,
-    mut mp: axum::extract::Multipart,
-) -> Result<Response, AppError> {
-    let bad = |e: axum::extract::multipart::MultipartError| AppError::BadRequest(e.body_text());
-    let mut csrf = None;
-    let mut photo = Vec::new();
-    while let Some(field) = mp.next_field().await.map_err(bad)? {
-        match field.name() {
-            Some("_csrf") => csrf = Some(field.text().await.map_err(bad)?),
-            Some("photo") => photo = field.bytes().await.map_err(bad)?.to_vec(),
-            _ => {}
-        }
-    }
-    user.check_csrf(csrf.as_deref())?;
-    match attachments::attach(&state.services, &user.caller(), id, "photo", &photo).await {
-        Ok(_) => Ok(Redirect::to(&format!("/requests/{id}")).into_response()),
-        Err(doorstep_services::Error::Validation(fe)) => {
-            let msg = super::super::field_messages(&state, user.lang, &fe);
-            render_show(
-                &state,
-                &user,
-                id,
-                Some(msg),
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
-        }
-        Err(e) => Err(e.into()),
-    }
+    render_show(&state, &user, id, notice, StatusCode::OK).await
 }
