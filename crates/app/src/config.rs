@@ -54,6 +54,8 @@ pub struct Config {
     /// A working-day table (TOML, as `crates/domain/src/calendar_cn.toml`) whose years
     /// replace or extend the built-in ones.
     pub calendar_file: Option<PathBuf>,
+    /// Proxies (addresses or networks) whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: Vec<doorstep_web::client::Net>,
     pub sources: BTreeMap<&'static str, Source>,
 }
 
@@ -75,6 +77,7 @@ const KEYS: &[&str] = &[
     "walk_speed_mps",
     "resident_reports_per_hour",
     "calendar_file",
+    "trusted_proxies",
 ];
 
 impl Default for Config {
@@ -94,6 +97,7 @@ impl Default for Config {
             walk_speed_mps: 1.2,
             resident_reports_per_hour: 10,
             calendar_file: None,
+            trusted_proxies: Vec::new(),
             sources: KEYS.iter().map(|k| (*k, Source::Default)).collect(),
         }
     }
@@ -140,6 +144,12 @@ impl Config {
                     toml::Value::Integer(i) => i.to_string(),
                     toml::Value::Boolean(b) => b.to_string(),
                     toml::Value::Float(f) => f.to_string(),
+                    // A list (trusted_proxies) is read as its items joined by commas.
+                    toml::Value::Array(items) if items.iter().all(|i| i.is_str()) => items
+                        .iter()
+                        .filter_map(|i| i.as_str())
+                        .collect::<Vec<_>>()
+                        .join(","),
                     other => bail!("{}: `{k}` has an unsupported value {other}", path.display()),
                 };
                 c.set(key, &s)
@@ -214,6 +224,14 @@ impl Config {
             "resident_reports_per_hour" => {
                 self.resident_reports_per_hour = positive(num::<u64>(v)?)? as usize
             }
+            "trusted_proxies" => {
+                self.trusted_proxies = v
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|p| !p.is_empty())
+                    .map(|p| p.parse().map_err(|e: String| anyhow::anyhow!(e)))
+                    .collect::<anyhow::Result<_>>()?;
+            }
             "calendar_file" => {
                 let path = PathBuf::from(v.trim());
                 read_calendar(&path)?;
@@ -222,6 +240,14 @@ impl Config {
             other => bail!("unknown setting `{other}`"),
         }
         Ok(())
+    }
+
+    fn trusted_proxies_text(&self) -> String {
+        self.trusted_proxies
+            .iter()
+            .map(|n| n.to_string())
+            .collect::<Vec<_>>()
+            .join(",")
     }
 
     /// The working-day calendar: the built-in table, with the years of `calendar_file`.
@@ -261,6 +287,7 @@ impl Config {
             max_body_bytes: self.max_body_bytes,
             trusted_origins: origin.into_iter().collect(),
             resident_reports_per_hour: self.resident_reports_per_hour,
+            trusted_proxies: self.trusted_proxies.clone(),
         }
     }
 
@@ -300,6 +327,14 @@ impl Config {
             (
                 "resident_reports_per_hour",
                 self.resident_reports_per_hour.to_string(),
+            ),
+            (
+                "trusted_proxies",
+                if self.trusted_proxies.is_empty() {
+                    "# (none: X-Forwarded-For is ignored)".into()
+                } else {
+                    quote(&self.trusted_proxies_text())
+                },
             ),
             (
                 "calendar_file",

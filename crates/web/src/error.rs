@@ -30,7 +30,8 @@ pub enum AppError {
     /// 422: fields that failed validation.
     Validation(FieldErrors),
     /// 429: too many attempts from this address.
-    TooManyRequests,
+    /// Over a per-address limit: try again in `retry_after` seconds.
+    TooManyRequests { retry_after: u64 },
     /// 503: the database is unreachable.
     Unavailable,
     /// 500: a bug or an unexpected failure; the cause is logged, never sent.
@@ -46,7 +47,7 @@ impl AppError {
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::Conflict { .. } => StatusCode::CONFLICT,
             AppError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            AppError::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
+            AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -60,7 +61,7 @@ impl AppError {
             AppError::NotFound => "not_found",
             AppError::Conflict { code, .. } => code,
             AppError::Validation(_) => "validation_failed",
-            AppError::TooManyRequests => "too_many_requests",
+            AppError::TooManyRequests { .. } => "too_many_requests",
             AppError::Unavailable => "unavailable",
             AppError::Internal => "internal",
         }
@@ -151,7 +152,7 @@ impl From<doorstep_services::Error> for AppError {
                 fields,
                 current_version,
             },
-            E::TooManyRequests => AppError::TooManyRequests,
+            E::TooManyRequests => AppError::TooManyRequests { retry_after: 60 },
             E::Unavailable => AppError::Unavailable,
             E::Internal => AppError::Internal,
         }
@@ -191,7 +192,13 @@ pub(crate) async fn render_errors(
     let Some(err) = res.extensions().get::<Arc<AppError>>().cloned() else {
         return res;
     };
-    if api {
+    let retry_after = match *err {
+        AppError::TooManyRequests { retry_after } => {
+            HeaderValue::from_str(&retry_after.to_string()).ok()
+        }
+        _ => None,
+    };
+    let mut out = if api {
         let mut out = (err.status(), axum::Json(err.to_json(&state.i18n, lang))).into_response();
         if matches!(*err, AppError::Unauthorized) {
             out.headers_mut().insert(
@@ -199,16 +206,20 @@ pub(crate) async fn render_errors(
                 HeaderValue::from_static("Bearer realm=\"doorstep\""),
             );
         }
-        return out;
-    }
-    if matches!(*err, AppError::Unauthorized) {
+        out
+    } else if matches!(*err, AppError::Unauthorized) {
         let next = match query {
             Some(q) => format!("{path}?{q}"),
             None => path,
         };
         let target = format!("/login?next={}", crate::views::url_encode(&next));
         return Redirect::to(&target).into_response();
+    } else {
+        let page = crate::render::error_page(&state, lang, &err);
+        (err.status(), page).into_response()
+    };
+    if let Some(v) = retry_after {
+        out.headers_mut().insert(header::RETRY_AFTER, v);
     }
-    let page = crate::render::error_page(&state, lang, &err);
-    (err.status(), page).into_response()
+    out
 }

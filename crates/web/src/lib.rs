@@ -9,6 +9,7 @@
 pub mod api;
 mod assets;
 mod background;
+pub mod client;
 mod error;
 mod forms;
 pub mod i18n;
@@ -45,6 +46,8 @@ pub struct WebConfig {
     /// Requests one client address may send in an hour through the resident web page
     /// and Open311 (no account, so the address is what is limited).
     pub resident_reports_per_hour: usize,
+    /// Proxies whose `X-Forwarded-For` names the client (none: the header is ignored).
+    pub trusted_proxies: Vec<client::Net>,
 }
 
 /// The window of the per-address limit on resident reports.
@@ -121,6 +124,10 @@ pub fn router(state: AppState) -> Router {
         .layer(csrf)
         .layer(axum::extract::DefaultBodyLimit::max(body_limit))
         .layer(axum::middleware::from_fn(security::headers))
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::new(state.config.trusted_proxies.clone()),
+            client::identify,
+        ))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
 }

@@ -35,11 +35,16 @@ pub fn user_agent(parts: &Parts) -> Option<String> {
         .map(str::to_string)
 }
 
+/// The client's address (see [`crate::client`]); from the connection when the request
+/// did not pass the middleware (tests that drive the router directly).
 pub fn client_ip(parts: &Parts) -> Option<IpAddr> {
-    parts
-        .extensions
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|ci| ci.0.ip())
+    match parts.extensions.get::<crate::client::ClientIp>() {
+        Some(c) => c.0,
+        None => parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|ci| ci.0.ip()),
+    }
 }
 
 /// The signed-in user of a request (by session cookie or API token).

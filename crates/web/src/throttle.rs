@@ -38,19 +38,71 @@ impl Throttle {
         true
     }
 
-    /// Whether the address is already at its limit, without counting an attempt (to turn
-    /// a request away before reading its body).
-    pub fn is_limited(
+    /// Counts an attempt (a failed sign-in) without asking whether it was allowed.
+    pub fn record(&self, ip: Option<IpAddr>, window: Duration, now: DateTime<Utc>) {
+        let Some(ip) = ip else { return };
+        let mut hits = self.hits.lock().unwrap_or_else(|p| p.into_inner());
+        let q = hits.entry(ip).or_default();
+        while q.front().is_some_and(|t| now - *t > within(window)) {
+            q.pop_front();
+        }
+        q.push_back(now);
+    }
+
+    /// How long until the address may try again, when it is at its limit: until its
+    /// oldest counted attempt leaves the window (whole seconds, at least one).
+    pub fn retry_after(
         &self,
         ip: Option<IpAddr>,
         limit: usize,
         window: Duration,
         now: DateTime<Utc>,
-    ) -> bool {
-        let Some(ip) = ip else { return false };
+    ) -> Option<u64> {
+        let ip = ip?;
         let hits = self.hits.lock().unwrap_or_else(|p| p.into_inner());
-        hits.get(&ip)
-            .is_some_and(|q| q.iter().filter(|t| now - **t <= within(window)).count() >= limit)
+        let recent: Vec<&DateTime<Utc>> = hits
+            .get(&ip)?
+            .iter()
+            .filter(|t| now - **t <= within(window))
+            .collect();
+        if recent.len() < limit {
+            return None;
+        }
+        let oldest = recent.first()?;
+        let free_at = **oldest + within(window);
+        Some((free_at - now).num_seconds().max(1) as u64)
+    }
+
+    /// `Err(429)` with its Retry-After when the address is at its limit (no attempt counted).
+    pub fn check(
+        &self,
+        ip: Option<IpAddr>,
+        limit: usize,
+        window: Duration,
+        now: DateTime<Utc>,
+    ) -> Result<(), crate::AppError> {
+        match self.retry_after(ip, limit, window, now) {
+            Some(retry_after) => Err(crate::AppError::TooManyRequests { retry_after }),
+            None => Ok(()),
+        }
+    }
+
+    /// Counts an allowed attempt, or `Err(429)` with its Retry-After.
+    pub fn take(
+        &self,
+        ip: Option<IpAddr>,
+        limit: usize,
+        window: Duration,
+        now: DateTime<Utc>,
+    ) -> Result<(), crate::AppError> {
+        if self.allow(ip, limit, window, now) {
+            Ok(())
+        } else {
+            self.check(ip, limit, window, now)?;
+            Err(crate::AppError::TooManyRequests {
+                retry_after: window.as_secs().max(1),
+            })
+        }
     }
 
     pub fn forget_old(&self, window: Duration, now: DateTime<Utc>) {
@@ -75,12 +127,23 @@ mod tests {
             assert!(t.allow(Some(ip), 3, w, t0));
         }
         assert!(!t.allow(Some(ip), 3, w, t0));
-        assert!(t.is_limited(Some(ip), 3, w, t0));
-        assert!(!t.is_limited(Some(other), 3, w, t0));
+        assert!(t.retry_after(Some(ip), 3, w, t0).is_some());
+        assert!(t.retry_after(Some(other), 3, w, t0).is_none());
         assert!(t.allow(Some(other), 3, w, t0));
+        assert_eq!(
+            t.retry_after(Some(ip), 3, w, t0 + chrono::Duration::seconds(15)),
+            Some(45)
+        );
+        assert_eq!(t.retry_after(Some(other), 3, w, t0), None);
+        let failures = Throttle::default();
+        failures.record(Some(ip), w, t0);
+        failures.record(Some(ip), w, t0);
+        assert!(failures.retry_after(Some(ip), 3, w, t0).is_none());
+        failures.record(Some(ip), w, t0);
+        assert!(failures.retry_after(Some(ip), 3, w, t0).is_some());
         // A minute later the window has moved on.
         let later = t0 + chrono::Duration::seconds(61);
-        assert!(!t.is_limited(Some(ip), 3, w, later));
+        assert!(t.retry_after(Some(ip), 3, w, later).is_none());
         assert!(t.allow(Some(ip), 3, w, later));
         t.forget_old(w, later + chrono::Duration::seconds(120));
         assert!(t.hits.lock().unwrap().is_empty());

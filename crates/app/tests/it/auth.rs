@@ -8,6 +8,7 @@ backend_tests!(
     setup_creates_the_first_admin_once,
     sign_in_rotates_the_session_and_sign_out_ends_it,
     five_failures_lock_known_and_unknown_names_alike,
+    only_failed_sign_ins_count_toward_the_address_limit,
     sessions_expire_when_idle_and_after_twelve_hours,
     forms_need_the_session_token_and_same_origin,
     responses_carry_security_headers,
@@ -207,6 +208,56 @@ async fn sign_in_rotates_the_session_and_sign_out_ends_it(b: Backend) {
         .await
         .unwrap();
     assert!(audit.total >= 3);
+    app.stop().await;
+}
+
+async fn only_failed_sign_ins_count_toward_the_address_limit(b: Backend) {
+    // A station's staff share one address: their morning sign-ins are never held
+    // against it (the limit is 30 per 15 minutes).
+    let app = TestApp::spawn(b).await;
+    for _ in 0..35 {
+        app.login("sec1").await;
+    }
+    // Failures are: thirty (four per name, so no name is locked by its own count) and the
+    // address waits, told how long. A forged X-Forwarded-For changes nothing, as no
+    // proxy is trusted.
+    let c = app.client();
+    let fail = |name: String, forged: &'static str| {
+        let c = c.clone();
+        let url = app.url("/login");
+        async move {
+            c.post(url)
+                .header("x-forwarded-for", forged)
+                .form(&[
+                    ("username", name.as_str()),
+                    ("password", "wrong-password-x"),
+                ])
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    for i in 0..30 {
+        let r = fail(format!("ghost{}", i / 4), "203.0.113.9").await;
+        assert_eq!(r.status(), 200, "failure {i} is answered");
+    }
+    let r = fail("ghost9".into(), "198.51.100.1").await;
+    assert_eq!(r.status(), 429);
+    let wait: u64 = r.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=900).contains(&wait), "{wait}");
+    let r = c
+        .post(app.url("/login"))
+        .form(&[("username", "sec1"), ("password", PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 429, "even the right password waits");
+    app.clock.advance(chrono::Duration::minutes(16));
+    app.login("sec1").await;
     app.stop().await;
 }
 

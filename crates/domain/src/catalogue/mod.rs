@@ -185,11 +185,10 @@ mod tests {
     fn held_out_queries_measure_the_search() {
         // Written by someone who saw neither the search code nor the tuning set, after the
         // tuning: never tuned on, so its rates are the honest ones.
-        let qs: Vec<Query> = toml::from_str::<QueryFile>(include_str!(
-            "../../data/catalogue/queries_holdout.toml"
-        ))
-        .unwrap()
-        .query;
+        let qs: Vec<Query> =
+            toml::from_str::<QueryFile>(include_str!("../../data/catalogue/queries_holdout.toml"))
+                .unwrap()
+                .query;
         assert!(qs.len() >= 80);
         let (r1, r3, misses) = rates(&qs);
         eprintln!(

@@ -210,13 +210,14 @@ async fn file_request(
     let sv = &state.services;
     let account = key_holder(state, form).await?;
     let limit = state.config.resident_reports_per_hour;
-    if !state
-        .report_throttle
-        .allow(ip, limit, REPORT_WINDOW, sv.now())
+    if let Err(crate::AppError::TooManyRequests { retry_after }) =
+        state
+            .report_throttle
+            .take(ip, limit, REPORT_WINDOW, sv.now())
     {
         return Err(fail(
             StatusCode::TOO_MANY_REQUESTS,
-            "too many requests from this address; try again later",
+            format!("too many requests from this address; try again in {retry_after} seconds"),
         ));
     }
     let sd = jurisdiction(state, form.get("jurisdiction_id").map(String::as_str)).await?;

@@ -151,12 +151,9 @@ async fn report(State(state): State<AppState>, req: Request) -> Result<Response,
     let sv = &state.services;
     let limit = state.config.resident_reports_per_hour;
     // An address over its limit is turned away before its (up to 15 MB) body is read.
-    if state
+    state
         .report_throttle
-        .is_limited(ip, limit, REPORT_WINDOW, sv.now())
-    {
-        return Err(AppError::TooManyRequests);
-    }
+        .check(ip, limit, REPORT_WINDOW, sv.now())?;
     let mp = Multipart::from_request(Request::from_parts(parts, body), &state)
         .await
         .map_err(|e| AppError::BadRequest(e.body_text()))?;
@@ -247,12 +244,9 @@ async fn track(
     let (parts, _) = req.into_parts();
     let lang = negotiate(&parts.headers, false);
     let ip = client_ip(&parts);
-    if !state
+    state
         .lookup_throttle
-        .allow(ip, LOOKUPS_PER_WINDOW, LOOKUP_WINDOW, state.services.now())
-    {
-        return Err(AppError::TooManyRequests);
-    }
+        .take(ip, LOOKUPS_PER_WINDOW, LOOKUP_WINDOW, state.services.now())?;
     let code = asked.trim().to_uppercase();
     render_track(
         &state,
@@ -333,12 +327,9 @@ async fn rate(
     let lang = negotiate(&parts.headers, false);
     let ip = client_ip(&parts);
     let sv = &state.services;
-    if !state
+    state
         .lookup_throttle
-        .allow(ip, LOOKUPS_PER_WINDOW, LOOKUP_WINDOW, sv.now())
-    {
-        return Err(AppError::TooManyRequests);
-    }
+        .take(ip, LOOKUPS_PER_WINDOW, LOOKUP_WINDOW, sv.now())?;
     let form = FormData::from_request(Request::from_parts(parts, body), &state).await?;
     let code = asked.trim().to_uppercase();
     let given = |k: &str| {

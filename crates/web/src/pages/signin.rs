@@ -78,10 +78,19 @@ async fn login(State(state): State<AppState>, req: Request) -> Result<Response, 
         let html = page(&state, lang, None, "login.html", &title, extra)?;
         Ok((status, html).into_response())
     };
+    let wait = |error_key: &str, secs: u64| -> Result<Response, AppError> {
+        let mut res = again(error_key, StatusCode::TOO_MANY_REQUESTS)?;
+        if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
+            res.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+        Ok(res)
+    };
     let sv = &state.services;
-    let ip_limit = (state.config.ip_attempts, state.config.ip_window);
-    if !state.throttle.allow(ip, ip_limit.0, ip_limit.1, sv.now()) {
-        return again("login.throttled", StatusCode::TOO_MANY_REQUESTS);
+    // Only failed attempts count toward the address's limit: a station where ten people
+    // sign in each morning behind one address is never locked out by its own successes.
+    let (limit, window) = (state.config.ip_attempts, state.config.ip_window);
+    if let Some(secs) = state.throttle.retry_after(ip, limit, window, sv.now()) {
+        return wait("login.throttled", secs);
     }
     if username.is_empty() || password.is_empty() {
         return again("login.missing", StatusCode::UNPROCESSABLE_ENTITY);
@@ -93,8 +102,14 @@ async fn login(State(state): State<AppState>, req: Request) -> Result<Response, 
             let cookie = session::session_cookie(&state, &secret, false);
             with_cookie(Redirect::to(&next).into_response(), &cookie)
         }
-        Err(LoginFailure::BadCredentials) => again("login.bad_credentials", StatusCode::OK),
-        Err(LoginFailure::Locked) => again("login.locked", StatusCode::TOO_MANY_REQUESTS),
+        Err(LoginFailure::BadCredentials) => {
+            state.throttle.record(ip, window, sv.now());
+            again("login.bad_credentials", StatusCode::OK)
+        }
+        Err(LoginFailure::Locked) => {
+            state.throttle.record(ip, window, sv.now());
+            wait("login.locked", sv.settings().lockout_duration.as_secs())
+        }
     }
 }
 
