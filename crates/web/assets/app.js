@@ -284,3 +284,22 @@
     show();
   });
 })();
+
+// The resident's "use my location": the browser asks the resident; only then is the
+// place sent, as the finder's query. Nothing is sent without the resident's yes.
+(function () {
+  "use strict";
+  var btn = document.getElementById("locate");
+  if (!btn || !navigator.geolocation) return;
+  var status = document.getElementById("locate-status");
+  btn.hidden = false;
+  btn.addEventListener("click", function () {
+    status.textContent = btn.getAttribute("data-locating");
+    navigator.geolocation.getCurrentPosition(function (pos) {
+      var c = pos.coords;
+      window.location.href = "/report?lat=" + c.latitude.toFixed(6) + "&lon=" + c.longitude.toFixed(6);
+    }, function () {
+      status.textContent = btn.getAttribute("data-denied");
+    }, { enableHighAccuracy: false, timeout: 15000, maximumAge: 300000 });
+  });
+})();

@@ -23,6 +23,7 @@ pub const TEMPLATES: &[(&str, &str)] = templates!(
     "login.html",
     "setup.html",
     "home.html",
+    "welcome.html",
     "places/index.html",
     "places/show.html",
     "form.html",

@@ -83,7 +83,7 @@ async fn accounts_are_managed_by_admins(b: Backend) {
         .await
         .unwrap();
     assert_eq!(r.status(), 200);
-    assert_eq!(c.get(app.url("/")).send().await.unwrap().status(), 303);
+    assert_eq!(c.get(app.url("/me")).send().await.unwrap().status(), 303);
     // Admins cannot demote themselves.
     let r = api()
         .patch(app.url(&format!("/api/v1/accounts/{}", app.fx.admin)))

@@ -121,7 +121,7 @@ async fn sign_in_rotates_the_session_and_sign_out_ends_it(b: Backend) {
     let first = sid(&r);
     assert_eq!(
         plain
-            .get(app.url("/"))
+            .get(app.url("/me"))
             .header("cookie", &first)
             .send()
             .await
@@ -140,7 +140,7 @@ async fn sign_in_rotates_the_session_and_sign_out_ends_it(b: Backend) {
     assert_ne!(first, second, "a new session id at every sign-in");
     assert_eq!(
         plain
-            .get(app.url("/"))
+            .get(app.url("/me"))
             .header("cookie", &first)
             .send()
             .await
@@ -150,7 +150,7 @@ async fn sign_in_rotates_the_session_and_sign_out_ends_it(b: Backend) {
     );
     assert_eq!(
         plain
-            .get(app.url("/"))
+            .get(app.url("/me"))
             .header("cookie", &second)
             .send()
             .await
@@ -195,7 +195,7 @@ async fn sign_in_rotates_the_session_and_sign_out_ends_it(b: Backend) {
         .await
         .unwrap();
     assert_eq!(r.status(), 303);
-    let r = c.get(app.url("/")).send().await.unwrap();
+    let r = c.get(app.url("/me")).send().await.unwrap();
     assert_eq!(r.status(), 303);
     let audit = app
         .store()
@@ -317,10 +317,10 @@ async fn sessions_expire_when_idle_and_after_twelve_hours(b: Backend) {
     let app = TestApp::spawn(b).await;
     let c = app.login("w1").await;
     app.clock.advance(chrono::Duration::minutes(29));
-    assert_eq!(c.get(app.url("/")).send().await.unwrap().status(), 200);
+    assert_eq!(c.get(app.url("/me")).send().await.unwrap().status(), 200);
     app.clock.advance(chrono::Duration::minutes(31));
     assert_eq!(
-        c.get(app.url("/")).send().await.unwrap().status(),
+        c.get(app.url("/me")).send().await.unwrap().status(),
         303,
         "idle for 31 minutes"
     );
@@ -328,7 +328,7 @@ async fn sessions_expire_when_idle_and_after_twelve_hours(b: Backend) {
     let c = app.login("w1").await;
     for _ in 0..40 {
         app.clock.advance(chrono::Duration::minutes(20));
-        let status = c.get(app.url("/")).send().await.unwrap().status();
+        let status = c.get(app.url("/me")).send().await.unwrap().status();
         if status == 303 {
             app.stop().await;
             return;

@@ -52,7 +52,10 @@ async fn the_catalogue_is_searched_in_residents_words(b: Backend) {
     assert_eq!(r.status(), 403, "only the subdistrict edits the catalogue");
 
     let search = |q: &str| {
-        let url = app.url(&format!("/api/v1/catalogue/search?q={}", url_encode(q)));
+        let url = app.url(&format!(
+            "/api/v1/catalogue/search?q={}",
+            crate::support::url_encode(q)
+        ));
         let t = sec.clone();
         async move { c_get(url, t).await }
     };
@@ -102,18 +105,6 @@ async fn the_catalogue_is_searched_in_residents_words(b: Backend) {
         html.contains("老年综合津贴申请") && html.contains("户口簿") && html.contains("可远程帮办")
     );
     app.stop().await;
-}
-
-fn url_encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
 }
 
 async fn c_get(url: String, token: String) -> Value {

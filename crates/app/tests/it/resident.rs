@@ -8,6 +8,7 @@ use reqwest::multipart::{Form, Part};
 use serde_json::{Value, json};
 
 backend_tests!(
+    residents_land_on_their_pages_and_find_their_neighbourhood,
     residents_report_from_the_web_and_follow_by_code,
     the_board_filters_and_warns_before_deadlines,
     concurrent_intakes_are_committed_together_and_each_answered
@@ -335,5 +336,51 @@ async fn residents_report_from_the_web_and_follow_by_code(b: Backend) {
         assert_eq!(r.status(), 303);
     }
     assert!(limited, "the limit applies");
+    app.stop().await;
+}
+
+async fn residents_land_on_their_pages_and_find_their_neighbourhood(b: Backend) {
+    let app = TestApp::spawn(b).await;
+    let c = reqwest::Client::new();
+    let get = |path: String| {
+        let c = c.clone();
+        let url = app.url(&path);
+        async move { c.get(url).send().await.unwrap().text().await.unwrap() }
+    };
+    // The address residents are given opens on their pages, not on the staff sign-in.
+    let home = get("/".into()).await;
+    assert!(home.contains("href=\"/report\"") && home.contains("href=\"/track\""));
+    assert!(home.contains("登录工作台"), "staff sign in from there too");
+    // By short name, with digits or Chinese numerals.
+    for q in ["牡丹7", "牡丹七", "牡丹第七居民区"] {
+        let page = get(format!("/report?q={}", crate::support::url_encode(q))).await;
+        assert!(
+            page.contains("id=\"found\"") && page.contains("牡丹第七居民区"),
+            "{q}"
+        );
+        assert!(!page.contains("牡丹第六居民区</strong>"), "{q}");
+    }
+    // By the estate, even inside a longer answer.
+    let page = get(format!(
+        "/report?q={}",
+        crate::support::url_encode("我住牡丹路100弄1号")
+    ))
+    .await;
+    assert!(page.contains("牡丹第七居民区") && page.contains("您的小区「牡丹路100弄」属于这里"));
+    // Nothing found is said, not an empty list.
+    let page = get(format!(
+        "/report?q={}",
+        crate::support::url_encode("火星基地")
+    ))
+    .await;
+    assert!(page.contains("id=\"not-found\"") && page.contains("没有找到"));
+    // By the phone's place: the neighbourhood whose building is near, with the distance.
+    let page = get("/report?lat=31.2101&lon=121.5501".into()).await;
+    assert!(
+        page.contains("牡丹第七居民区") && page.contains("米"),
+        "{page}"
+    );
+    let page = get("/report?lat=31.30&lon=121.60".into()).await;
+    assert!(page.contains("id=\"not-found\"") && page.contains("1.5 公里"));
     app.stop().await;
 }

@@ -410,3 +410,16 @@ pub fn v_int(v: &serde_json::Value) -> i64 {
 
 /// The first bytes of a PNG: enough for the upload checks, which sniff the signature.
 pub const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDRphoto";
+
+/// Percent-encodes a query value (every byte but ASCII letters and digits).
+pub fn url_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}

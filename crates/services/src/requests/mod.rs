@@ -8,6 +8,7 @@
 pub mod attachments;
 pub mod day;
 pub mod duplicates;
+pub mod finder;
 mod queue;
 pub mod resident;
 pub mod view;

@@ -22,13 +22,18 @@ pub fn routes() -> Router<AppState> {
 async fn home(
     State(state): State<AppState>,
     MaybeUser(user): MaybeUser,
+    headers: axum::http::HeaderMap,
 ) -> Result<Response, AppError> {
     let sv = &state.services;
     let Some(user) = user else {
         if state.setup_token().is_some() && signin::needs_setup(sv).await? {
             return Ok(Redirect::to("/setup").into_response());
         }
-        return Ok(Redirect::to("/login").into_response());
+        // A resident lands here, not on the staff sign-in: what they can do, one tap away.
+        let lang = crate::i18n::negotiate(&headers, false);
+        let title = state.i18n.t(lang, "welcome.title");
+        let extra = context! { title => title.clone() };
+        return Ok(page(&state, lang, None, "welcome.html", &title, extra)?.into_response());
     };
     let lang = user.lang;
     let actor = &user.actor;

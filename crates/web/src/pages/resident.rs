@@ -87,22 +87,60 @@ async fn render_form(
         .into_response())
 }
 
-/// `?neighbourhood_id=`: which neighbourhood the report is for (none: choose one).
-struct Pick(Option<String>);
+/// `?neighbourhood_id=`: which neighbourhood the report is for; without it, the finder:
+/// `?q=` words (a name, an estate, a street address) or `?lat=&lon=` (the phone's place).
+struct Pick {
+    nb: Option<String>,
+    q: Option<String>,
+    at: Option<(f64, f64)>,
+}
 
 impl FromParams for Pick {
     fn from_params(p: &mut Params) -> Self {
-        Pick(p.text("neighbourhood_id"))
+        Pick {
+            nb: p.text("neighbourhood_id"),
+            q: p.text("q").filter(|q| !q.trim().is_empty()),
+            at: p.float("lat").zip(p.float("lon")),
+        }
     }
+}
+
+/// The finder's answer: the neighbourhoods found and why, or that none was.
+async fn find(
+    state: &AppState,
+    lang: Lang,
+    pick: &Pick,
+) -> Result<Option<Vec<serde_json::Value>>, AppError> {
+    use doorstep_services::requests::finder::{self, Found};
+    let sv = &state.services;
+    let hits = match (&pick.q, pick.at) {
+        (Some(q), _) => finder::by_words(sv, q).await?,
+        (None, Some((lat, lon))) => finder::by_location(sv, lat, lon).await?,
+        (None, None) => return Ok(None),
+    };
+    Ok(Some(
+        hits.iter()
+            .map(|h| {
+                let n = &h.place.neighbourhood;
+                let why = match &h.found {
+                    Found::Name => String::new(),
+                    Found::Estate(e) => state.i18n.t_args(lang, "resident.found_estate", std::slice::from_ref(e)),
+                    Found::Near(m) => state.i18n.t_args(lang, "resident.found_near", &[format!("{m:.0}")]),
+                };
+                serde_json::json!({"href": format!("/report?neighbourhood_id={}", n.id), "label": n.title(),
+                    "subdistrict": h.place.subdistrict, "why": why})
+            })
+            .collect(),
+    ))
 }
 
 async fn report_form(
     State(state): State<AppState>,
     headers: axum::http::HeaderMap,
-    PageQuery(Pick(nb)): PageQuery<Pick>,
+    PageQuery(pick): PageQuery<Pick>,
 ) -> Result<Response, AppError> {
     let lang = negotiate(&headers, false);
-    match nb.map(|v| v.parse::<NeighbourhoodId>()) {
+    match pick.nb.as_ref().map(|v| v.parse::<NeighbourhoodId>()) {
         Some(Ok(nb)) => {
             let mut raw = BTreeMap::new();
             raw.insert("kind".to_string(), "help".to_string());
@@ -111,8 +149,12 @@ async fn report_form(
         Some(Err(_)) => Err(AppError::NotFound),
         None => {
             let choices = neighbourhood_choices(&state).await?;
+            let found = find(&state, lang, &pick).await?;
             let title = state.i18n.t(lang, "resident.report_title");
-            let extra = context! { title => title.clone(), choices };
+            let extra = context! {
+                title => title.clone(), choices, found,
+                q => pick.q.clone().unwrap_or_default(), located => pick.at.is_some(),
+            };
             Ok(page(&state, lang, None, "resident/pick.html", &title, extra)?.into_response())
         }
     }
