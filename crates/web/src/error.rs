@@ -188,6 +188,9 @@ pub(crate) async fn render_errors(
     let query = req.uri().query().map(str::to_string);
     let api = is_api_path(&path);
     let lang = crate::i18n::negotiate(req.headers(), api);
+    // The signed-in user's headers, kept to show the menu on an error page.
+    let mut probe = Request::new(axum::body::Body::empty());
+    *probe.headers_mut() = req.headers().clone();
     let res = next.run(req).await;
     let Some(err) = res.extensions().get::<Arc<AppError>>().cloned() else {
         return res;
@@ -215,7 +218,17 @@ pub(crate) async fn render_errors(
         let target = format!("/login?next={}", crate::views::url_encode(&next));
         return Redirect::to(&target).into_response();
     } else {
-        let page = crate::render::error_page(&state, lang, &err);
+        let (parts, _) = probe.into_parts();
+        // A database that is down cannot say who is signed in: the page goes without menu.
+        let user = match *err {
+            AppError::Unavailable => None,
+            _ => crate::session::load_user(&state, &parts)
+                .await
+                .ok()
+                .flatten(),
+        };
+        let lang = user.as_ref().map_or(lang, |u| u.lang);
+        let page = crate::render::error_page(&state, lang, user.as_ref(), &err);
         (err.status(), page).into_response()
     };
     if let Some(v) = retry_after {

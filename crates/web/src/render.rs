@@ -38,6 +38,7 @@ pub const TEMPLATES: &[(&str, &str)] = templates!(
     "circle.html",
     "catalogue.html",
     "catalogue_item.html",
+    "api_docs.html",
     "requests/index.html",
     "requests/show.html",
     "requests/new.html",
@@ -95,7 +96,9 @@ fn nav(state: &AppState, lang: Lang, user: &CurrentUser) -> Vec<NavItem> {
         links.push(("/audit".into(), "nav.audit"));
     }
     links.push(("/me".into(), "nav.me"));
-    links.push(("/api/docs/".into(), "nav.api"));
+    if role == Role::Admin {
+        links.push(("/api".into(), "nav.api"));
+    }
     links
         .into_iter()
         .map(|(href, key)| NavItem {
@@ -145,8 +148,34 @@ pub fn page(
 }
 
 /// The page shown for an error (rendered by the error middleware).
-pub fn error_page(state: &AppState, lang: Lang, err: &AppError) -> Html<String> {
-    let title = state.i18n.t(lang, &format!("error.{}", err.code()));
+/// An error page in plain words: what happened, what to do next, and the menu of the
+/// signed-in user so they are not stranded.
+pub fn error_page(
+    state: &AppState,
+    lang: Lang,
+    user: Option<&CurrentUser>,
+    err: &AppError,
+) -> Html<String> {
+    let title = match err {
+        // On its own page there are no marked fields to check: say what is wrong instead.
+        AppError::Validation(_) => state.i18n.t(lang, "error.page_validation"),
+        _ => state.i18n.t(lang, &format!("error.{}", err.code())),
+    };
+    let hint = match err {
+        AppError::TooManyRequests { retry_after } => state.i18n.t_args(
+            lang,
+            "error.hint.too_many_requests",
+            &[retry_after.div_ceil(60).to_string()],
+        ),
+        _ => {
+            let key = format!("error.hint.{}", err.code());
+            if state.i18n.has(&key) {
+                state.i18n.t(lang, &key)
+            } else {
+                String::new()
+            }
+        }
+    };
     let fields: Vec<String> = match err {
         AppError::Validation(f) => {
             f.0.iter()
@@ -161,8 +190,9 @@ pub fn error_page(state: &AppState, lang: Lang, err: &AppError) -> Html<String> 
         }
         _ => Vec::new(),
     };
-    let extra = context! { status => err.status().as_u16(), message => title, fields => fields };
-    page(state, lang, None, "error.html", &title, extra).unwrap_or_else(|_| {
+    let extra =
+        context! { status => err.status().as_u16(), message => title, fields => fields, hint };
+    page(state, lang, user, "error.html", &title, extra).unwrap_or_else(|_| {
         Html(format!(
             "<!doctype html><title>{0}</title><h1>{0}</h1>",
             err.status()

@@ -5,6 +5,7 @@
 mod accounts;
 mod catalogue;
 mod circle;
+mod docs;
 mod health;
 mod places;
 mod requests;
@@ -166,7 +167,9 @@ fn handler(kind: OpKind, filter: MethodFilter) -> MethodRouter<AppState> {
 }
 
 pub fn routes() -> Router<AppState> {
-    let mut r = Router::new().route("/api/openapi.json", axum::routing::get(openapi_json));
+    let mut r = Router::new()
+        .route("/api/openapi.json", axum::routing::get(openapi_json))
+        .route("/api", axum::routing::get(docs::reference));
     for op in ops() {
         let filter = MethodFilter::try_from(op.method.clone()).unwrap_or(MethodFilter::GET);
         r = r.route(&op.path, handler(op.kind, filter));

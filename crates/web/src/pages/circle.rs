@@ -33,11 +33,7 @@ async fn show(
         let extra = context! { title => title.clone(), missing => true, admin => user.actor.role == Role::Admin };
         return Ok(page(&state, lang, Some(&user), "circle.html", &title, extra)?.into_response());
     };
-    let p = match q.check() {
-        Ok(p) => p,
-        Err(doorstep_services::Error::Validation(_)) => CircleQuery::default().check()?,
-        Err(e) => return Err(e.into()),
-    };
+    let (p, param_error) = checked(&state, lang, &q)?;
     let buildings = circle::scoped(&data, &user.actor, p.neighbourhood_id)?;
     let candidates = match &p.candidate_buildings {
         Some(ids) => Some(circle::candidate_nodes(&buildings, ids)?),
@@ -48,17 +44,14 @@ async fn show(
     } else {
         Vec::new()
     };
-    let labels = MapLabels {
-        title: state.i18n.t_args(
-            lang,
-            "circle.map_label",
-            &[state.i18n.circle_category(lang, p.category)],
-        ),
-        minutes: tr("circle.minutes"),
-        site: tr("circle.site"),
-        unnamed: tr("circle.unnamed"),
-    };
-    let svg = map_svg(&data, &buildings, p.category, p.limit, &sites, &labels);
+    let svg = map_svg(
+        &data,
+        &buildings,
+        p.category,
+        p.limit,
+        &sites,
+        &labels(&state, lang, p.category),
+    );
     let rows =
         circle::coverage_rows(sv, &user.actor, &data, tr("circle.subdistrict_total")).await?;
     let coverage = coverage_json(&rows, p.category);
@@ -81,12 +74,17 @@ async fn show(
         category => p.category.code(),
         category_label => state.i18n.circle_category(lang, p.category),
         minutes => views::format_num(p.limit),
+        // The box shows a limit only when one was asked for: switching the category then
+        // applies that category's own guideline (elderly care 5 minutes, child care 10).
+        minutes_given => q.minutes.as_deref().filter(|m| !m.trim().is_empty() && param_error.is_none()),
+        minutes_default => views::format_num(p.category.default_minutes()),
+        param_error => param_error.clone(),
         speed => views::format_num(data.speed_mps),
         neighbourhood_id => p.neighbourhood_id.map(|n| n.to_string()).unwrap_or_default(),
         k => if p.k > 0 { p.k.to_string() } else { "3".to_string() },
         outside_rows => outside.rows,
         outside_count => outside.count,
-        outside_residents => format!("{:.0}", outside.residents),
+        outside_residents => views::people(outside.residents),
         in_scope => buildings.len(),
         sites => site_rows,
         geojson_href => format!("/api/v1/circle/buildings.geojson?{qs}"),
@@ -96,6 +94,36 @@ async fn show(
     };
     let html: Html<String> = page(&state, lang, Some(&user), "circle.html", &title, extra)?;
     Ok(html.into_response())
+}
+
+/// The query checked; a value the page cannot use is named, and the defaults shown.
+fn checked(
+    state: &AppState,
+    lang: crate::i18n::Lang,
+    q: &CircleQuery,
+) -> Result<(circle::Params, Option<String>), AppError> {
+    match q.check() {
+        Ok(p) => Ok((p, None)),
+        Err(doorstep_services::Error::Validation(fe)) => Ok((
+            CircleQuery::default().check()?,
+            Some(super::field_messages(state, lang, &fe)),
+        )),
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn labels(state: &AppState, lang: crate::i18n::Lang, c: Category) -> MapLabels {
+    let tr = |k: &str| state.i18n.t(lang, k);
+    MapLabels {
+        title: state.i18n.t_args(
+            lang,
+            "circle.map_label",
+            &[state.i18n.circle_category(lang, c)],
+        ),
+        minutes: tr("circle.minutes"),
+        site: tr("circle.site"),
+        unnamed: tr("circle.unnamed"),
+    }
 }
 
 fn category_options(state: &AppState, lang: crate::i18n::Lang) -> Vec<SelectOption> {
@@ -136,7 +164,7 @@ fn coverage_json(rows: &[circle::Coverage], category: Category) -> Vec<serde_jso
                 .map(|n| format!("/circle?neighbourhood_id={n}&category={}", category.code()));
             serde_json::json!({
                 "name": r.name, "href": href, "buildings": r.buildings,
-                "residents": format!("{:.0}", r.residents), "cells": cells,
+                "residents": views::people(r.residents), "cells": cells,
             })
         })
         .collect()
@@ -174,7 +202,7 @@ impl Outside {
                     "href": format!("/buildings/{}", b.point.id),
                     "label": format!("{} {}", b.point.estate, b.point.number),
                     "minutes": minutes.map(|m| format!("{m:.1}")).unwrap_or_else(|| "—".into()),
-                    "residents": format!("{:.0}", b.point.residents),
+                    "residents": views::people(b.point.residents),
                 })
             })
             .collect();
@@ -196,7 +224,8 @@ fn site_json(
         .iter()
         .enumerate()
         .map(|(i, s)| {
-            let distance = |b: &&circle::PlacedBuilding| haversine_m(b.point.lat, b.point.lon, s.lat, s.lon);
+            let distance =
+                |b: &&circle::PlacedBuilding| haversine_m(b.point.lat, b.point.lon, s.lat, s.lon);
             let near = buildings
                 .iter()
                 .min_by(|a, b| distance(a).total_cmp(&distance(b)))
@@ -204,7 +233,7 @@ fn site_json(
                 .unwrap_or_default();
             serde_json::json!({
                 "rank": i + 1, "lat": format!("{:.6}", s.lat), "lon": format!("{:.6}", s.lon),
-                "near": near, "residents": format!("{:.0}", s.gain_weight), "buildings": s.gain_points,
+                "near": near, "residents": views::people(s.gain_weight), "buildings": s.gain_points,
             })
         })
         .collect()

@@ -29,7 +29,7 @@ fn row_cells(r: &FigureRow, name: String) -> serde_json::Value {
     serde_json::json!({
         "name": name, "total": r.total, "open": r.open, "overdue": r.overdue_open, "merged": r.merged,
         "on_time": pct(r.on_time_rate()), "on_spot": pct(r.on_spot_rate()),
-        "resolution": pct(r.resolution_rate()), "satisfaction": pct(r.satisfaction_rate()),
+        "resolution": pct(r.resolution_rate()), "satisfaction": pct(r.satisfaction_rate()), "rated": r.rated,
         "median": r.median_resolve_secs.map(|s| format!("{:.1}", s as f64 / 3600.0)).unwrap_or_else(|| "—".into()),
     })
 }

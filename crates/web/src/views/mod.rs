@@ -18,6 +18,11 @@ pub fn ref_href(table: &str, id: i64) -> String {
     format!("/{table}/{id}")
 }
 
+/// A count of people as shown: whole, never "-0" (an empty float sum is -0.0).
+pub fn people(x: f64) -> String {
+    format!("{:.0}", x.max(0.0) + 0.0)
+}
+
 /// A number without trailing zeros (`30`, `25.5`, `31.208512`).
 pub fn format_num(f: f64) -> String {
     let s = format!("{f:.6}");
