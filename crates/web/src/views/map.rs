@@ -78,19 +78,27 @@ pub(crate) fn pin_map(at: (f64, f64), around: &[(f64, f64)], label: &str) -> Str
         frame.height,
         esc(label)
     );
+    // Symbols sized to the canvas, so they read at a phone's width.
+    let unit = frame.width / 100.0;
     for (lat, lon) in around {
         let _ = write!(
             out,
-            "<circle class=\"near\" cx=\"{:.1}\" cy=\"{:.1}\" r=\"9\"/>",
+            "<circle class=\"near\" cx=\"{:.1}\" cy=\"{:.1}\" r=\"{:.1}\"/>",
             frame.x(*lon),
-            frame.y(*lat)
+            frame.y(*lat),
+            unit * 2.0
         );
     }
     let (x, y) = (frame.x(at.1), frame.y(at.0));
+    let (w, h, r) = (unit * 3.0, unit * 6.0, unit * 3.4);
     let _ = write!(
         out,
-        "<path class=\"pin\" d=\"M{x:.1} {y:.1} l-14 -30 a16 16 0 1 1 28 0 z\"/><circle class=\"pin-dot\" cx=\"{x:.1}\" cy=\"{:.1}\" r=\"6\"/></svg>",
-        y - 36.0
+        "<path class=\"pin\" d=\"M{x:.1} {y:.1} l{:.1} {:.1} a{r:.1} {r:.1} 0 1 1 {:.1} 0 z\"/><circle class=\"pin-dot\" cx=\"{x:.1}\" cy=\"{:.1}\" r=\"{:.1}\"/></svg>",
+        -w,
+        -h,
+        2.0 * w,
+        y - h - unit * 1.2,
+        unit * 1.2
     );
     out
 }
