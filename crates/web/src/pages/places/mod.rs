@@ -267,6 +267,10 @@ async fn show(
     PageQuery(Saved(saved)): PageQuery<Saved>,
 ) -> Result<Response, AppError> {
     let entity = entity_of(&table)?;
+    // A catalogue item reads as a guide; the record view is the admins' editor.
+    if entity == Entity::ServiceItem && user.actor.role != doorstep_domain::Role::Admin {
+        return Ok(Redirect::to(&format!("/catalogue/{id}")).into_response());
+    }
     let lang = user.lang;
     let d = places::detail(&state.services, &user.actor, entity, id).await?;
     let record = &d.record;
