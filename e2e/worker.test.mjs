@@ -84,9 +84,11 @@ test("a worker takes a desk request from her home page in three screens, at huma
   const { context, page, errors } = await phone("mudan7-w1");
   // Screen 1: home is the day's work, the take-a-request button in the first screen.
   assert.ok(await inFirstScreen(page, "#take-request"), "受理诉求 is in reach on arrival");
-  for (const box of ["new_reports", "assigned", "due_soon", "overdue", "follow_up"]) {
+  for (const box of ["assigned", "due_soon", "overdue", "follow_up"]) {
     assert.ok(await page.locator(`#box-${box}`).isVisible(), `${box} is counted`);
   }
+  // Residents' new reports are the secretary's to assign: not on a worker's day.
+  assert.equal(await page.locator("#box-new_reports").count(), 0);
   await noOverflow(page, "home");
   if (shots) await page.screenshot({ path: join(shots, "w-home.png"), fullPage: true });
 

@@ -303,3 +303,13 @@
     }, { enableHighAccuracy: false, timeout: 15000, maximumAge: 300000 });
   });
 })();
+
+// A page answering a form (a reveal, a refused move) puts the record's own address in the
+// address bar, so that reloading shows the record instead of sending the form again.
+(function () {
+  "use strict";
+  var c = document.getElementById("canonical");
+  if (c && window.history && window.location.pathname !== c.getAttribute("data-href")) {
+    window.history.replaceState(null, "", c.getAttribute("data-href"));
+  }
+})();

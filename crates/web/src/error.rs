@@ -178,6 +178,27 @@ pub(crate) fn is_api_path(path: &str) -> bool {
     path.starts_with("/api/") || path == "/healthz"
 }
 
+/// A plain-text refusal from the framework itself (a path segment that is not a number,
+/// a method not allowed), as one of ours, so it is answered in the user's language.
+fn framework_error(res: &Response) -> Option<Arc<AppError>> {
+    let plain = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.starts_with("text/plain"));
+    if !plain {
+        return None;
+    }
+    let err = match res.status() {
+        StatusCode::NOT_FOUND | StatusCode::METHOD_NOT_ALLOWED => AppError::NotFound,
+        StatusCode::BAD_REQUEST | StatusCode::UNPROCESSABLE_ENTITY => {
+            AppError::BadRequest(String::new())
+        }
+        _ => return None,
+    };
+    Some(Arc::new(err))
+}
+
 /// Renders an [`AppError`] left in a response's extensions.
 pub(crate) async fn render_errors(
     State(state): State<AppState>,
@@ -192,7 +213,12 @@ pub(crate) async fn render_errors(
     let mut probe = Request::new(axum::body::Body::empty());
     *probe.headers_mut() = req.headers().clone();
     let res = next.run(req).await;
-    let Some(err) = res.extensions().get::<Arc<AppError>>().cloned() else {
+    let Some(err) = res
+        .extensions()
+        .get::<Arc<AppError>>()
+        .cloned()
+        .or_else(|| framework_error(&res))
+    else {
         return res;
     };
     let retry_after = match *err {

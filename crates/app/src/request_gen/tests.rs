@@ -96,6 +96,7 @@ fn histories_replay_and_cover_every_state_at_any_hour() {
             for m in &h.moves {
                 match &m.mv {
                     Move::Resolve { .. } | Move::ResolveOnSpot { .. } => resolver = m.actor_id,
+                    Move::Close => assert!(m.actor_id != resolver, "{h:?}"),
                     Move::FollowUp { channel, .. } => {
                         let by_resident = *channel == FollowUpChannel::Web;
                         assert_eq!(by_resident, m.relation == Relation::Resident);

@@ -261,13 +261,17 @@ pub(super) fn follow_up(walk: &mut Walk, rng: &mut StdRng, crew: &Crew<'_>) {
         return;
     }
     if !rng.random_bool(0.85) {
-        if rng.random_bool(0.5) {
-            walk.step(
-                minutes(rng, 1440, 4320),
-                Move::Close,
-                Relation::Owner,
-                owner,
-            );
+        // Some residents cannot be reached: closed unrated, never by who resolved it.
+        let resolver = walk.resolver();
+        let closer = if resolver != Some(owner.0) {
+            Some((Relation::Owner, owner))
+        } else if resolver != Some(crew.secretary.0) {
+            Some((Relation::Supervisor, crew.secretary))
+        } else {
+            None
+        };
+        if let Some((rel, who)) = closer.filter(|_| rng.random_bool(0.5)) {
+            walk.step(minutes(rng, 1440, 4320), Move::Close, rel, who);
         }
         return;
     }

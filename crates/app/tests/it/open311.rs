@@ -161,9 +161,17 @@ async fn open311_georeport_v2_end_to_end(b: Backend) {
             .any(|r| r["service_request_id"] == id.as_str())
     );
     let text = list.to_string() + &one.to_string();
-    for secret in ["13912345678", "李梅", "li.mei", "example.com"] {
+    for secret in [
+        "13912345678",
+        "李梅",
+        "li.mei",
+        "example.com",
+        token.as_str(),
+    ] {
         assert!(!text.contains(secret), "{secret} leaked");
     }
+    // The tracking code is the resident's key to rate the service: never listed.
+    assert!(one[0].get("token").is_none());
     let ids_of = |v: &Value| -> Vec<String> {
         v.as_array()
             .unwrap()

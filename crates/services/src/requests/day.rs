@@ -47,7 +47,12 @@ pub async fn day(sv: &Services, who: &Caller) -> Result<Day> {
         return Ok(Day::default());
     }
     let mut boxes = Vec::new();
-    for b in DAY_BOXES {
+    // Residents' new reports wait for the secretary to assign them: a worker's day counts
+    // what she can act on.
+    let boxes_of_role = DAY_BOXES
+        .iter()
+        .filter(|b| who.actor.role != doorstep_domain::Role::Worker || **b != Inbox::NewReports);
+    for b in boxes_of_role {
         let q = InboxQuery {
             limit: 1,
             ..InboxQuery::new(*b)

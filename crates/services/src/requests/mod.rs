@@ -271,10 +271,31 @@ pub fn inbox_filter(who: &Caller, q: &InboxQuery, now: DateTime<Utc>) -> Result<
     f.kind = q.kind;
     f.category = q.category;
     f.text = q.text.clone();
+    // A tracking code read out at the counter finds its request whatever the box: any
+    // request of the neighbourhood (or the subdistrict) the caller may read.
+    if q.text.as_deref().is_some_and(is_tracking_code) {
+        f.open_only = false;
+        f.involving = None;
+        f.owner = None;
+        f.handler = None;
+        f.state = None;
+        f.channels = None;
+        f.deadline_before = None;
+        f.deadline_after = None;
+    }
     f.order = q.order;
     f.limit = q.limit;
     f.offset = q.offset;
     Ok(f)
+}
+
+/// Whether `text` is a tracking code as residents read it out (spaces and case aside).
+pub fn is_tracking_code(text: &str) -> bool {
+    let t: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+    t.len() == 10
+        && t.to_uppercase()
+            .bytes()
+            .all(|b| doorstep_domain::requests::TRACKING_CODE_ALPHABET.contains(&b))
 }
 
 /// A page of the caller's inbox.
@@ -338,7 +359,9 @@ async fn check_move(sv: &Services, who: &Caller, r: &RequestRecord, mv: &Move) -
             channel: FollowUpChannel::Web,
             ..
         } => errors.add("channel", "invalid_choice"),
-        Move::FollowUp { .. } => {
+        // Rating it, or closing it unrated, is for someone other than who resolved it:
+        // otherwise a request could skip its follow-up.
+        Move::FollowUp { .. } | Move::Close => {
             let timeline = sv.store.requests().timeline(r.id).await?;
             if resolver(&timeline) == Some(who.actor.account_id) {
                 errors.add("move", "not_by_resolver");

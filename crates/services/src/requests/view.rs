@@ -168,12 +168,26 @@ async fn whereabouts(
     Ok((Some(info), map))
 }
 
-/// How a handler is named on the page.
-async fn handler_name(sv: &Services, h: Option<&Handler>) -> Result<Option<String>> {
+/// How a handler is named on the page; resolved on the spot, a request has none, and who
+/// resolved it answers for it.
+async fn handler_name(
+    sv: &Services,
+    h: Option<&Handler>,
+    timeline: &[RequestEvent],
+) -> Result<Option<String>> {
     Ok(match h {
         Some(Handler::Worker(a)) => sv.store.accounts().names(&[*a]).await?.remove(a),
         Some(Handler::Post(p) | Handler::Partner(p)) => Some(p.clone()),
-        None => None,
+        None => timeline
+            .iter()
+            .rev()
+            .find(|e| {
+                matches!(
+                    e.mv,
+                    Some(Move::Resolve { .. } | Move::ResolveOnSpot { .. })
+                )
+            })
+            .map(|e| e.actor_name.clone()),
     })
 }
 
@@ -227,10 +241,11 @@ pub async fn page(sv: &Services, who: &Caller, id: RequestId) -> Result<RequestP
     let resolved_by = super::resolver(&timeline);
     let mut moves = possible_moves(&who.actor, &r);
     if resolved_by == Some(who.actor.account_id) {
-        moves.retain(|m| *m != "follow_up");
+        moves.retain(|m| !matches!(*m, "follow_up" | "close"));
     }
+    let handler = handler_name(sv, r.workflow.handler.as_ref(), &timeline).await?;
     Ok(RequestPage {
-        handler_name: handler_name(sv, r.workflow.handler.as_ref()).await?,
+        handler_name: handler,
         building,
         item,
         map,

@@ -324,8 +324,9 @@ impl RequestStore<'_> {
                     .push(")");
             }
             if let Some(t) = f.text.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+                let code: String = t.chars().filter(|c| !c.is_whitespace()).collect();
                 q.push(" AND (tracking_code = ")
-                    .push_bind(t.to_uppercase())
+                    .push_bind(code.to_uppercase())
                     .push(" OR LOWER(description) LIKE ")
                     .push_bind(like_pattern(&t.to_lowercase()))
                     .push(" ESCAPE '\\')");

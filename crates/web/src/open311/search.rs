@@ -49,9 +49,11 @@ fn public_json(p: &PublicRequest, state: &AppState, lang: Lang) -> Value {
         (Some(pt), _) | (None, Some(pt)) => (Some(pt.0), Some(pt.1)),
         _ => (None, None),
     };
+    // The tracking code (`token`) is the resident's key to the tracking page and their
+    // rating: it is answered to whoever made the request (POST) and never listed. The
+    // resident's own address words may name a flat: only the building is public.
     json!({
         "service_request_id": r.id.to_string(),
-        "token": r.tracking_code,
         "status": if open { "open" } else { "closed" },
         "status_notes": notes,
         "service_name": p.service_name.clone().unwrap_or_else(|| tr("open311.general")),
@@ -62,7 +64,7 @@ fn public_json(p: &PublicRequest, state: &AppState, lang: Lang) -> Value {
         "requested_datetime": w3c(r.created_at),
         "updated_datetime": w3c(r.updated_at),
         "expected_datetime": if open && st != RState::Resolved { Value::String(w3c(r.deadline_at)) } else { Value::Null },
-        "address": r.address.clone().or_else(|| p.building_label.clone()).unwrap_or_default(),
+        "address": p.building_label.clone().unwrap_or_default(),
         "address_id": r.building_id.map(|b| b.to_string()).unwrap_or_default(),
         "zipcode": "",
         "lat": lat,

@@ -72,10 +72,7 @@ pub(super) async fn index(
         .iter()
         .map(|r| card(&state, lang, r, now))
         .collect();
-    let tabs: Vec<serde_json::Value> = Inbox::ALL
-        .iter()
-        .map(|b| serde_json::json!({"href": format!("/requests?box={b}{}", p.neighbourhood_id.map(|n| format!("&neighbourhood_id={n}")).unwrap_or_default()), "label": tr(&format!("request.box.{b}")), "current": *b == p.inbox}))
-        .collect();
+    let tabs = tabs(&state, lang, &p);
     let chosen = [
         ("state", p.state.map(|x| x.code())),
         ("kind", p.kind.map(|x| x.code())),
@@ -154,4 +151,23 @@ fn board_query(p: &BoardParams, chosen: &[(&str, Option<&str>)]) -> String {
         }
     }
     query
+}
+
+/// The boxes as tabs; they keep the neighbourhood and the search, so switching box does
+/// not lose them.
+fn tabs(state: &AppState, lang: crate::i18n::Lang, p: &BoardParams) -> Vec<serde_json::Value> {
+    Inbox::ALL
+        .iter()
+        .map(|b| {
+            let mut href = format!("/requests?box={b}");
+            if let Some(n) = p.neighbourhood_id {
+                href.push_str(&format!("&neighbourhood_id={n}"));
+            }
+            if let Some(text) = &p.q {
+                href.push_str(&format!("&q={}", views::url_encode(text)));
+            }
+            let label = state.i18n.t(lang, &format!("request.box.{b}"));
+            serde_json::json!({"href": href, "label": label, "current": *b == p.inbox})
+        })
+        .collect()
 }

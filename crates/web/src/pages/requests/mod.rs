@@ -17,7 +17,15 @@ pub fn routes() -> Router<AppState> {
         .route("/requests/new", get(desk::new_form))
         .route("/requests/{id}", get(show::show))
         .route("/requests/{id}/moves", post(act::make_move))
-        .route("/requests/{id}/reveal", post(act::reveal))
+        .route(
+            "/requests/{id}/reveal",
+            post(act::reveal).get(
+                |axum::extract::Path(id): axum::extract::Path<i64>| async move {
+                    // A reload or a bookmark of the reveal's answer: back to the masked page.
+                    axum::response::Redirect::to(&format!("/requests/{id}"))
+                },
+            ),
+        )
         .route(
             "/requests/{id}/attachments",
             post(act::upload).layer(axum::extract::DefaultBodyLimit::max(

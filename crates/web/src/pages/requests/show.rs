@@ -81,14 +81,14 @@ fn particulars(
         ),
         row("request.deadline", views::local_deadline(r.deadline_at)),
         row(
-            "request.taken",
+            "request.came_in",
             format!(
-                "{} · {} · {}",
+                "{} · {}",
                 tr(&format!("choice.channel.{}", r.channel)),
-                p.owner_name,
                 views::local_time(r.created_at)
             ),
         ),
+        row("request.owner", p.owner_name.clone()),
         row(
             "request.handler",
             p.handler_name.clone().unwrap_or_else(none),
@@ -226,6 +226,9 @@ pub(super) async fn render_show(
         reveal_action => (p.may_reveal && !revealed).then(|| format!("/requests/{}/reveal", r.id)),
         version => r.version, action => format!("/requests/{}/moves", r.id),
         error => notice.error, info => notice.info,
+        // After a form's answer the address bar shows the request, so a reload re-reads it
+        // (masked) instead of sending the form again.
+        canonical => format!("/requests/{}", r.id),
         overdue => open && r.deadline_at < now, escalated => r.workflow.escalated,
         due_soon => open && r.deadline_at >= now && r.deadline_at < now + chrono::Duration::hours(24),
         c => choices(state, lang),
