@@ -51,7 +51,8 @@
               a.textContent = it.name;
               var small = document.createElement("span");
               small.className = "muted";
-              small.textContent = " · " + it.post + " · " + it.time_limit_days;
+              var days = (input.getAttribute("data-days") || "{0}").replace("{0}", it.time_limit_days);
+              small.textContent = " · " + it.post + " · " + days;
               li.appendChild(a);
               li.appendChild(small);
               list.appendChild(li);
@@ -312,4 +313,15 @@
   if (c && window.history && window.location.pathname !== c.getAttribute("data-href")) {
     window.history.replaceState(null, "", c.getAttribute("data-href"));
   }
+})();
+
+// A form sent back with errors: the first marked field is brought into view (above the
+// sticky submit bar) and focused, so a phone user sees what to fix.
+(function () {
+  "use strict";
+  var bad = document.querySelector(".field.has-error, fieldset.has-error");
+  if (!bad) return;
+  bad.scrollIntoView({ block: "center" });
+  var input = bad.querySelector("input:not([type=hidden]), textarea, select");
+  if (input && !input.hidden) input.focus({ preventScroll: true });
 })();

@@ -255,16 +255,18 @@ pub fn coverage(
     nb: Option<NeighbourhoodId>,
     name: String,
 ) -> Coverage {
-    let residents: f64 = buildings.iter().map(|b| b.point.residents).sum();
+    let residents: f64 = buildings.iter().map(|b| b.point.residents).sum::<f64>() + 0.0;
     let mut share = HashMap::new();
     let mut outside = HashMap::new();
     for c in Category::ALL {
         let lim = limits.get(&c).copied().unwrap_or(c.default_minutes());
+        // (+ 0.0: an empty float sum is -0.0, which would print as "-0".)
         let inside: f64 = buildings
             .iter()
             .filter(|b| data.covered(b, c, lim))
             .map(|b| b.point.residents)
-            .sum();
+            .sum::<f64>()
+            + 0.0;
         share.insert(
             c.code(),
             if residents > 0.0 {

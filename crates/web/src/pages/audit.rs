@@ -55,6 +55,25 @@ impl FromParams for Filters {
     }
 }
 
+/// What an entry's detail says; a reveal in words (what was shown, and why).
+fn detail(state: &AppState, lang: crate::i18n::Lang, r: &AuditRecord) -> String {
+    let text = |k: &str| r.detail.get(k).and_then(|v| v.as_str()).unwrap_or("");
+    if r.action == doorstep_domain::audit::AuditAction::Reveal {
+        return format!(
+            "{} · {}",
+            state.i18n.t(lang, &format!("field.{}", text("field"))),
+            state
+                .i18n
+                .t(lang, &format!("reveal.reason.{}", text("reason")))
+        );
+    }
+    if r.detail.is_null() {
+        String::new()
+    } else {
+        r.detail.to_string()
+    }
+}
+
 fn row(state: &AppState, lang: crate::i18n::Lang, r: &AuditRecord) -> serde_json::Value {
     let tr = |k: &str| state.i18n.t(lang, k);
     let href = match (r.entity, r.entity_id) {
@@ -80,7 +99,7 @@ fn row(state: &AppState, lang: crate::i18n::Lang, r: &AuditRecord) -> serde_json
         "entity": entity,
         "href": href,
         "ip": r.ip.clone().unwrap_or_default(),
-        "detail": if r.detail.is_null() { String::new() } else { r.detail.to_string() },
+        "detail": detail(state, lang, r),
     })
 }
 

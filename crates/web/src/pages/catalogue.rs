@@ -44,14 +44,36 @@ async fn show(
     let q = p.q.clone().unwrap_or_default();
     let q_is_empty = q.trim().is_empty();
     let category = p.category;
+    let browsing = q_is_empty && category.is_none();
     let limit = if q_is_empty { 500 } else { 30 };
     let sd = user.actor.subdistrict_id;
     let answer = search(&state.services, sd, &q, category, limit).await?;
-    let items: Vec<serde_json::Value> = answer
-        .hits
-        .iter()
-        .map(|(r, _)| item_json(&state, lang, r))
-        .collect();
+    // With neither words nor a category, the page is a map of the categories, not all
+    // the items unfolded (a phone would scroll for minutes).
+    let overview: Vec<serde_json::Value> = if browsing {
+        Category::ALL
+            .iter()
+            .map(|c| {
+                let n = answer
+                    .hits
+                    .iter()
+                    .filter(|(r, _)| item(r).category == *c)
+                    .count();
+                serde_json::json!({"code": c.code(), "name": category_name(&state, lang, *c), "count": n})
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let items: Vec<serde_json::Value> = if browsing {
+        Vec::new()
+    } else {
+        answer
+            .hits
+            .iter()
+            .map(|(r, _)| item_json(&state, lang, r))
+            .collect()
+    };
     let nearest: Vec<serde_json::Value> = answer
         .nearest
         .iter()
@@ -63,6 +85,7 @@ async fn show(
         title => title.clone(), q, categories, items,
         category => category.map(|c| c.code()).unwrap_or(""),
         count => answer.hits.len(),
+        overview,
         nearest,
         searched => category.is_some() || !q_is_empty,
         manage => user.actor.role == doorstep_domain::Role::Admin,

@@ -102,14 +102,35 @@ fn checked(
     lang: crate::i18n::Lang,
     q: &CircleQuery,
 ) -> Result<(circle::Params, Option<String>), AppError> {
-    match q.check() {
-        Ok(p) => Ok((p, None)),
-        Err(doorstep_services::Error::Validation(fe)) => Ok((
-            CircleQuery::default().check()?,
-            Some(super::field_messages(state, lang, &fe)),
-        )),
-        Err(e) => Err(e.into()),
+    let fe = match q.check() {
+        Ok(p) => return Ok((p, None)),
+        Err(doorstep_services::Error::Validation(fe)) => fe,
+        Err(e) => return Err(e.into()),
+    };
+    // Keep what was valid (the category, say) and drop only what was not.
+    let mut kept = q.clone();
+    for e in &fe.0 {
+        match e.field.as_str() {
+            "category" => kept.category = None,
+            "minutes" => kept.minutes = None,
+            "neighbourhood_id" => kept.neighbourhood_id = None,
+            "k" => kept.k = None,
+            "candidate_buildings" => kept.candidate_buildings = None,
+            _ => kept.outside = None,
+        }
     }
+    let p = kept.check().or_else(|_| CircleQuery::default().check())?;
+    let label = |field: &str| match field {
+        "category" => state.i18n.t(lang, "circle.category_label"),
+        "minutes" => state.i18n.t(lang, "circle.limit"),
+        "k" => state.i18n.t(lang, "circle.k"),
+        other => state.i18n.t(lang, &format!("field.{other}")),
+    };
+    let named: Vec<String> =
+        fe.0.iter()
+            .map(|e| format!("{}：{}", label(&e.field), state.i18n.field_error(lang, e)))
+            .collect();
+    Ok((p, Some(named.join("；"))))
 }
 
 fn labels(state: &AppState, lang: crate::i18n::Lang, c: Category) -> MapLabels {

@@ -251,7 +251,12 @@ async fn track_lookup(
     PageQuery(Lookup(code, asked)): PageQuery<Lookup>,
 ) -> Result<Response, AppError> {
     if let Some(code) = code
-        .map(|c| c.trim().to_uppercase())
+        .map(|c| {
+            c.chars()
+                .filter(|c| !c.is_whitespace())
+                .collect::<String>()
+                .to_uppercase()
+        })
         .filter(|c| c.chars().all(|c| c.is_ascii_alphanumeric()))
     {
         return Ok(Redirect::to(&format!("/track/{code}")).into_response());
@@ -289,7 +294,11 @@ async fn track(
     state
         .lookup_throttle
         .take(ip, LOOKUPS_PER_WINDOW, LOOKUP_WINDOW, state.services.now())?;
-    let code = asked.trim().to_uppercase();
+    let code: String = asked
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect::<String>()
+        .to_uppercase();
     render_track(
         &state,
         lang,
@@ -349,7 +358,10 @@ async fn render_track(
         may_rate => r.workflow.state == doorstep_domain::requests::State::Resolved,
         rating_action => format!("/track/{}/rating", r.tracking_code),
         rating_fields,
-        ratings => views::choice_options(&state.i18n, lang, doorstep_domain::requests::Satisfaction::CODES, "request.rating."),
+        // Best first, as on the staff's follow-up form.
+        ratings => views::choice_options(&state.i18n, lang, &["satisfied", "basic", "unsatisfied"], "request.rating."),
+        reply => t.steps.iter().rev().find(|s| matches!(s.what, "resolve" | "resolve_on_spot")).map(|s| s.detail.clone()),
+        merged_code => t.steps.iter().rev().find(|s| s.what == "merge").map(|s| s.detail.clone()),
         rating_error => (!errors.is_empty()).then(|| tr("resident.rating_incomplete")),
     };
     Ok((

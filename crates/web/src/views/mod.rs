@@ -46,12 +46,14 @@ impl Pager {
             let sep = if base.is_empty() { "" } else { "&" };
             format!("{path}?{base}{sep}page={p}")
         };
+        // A page past the end shows nothing: say so (0–0) and link back to the last page.
+        let last = ((total - 1).max(0) / limit.max(1)) + 1;
         Pager {
             total,
             from: if shown == 0 { 0 } else { offset + 1 },
-            to: offset + shown as i64,
-            prev: (page > 1).then(|| link(page - 1)),
-            next: (offset + (shown as i64) < total).then(|| link(page + 1)),
+            to: if shown == 0 { 0 } else { offset + shown as i64 },
+            prev: (page > 1).then(|| link(page.min(last + 1) - 1)),
+            next: (offset + (shown as i64) < total && shown > 0).then(|| link(page + 1)),
         }
     }
 }

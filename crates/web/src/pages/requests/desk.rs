@@ -113,9 +113,19 @@ async fn render_new(
         .iter()
         .map(|e| (e.field.clone(), state.i18n.field_error(lang, e)))
         .collect();
+    // The banner names what to fix, as the marked field may be below the fold.
+    let error_lines: Vec<String> = errors
+        .0
+        .iter()
+        .map(|e| {
+            let label = state.i18n.t(lang, &format!("field.{}", e.field));
+            format!("{label}：{}", state.i18n.field_error(lang, e))
+        })
+        .collect();
     let title = state.i18n.t(lang, "request.new");
     let extra = context! {
         title => title.clone(),
+        error_lines,
         v => raw,
         errors => field_errors,
         items => item_groups(state, user).await?,
