@@ -14,6 +14,7 @@ pub mod earth;
 pub mod fields;
 pub mod ids;
 pub mod mask;
+pub mod people;
 pub mod places;
 pub mod policy;
 pub mod requests;
