@@ -19,6 +19,7 @@ pub mod places;
 pub mod requests;
 pub mod reveal;
 pub mod signin;
+pub mod vault;
 
 pub use error::{Error, Result, allowed};
 
