@@ -46,6 +46,12 @@ crate::coded_enum! {
         Room = "room",
         Partner = "partner",
         ServiceItem = "service_item",
+        Household = "household",
+        Resident = "resident",
+        CareTag = "care_tag",
+        Visit = "visit",
+        /// A roster imported in one go.
+        Roster = "roster",
     }
 }
 

@@ -61,4 +61,12 @@ ids! {
     BuildingId,
     /// An API token.
     TokenId,
+    /// A household (户) of the care register.
+    HouseholdId,
+    /// A resident of the care register.
+    ResidentId,
+    /// A care tag held by a resident, for a period.
+    CareTagId,
+    /// A door-to-door visit.
+    VisitId,
 }

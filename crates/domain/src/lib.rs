@@ -23,8 +23,8 @@ pub mod role;
 pub use clock::{Clock, SystemClock};
 pub use fields::{FieldError, FieldErrors, FieldKind, FieldSpec, Value, Values, validate};
 pub use ids::{
-    AccountId, AttachmentId, BuildingId, NeighbourhoodId, RequestId, ServiceItemId, SubdistrictId,
-    TokenId,
+    AccountId, AttachmentId, BuildingId, CareTagId, HouseholdId, NeighbourhoodId, RequestId,
+    ResidentId, ServiceItemId, SubdistrictId, TokenId, VisitId,
 };
 pub use places::Entity;
 pub use policy::{Actor, Scope};

@@ -20,6 +20,7 @@ mod error;
 mod geo;
 mod meta;
 mod places;
+mod register;
 mod requests;
 pub mod scratch;
 mod sessions;
@@ -34,6 +35,9 @@ pub use error::StoreError;
 pub use geo::{BuildingPoint, FacilityRow, GeoStore, NetworkMeta};
 pub use meta::MetaStore;
 pub use places::{ListQuery, PlaceRecord, PlaceStore, PlaceTotals, RoomAreas};
+pub use register::{
+    CareTagRecord, Household, NewResident, NewVisit, RegisterStore, Resident, Sealed, Visit,
+};
 pub use requests::attachments::{Attachment, AttachmentStore, NewAttachment};
 pub use requests::duplicates::DuplicateCandidate;
 pub use requests::figures::{FigureQuery, FigureRow, FigureStore, Figures};
@@ -246,6 +250,10 @@ impl Store {
     pub fn geo(&self) -> GeoStore<'_> {
         GeoStore(self)
     }
+    pub fn register(&self) -> RegisterStore<'_> {
+        RegisterStore(self)
+    }
+
     pub fn meta(&self) -> MetaStore<'_> {
         MetaStore(self)
     }

@@ -134,7 +134,11 @@ arg_from_ids!(
     doorstep_domain::AttachmentId,
     doorstep_domain::ServiceItemId,
     doorstep_domain::BuildingId,
-    doorstep_domain::TokenId
+    doorstep_domain::TokenId,
+    doorstep_domain::HouseholdId,
+    doorstep_domain::ResidentId,
+    doorstep_domain::CareTagId,
+    doorstep_domain::VisitId
 );
 
 /// Coded enums bind as their codes.
@@ -163,7 +167,10 @@ arg_from_codes!(
     doorstep_domain::requests::Relation,
     doorstep_domain::requests::Satisfaction,
     doorstep_domain::audit::AuditAction,
-    doorstep_domain::audit::AuditEntity
+    doorstep_domain::audit::AuditEntity,
+    doorstep_domain::people::Sex,
+    doorstep_domain::people::Residency,
+    doorstep_domain::people::VisitKind
 );
 
 /// A statement and its arguments.

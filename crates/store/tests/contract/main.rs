@@ -6,6 +6,7 @@
 mod accounts;
 mod geo;
 mod places;
+mod register;
 mod request_views;
 mod requests;
 mod scratch;
@@ -160,6 +161,7 @@ contract_tests!(
     request_views::loaded_histories_match_live_moves_or_load_nothing,
     request_views::batched_intake_is_all_or_nothing,
     request_views::queues_count_each_neighbourhoods_waiting_requests,
+    register::the_register_keeps_households_residents_tags_and_visits,
 );
 #[cfg(feature = "pg-tests")]
 #[tokio::test]

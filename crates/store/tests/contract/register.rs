@@ -1,0 +1,167 @@
+//! The care register: households, residents found by sealed ID number, tags as history,
+//! counts per building, visits recorded once per client key, and the visit plan.
+
+use super::*;
+use chrono::NaiveDate;
+use doorstep_domain::people::{Residency, Sex, VisitKind};
+use doorstep_domain::{BuildingId, HouseholdId};
+use doorstep_store::{NewResident, NewVisit, Sealed};
+
+fn day(s: &str) -> NaiveDate {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+}
+
+fn sealed(tag: &str) -> Sealed {
+    Sealed {
+        sealed: format!("v1:test:{tag}"),
+        lookup: format!("lookup-{tag}"),
+    }
+}
+
+fn resident(h: HouseholdId, name: &str, id: &str) -> NewResident {
+    NewResident {
+        household_id: h,
+        name: name.into(),
+        sex: Some(Sex::Female),
+        birth_date: Some(day("1942-03-05")),
+        id_number: Some(sealed(id)),
+        phone: None,
+        residency: Residency::Registered,
+        languages: None,
+    }
+}
+
+pub(crate) async fn the_register_keeps_households_residents_tags_and_visits(s: Store) {
+    let seed = seed(&s).await;
+    let b = s
+        .places()
+        .create(
+            Entity::Building,
+            &vals(
+                Entity::Building,
+                json!({"estate_id": seed.estate, "number": "3号"}),
+            ),
+            &ctx(),
+        )
+        .await
+        .unwrap();
+    let building = BuildingId(b.id);
+    let reg = s.register();
+    // A household is one per unit and room: asking again gives the same.
+    let h = reg.household(building, "1", "502", &ctx()).await.unwrap();
+    assert_eq!(
+        reg.household(building, "1", "502", &ctx())
+            .await
+            .unwrap()
+            .id,
+        h.id
+    );
+    assert_eq!(h.neighbourhood_id, seed.nb1);
+    let h2 = reg.household(building, "2", "101", &ctx()).await.unwrap();
+    // Residents, found by the lookup hash of their ID number; no two with one number.
+    let mum = reg
+        .add_resident(&resident(h.id, "王秀英", "A"), &ctx())
+        .await
+        .unwrap();
+    assert_eq!(
+        reg.resident_by_id_number(seed.sd, "lookup-A")
+            .await
+            .unwrap()
+            .map(|r| r.id),
+        Some(mum.id)
+    );
+    assert!(matches!(
+        reg.add_resident(&resident(h2.id, "李四", "A"), &ctx()).await,
+        Err(StoreError::Duplicate(f)) if f == vec!["id_number"]
+    ));
+    let son = reg
+        .add_resident(&resident(h2.id, "李四", "B"), &ctx())
+        .await
+        .unwrap();
+    // Tags: ending one keeps it in the history; counts see only those that hold.
+    let alone = reg
+        .start_tag(
+            mum.id,
+            "elderly_alone",
+            json!({}),
+            Some("女儿在外地"),
+            day("2026-01-01"),
+            &ctx(),
+        )
+        .await
+        .unwrap();
+    reg.start_tag(
+        son.id,
+        "hardship",
+        json!({"kind": "dibao"}),
+        None,
+        day("2026-02-01"),
+        &ctx(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        reg.tag_counts(&[building]).await.unwrap(),
+        vec![
+            ("elderly_alone".to_string(), 1),
+            ("hardship".to_string(), 1)
+        ]
+    );
+    reg.end_tag(alone.id, day("2026-11-01"), &ctx())
+        .await
+        .unwrap();
+    assert!(matches!(
+        reg.end_tag(alone.id, day("2026-11-02"), &ctx()).await,
+        Err(StoreError::NotFound)
+    ));
+    assert_eq!(reg.tags_of(&[mum.id], false).await.unwrap().len(), 0);
+    let history = reg.tags_of(&[mum.id], true).await.unwrap();
+    assert_eq!(history[0].ended_on, Some(day("2026-11-01")));
+    // Someone who moved away is archived: kept, but no longer counted or listed.
+    reg.archive_resident(son.id, "moved", &ctx()).await.unwrap();
+    assert_eq!(reg.tag_counts(&[building]).await.unwrap(), vec![]);
+    assert_eq!(reg.residents_of(&[h.id, h2.id]).await.unwrap().len(), 1);
+    assert_eq!(
+        reg.find_resident(son.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .archived_reason
+            .as_deref(),
+        Some("moved")
+    );
+    // A visit sent twice (the phone lost the answer) is recorded once.
+    let worker = crate::requests::worker(&s, seed.sd, seed.nb1, "visitor", Role::Worker).await;
+    let v = NewVisit {
+        household_id: h.id,
+        worker_id: worker,
+        kind: VisitKind::Care,
+        met: Some("王秀英".into()),
+        notes: Some("身体尚可".into()),
+        said: Some("楼道灯坏了".into()),
+        visited_at: ctx().at,
+        client_key: "phone-7f3a".into(),
+    };
+    let (first, new) = reg.record_visit(&v, &ctx()).await.unwrap();
+    assert!(new);
+    let (again, new) = reg.record_visit(&v, &ctx()).await.unwrap();
+    assert!(!new);
+    assert_eq!(again.id, first.id);
+    assert_eq!(reg.visits_to(h.id, 10).await.unwrap().len(), 1);
+    assert_eq!(
+        reg.last_visits(&[h.id, h2.id]).await.unwrap(),
+        vec![(h.id, ctx().at)]
+    );
+    // The plan: only what an admin changed is stored.
+    assert!(reg.plans(seed.sd).await.unwrap().is_empty());
+    reg.set_plan(seed.sd, "elderly_alone", 3, &ctx())
+        .await
+        .unwrap();
+    reg.set_plan(seed.sd, "elderly_alone", 5, &ctx())
+        .await
+        .unwrap();
+    assert_eq!(
+        reg.plans(seed.sd).await.unwrap(),
+        vec![("elderly_alone".to_string(), 5)]
+    );
+}
