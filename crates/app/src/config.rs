@@ -56,6 +56,10 @@ pub struct Config {
     pub calendar_file: Option<PathBuf>,
     /// Proxies (addresses or networks) whose `X-Forwarded-For` names the client.
     pub trusted_proxies: Vec<doorstep_web::client::Net>,
+    /// The master key that seals ID numbers and phones (base64, 32 bytes); never printed.
+    pub encryption_key: Option<String>,
+    /// Keys that sealed older values, kept during a rotation (comma-separated).
+    pub previous_encryption_keys: Vec<String>,
     pub sources: BTreeMap<&'static str, Source>,
 }
 
@@ -78,6 +82,8 @@ const KEYS: &[&str] = &[
     "resident_reports_per_hour",
     "calendar_file",
     "trusted_proxies",
+    "encryption_key",
+    "previous_encryption_keys",
 ];
 
 impl Default for Config {
@@ -98,6 +104,8 @@ impl Default for Config {
             resident_reports_per_hour: 10,
             calendar_file: None,
             trusted_proxies: Vec::new(),
+            encryption_key: None,
+            previous_encryption_keys: Vec::new(),
             sources: KEYS.iter().map(|k| (*k, Source::Default)).collect(),
         }
     }
@@ -224,18 +232,8 @@ impl Config {
             "resident_reports_per_hour" => {
                 self.resident_reports_per_hour = positive(num::<u64>(v)?)? as usize
             }
-            "trusted_proxies" => {
-                self.trusted_proxies = v
-                    .split(',')
-                    .map(str::trim)
-                    .filter(|p| !p.is_empty())
-                    .map(|p| p.parse().map_err(|e: String| anyhow::anyhow!(e)))
-                    .collect::<anyhow::Result<_>>()?;
-            }
-            "calendar_file" => {
-                let path = PathBuf::from(v.trim());
-                read_calendar(&path)?;
-                self.calendar_file = Some(path);
+            "trusted_proxies" | "encryption_key" | "previous_encryption_keys" | "calendar_file" => {
+                self.set_more(key, v)?
             }
             other => bail!("unknown setting `{other}`"),
         }
@@ -248,6 +246,53 @@ impl Config {
             .map(|n| n.to_string())
             .collect::<Vec<_>>()
             .join(",")
+    }
+
+    /// The settings that are lists, keys or files.
+    fn set_more(&mut self, key: &str, v: &str) -> anyhow::Result<()> {
+        match key {
+            "trusted_proxies" => {
+                self.trusted_proxies = v
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|p| !p.is_empty())
+                    .map(|p| p.parse().map_err(|e: String| anyhow::anyhow!(e)))
+                    .collect::<anyhow::Result<_>>()?;
+            }
+            "encryption_key" => {
+                doorstep_services::vault::Vault::new(v, &[]).map_err(|e| anyhow::anyhow!("{e}"))?;
+                self.encryption_key = Some(v.trim().to_string());
+            }
+            "previous_encryption_keys" => {
+                let keys: Vec<String> = v
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|k| !k.is_empty())
+                    .map(str::to_string)
+                    .collect();
+                for k in &keys {
+                    doorstep_services::vault::Vault::new(k, &[])
+                        .map_err(|e| anyhow::anyhow!("{e}"))?;
+                }
+                self.previous_encryption_keys = keys;
+            }
+            "calendar_file" => {
+                let path = PathBuf::from(v.trim());
+                read_calendar(&path)?;
+                self.calendar_file = Some(path);
+            }
+            other => bail!("unknown setting `{other}`"),
+        }
+        Ok(())
+    }
+
+    /// The field-encryption vault, when a key is configured.
+    pub fn vault(&self) -> anyhow::Result<Option<doorstep_services::vault::Vault>> {
+        self.encryption_key
+            .as_deref()
+            .map(|k| doorstep_services::vault::Vault::new(k, &self.previous_encryption_keys))
+            .transpose()
+            .map_err(|e| anyhow::anyhow!("encryption_key: {e}"))
     }
 
     /// The working-day calendar: the built-in table, with the years of `calendar_file`.
@@ -291,9 +336,42 @@ impl Config {
         }
     }
 
+    /// The lines of the list, key and file settings (keys never shown).
+    fn describe_more(&self) -> Vec<(&'static str, String)> {
+        vec![
+            (
+                "trusted_proxies",
+                if self.trusted_proxies.is_empty() {
+                    "# (none: X-Forwarded-For is ignored)".into()
+                } else {
+                    quote(&self.trusted_proxies_text())
+                },
+            ),
+            (
+                "encryption_key",
+                if self.encryption_key.is_some() {
+                    "\"****\"".into()
+                } else {
+                    "# (not set: the care register is unavailable)".into()
+                },
+            ),
+            (
+                "previous_encryption_keys",
+                format!("# {} key(s)", self.previous_encryption_keys.len()),
+            ),
+            (
+                "calendar_file",
+                self.calendar_file
+                    .as_deref()
+                    .map(|p| quote(&p.display().to_string()))
+                    .unwrap_or_else(|| "# (built-in table only)".into()),
+            ),
+        ]
+    }
+
     /// `key = value  # source` lines, with secrets masked.
     pub fn describe(&self) -> String {
-        let vals: Vec<(&str, String)> = vec![
+        let mut vals: Vec<(&str, String)> = vec![
             ("bind", quote(&self.bind)),
             (
                 "database_url",
@@ -328,22 +406,8 @@ impl Config {
                 "resident_reports_per_hour",
                 self.resident_reports_per_hour.to_string(),
             ),
-            (
-                "trusted_proxies",
-                if self.trusted_proxies.is_empty() {
-                    "# (none: X-Forwarded-For is ignored)".into()
-                } else {
-                    quote(&self.trusted_proxies_text())
-                },
-            ),
-            (
-                "calendar_file",
-                self.calendar_file
-                    .as_deref()
-                    .map(|p| quote(&p.display().to_string()))
-                    .unwrap_or_else(|| "# (built-in table only)".into()),
-            ),
         ];
+        vals.extend(self.describe_more());
         let width = vals
             .iter()
             .map(|(k, v)| k.len() + v.len() + 3)

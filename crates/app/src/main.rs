@@ -59,6 +59,11 @@ enum Command {
         #[command(subcommand)]
         command: TokenCommand,
     },
+    /// The field-encryption keys of the care register.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
     /// Ask a running server whether it and its database are healthy (exit 0 if so).
     Healthcheck {
         /// Base URL of the server (default: from `bind`).
@@ -81,6 +86,15 @@ enum GeoCommand {
         #[arg(long)]
         name: Option<String>,
     },
+}
+
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// Print a new random key for `encryption_key` (keep it outside the database).
+    Generate,
+    /// Re-seal every ID number and phone under the current `encryption_key`, the old key
+    /// listed in `previous_encryption_keys`; the server may keep running meanwhile.
+    Rotate,
 }
 
 #[derive(Subcommand)]
@@ -185,6 +199,15 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             println!("{secret}");
             Ok(ExitCode::SUCCESS)
         }
+        Command::Keys {
+            command: KeysCommand::Generate,
+        } => {
+            println!("{}", doorstep_services::vault::Vault::generate_key());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Keys {
+            command: KeysCommand::Rotate,
+        } => runtime.block_on(rotate_keys(&config)),
         Command::Openapi => {
             let doc = doorstep_web::api::openapi();
             println!("{}", serde_json::to_string_pretty(&doc)?);
@@ -210,6 +233,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             set_bind(&mut config, bind)?;
             if config.sources.get("database_url") == Some(&Source::Default) {
                 config.database_url = DEMO_DATABASE_URL.to_string();
+            }
+            if config.encryption_key.is_none() {
+                // The demo's register is sealed with a published key: demo data only.
+                config.encryption_key = Some(doorstep::demo::DEMO_ENCRYPTION_KEY.to_string());
             }
             init_logging(&config);
             runtime.block_on(demo(&config))
@@ -296,6 +323,25 @@ async fn serve(config: &Config) -> anyhow::Result<ExitCode> {
 }
 
 /// `doorstep demo`: builds the Huamu demo once, then serves it.
+async fn rotate_keys(config: &Config) -> anyhow::Result<ExitCode> {
+    if config.encryption_key.is_none() {
+        anyhow::bail!(
+            "set encryption_key (the new key) and previous_encryption_keys (the old ones) first"
+        );
+    }
+    let store = open_store(config).await?;
+    let sv = doorstep::startup::services(
+        store,
+        std::sync::Arc::new(doorstep_domain::SystemClock),
+        config,
+    )?;
+    let n = doorstep_services::register::rotate(&sv)
+        .await
+        .map_err(|e| anyhow::anyhow!("rotation stopped: {}", e.code()))?;
+    println!("re-sealed {n} residents under the current key");
+    Ok(ExitCode::SUCCESS)
+}
+
 async fn demo(config: &Config) -> anyhow::Result<ExitCode> {
     let store = open_store(config).await?;
     store.migrate().await.context("applying migrations")?;

@@ -152,7 +152,11 @@ pub async fn create_token_in(
 /// parse: a deadline counted on weekends alone would be wrong for residents.
 pub fn services(store: Store, clock: Arc<dyn Clock>, config: &Config) -> anyhow::Result<Services> {
     let calendar = config.calendar()?;
-    Ok(Services::new(store, clock, calendar, config.services()))
+    let services = Services::new(store, clock, calendar, config.services());
+    Ok(match config.vault()? {
+        Some(v) => services.with_vault(v),
+        None => services,
+    })
 }
 
 pub async fn open_store(config: &Config) -> anyhow::Result<Store> {

@@ -16,6 +16,7 @@ mod error;
 pub mod figures;
 pub mod jobs;
 pub mod places;
+pub mod register;
 pub mod requests;
 pub mod reveal;
 pub mod signin;
@@ -67,6 +68,9 @@ pub struct Services {
     catalogue: Arc<catalogue::Cache>,
     circle: Arc<circle::Cache>,
     intake: Arc<requests::IntakeQueue>,
+    /// The field-encryption keys; none when the deployment has not configured them (the
+    /// care register is then unavailable, everything else works).
+    vault: Option<Arc<vault::Vault>>,
 }
 
 impl Services {
@@ -84,7 +88,21 @@ impl Services {
             catalogue: Arc::default(),
             circle: Arc::default(),
             intake: Arc::default(),
+            vault: None,
         }
+    }
+
+    /// These services with field-encryption keys.
+    pub fn with_vault(mut self, vault: vault::Vault) -> Services {
+        self.vault = Some(Arc::new(vault));
+        self
+    }
+
+    /// The vault, or a refusal naming the missing setting.
+    pub fn vault(&self) -> Result<&vault::Vault> {
+        self.vault
+            .as_deref()
+            .ok_or_else(|| Error::conflict("not_configured"))
     }
 
     /// The current instant, from the injected clock.

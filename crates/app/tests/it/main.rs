@@ -16,5 +16,6 @@ mod demo;
 mod handling;
 mod open311;
 mod pages;
+mod register;
 mod requests;
 mod resident;

@@ -351,6 +351,46 @@ impl RegisterStore<'_> {
         tx.commit().await
     }
 
+    /// Residents with an ID number or phone sealed under a key other than `key_id`, a
+    /// batch at a time (for `doorstep keys rotate`).
+    pub async fn sealed_elsewhere(self, key_id: &str, limit: i64) -> Result<Vec<Resident>> {
+        let prefix = format!("v1:{key_id}:%");
+        Sql::new(
+            "SELECT * FROM residents WHERE (id_number_sealed IS NOT NULL AND id_number_sealed NOT LIKE $1) \
+             OR (phone_sealed IS NOT NULL AND phone_sealed NOT LIKE $1) ORDER BY id LIMIT $2",
+        )
+        .bind(prefix)
+        .bind(limit)
+        .fetch_all(&mut self.0.db())
+        .await?
+        .iter()
+        .map(read_resident)
+        .collect()
+    }
+
+    /// Stores a resident's values sealed again under the current key, if they are still
+    /// what was read (a concurrent edit wins; the next batch picks the row up again).
+    pub async fn reseal(
+        self,
+        r: &Resident,
+        id_number: Option<Sealed>,
+        phone: Option<Sealed>,
+    ) -> Result<bool> {
+        let done = Sql::new(
+            "UPDATE residents SET id_number_sealed = $1, id_number_lookup = $2, phone_sealed = $3, \
+             phone_lookup = $4 WHERE id = $5 AND version = $6",
+        )
+        .bind(id_number.as_ref().map(|s| s.sealed.clone()))
+        .bind(id_number.as_ref().map(|s| s.lookup.clone()))
+        .bind(phone.as_ref().map(|s| s.sealed.clone()))
+        .bind(phone.as_ref().map(|s| s.lookup.clone()))
+        .bind(r.id)
+        .bind(r.version)
+        .execute(&mut self.0.db())
+        .await?;
+        Ok(done == 1)
+    }
+
     /// Starts a care tag on `started_on`.
     pub async fn start_tag(
         self,

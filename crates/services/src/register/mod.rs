@@ -1,0 +1,70 @@
+//! The care register's use cases: who may see what (by role, block and tag), residents
+//! added and found with their ID number and phone sealed, and key rotation.
+
+use crate::vault::Vault;
+use crate::{Result, Services};
+use doorstep_store::{Resident, Sealed};
+
+/// An ID number or phone sealed for storage, with its lookup hash. ID numbers are
+/// compared upper-cased, phones as digits only.
+pub fn seal(v: &Vault, value: &str) -> Sealed {
+    Sealed {
+        sealed: v.seal(value),
+        lookup: v.lookup(value),
+    }
+}
+
+/// Re-seals every resident's ID number and phone under the current key (after a new
+/// `encryption_key` was set and the old one moved to `previous_encryption_keys`), in
+/// batches, while the server keeps serving. Returns how many residents were re-sealed.
+pub async fn rotate(sv: &Services) -> Result<usize> {
+    let v = sv.vault()?;
+    let mut done = 0;
+    loop {
+        let batch = sv
+            .store
+            .register()
+            .sealed_elsewhere(v.key_id(), 500)
+            .await?;
+        if batch.is_empty() {
+            return Ok(done);
+        }
+        let mut progressed = false;
+        for r in &batch {
+            let (id, phone) = (
+                reopen(v, r.id_number_sealed.as_deref())?,
+                reopen(v, r.phone_sealed.as_deref())?,
+            );
+            if sv
+                .store
+                .register()
+                .reseal(r, id.map(|x| seal(v, &x)), phone.map(|x| seal(v, &x)))
+                .await?
+            {
+                done += 1;
+                progressed = true;
+            }
+        }
+        if !progressed {
+            // Every row of the batch changed under us; they come back in the next batch,
+            // unless nothing can move (then stop rather than spin).
+            return Ok(done);
+        }
+    }
+}
+
+fn reopen(v: &Vault, sealed: Option<&str>) -> Result<Option<String>> {
+    sealed
+        .map(|s| v.open(s).map_err(crate::Error::internal))
+        .transpose()
+}
+
+/// The plain ID number of a resident (for the reveal and exports that may show it).
+pub fn id_number(v: &Vault, r: &Resident) -> Result<Option<String>> {
+    reopen(v, r.id_number_sealed.as_deref())
+}
+
+/// The plain phone of a resident.
+pub fn phone(v: &Vault, r: &Resident) -> Result<Option<String>> {
+    reopen(v, r.phone_sealed.as_deref())
+}
