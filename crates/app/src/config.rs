@@ -527,6 +527,22 @@ mod tests {
     }
 
     #[test]
+    fn the_encryption_key_is_checked_and_never_printed() {
+        let key = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
+        let c = Config::load_from(None, &env(&[("DOORSTEP_ENCRYPTION_KEY", key)])).unwrap();
+        assert!(c.vault().unwrap().is_some());
+        let text = c.describe();
+        assert!(
+            !text.contains(key) && text.contains("encryption_key = \"****\""),
+            "{text}"
+        );
+        let e =
+            Config::load_from(None, &env(&[("DOORSTEP_ENCRYPTION_KEY", "too-short")])).unwrap_err();
+        assert!(format!("{e:#}").contains("32 bytes"), "{e:#}");
+        assert!(Config::default().vault().unwrap().is_none());
+    }
+
+    #[test]
     fn bad_values_name_their_source() {
         let e = Config::load_from(None, &env(&[("DOORSTEP_BIND", "nonsense")])).unwrap_err();
         assert!(format!("{e:#}").contains("DOORSTEP_BIND"), "{e:#}");
