@@ -4,8 +4,8 @@
 //! register's ID numbers and phones join this enum as they arrive.
 
 use crate::{Caller, Error, Result, Services, allowed};
-use doorstep_domain::RequestId;
 use doorstep_domain::audit::{AuditAction, AuditEntity, RevealReason};
+use doorstep_domain::{RequestId, ResidentId};
 use doorstep_store::AuditEntry;
 use serde_json::json;
 
@@ -14,6 +14,10 @@ use serde_json::json;
 pub enum Secret {
     /// The phone of the resident who made a request, to call them back.
     RequestPhone(RequestId),
+    /// A registered resident's ID number (to check who is at the door, or for a form).
+    ResidentIdNumber(ResidentId),
+    /// A registered resident's phone.
+    ResidentPhone(ResidentId),
 }
 
 impl Secret {
@@ -21,6 +25,8 @@ impl Secret {
     pub fn field(self) -> &'static str {
         match self {
             Secret::RequestPhone(_) => "resident_phone",
+            Secret::ResidentIdNumber(_) => "id_number",
+            Secret::ResidentPhone(_) => "phone",
         }
     }
 }
@@ -38,6 +44,22 @@ pub async fn reveal(
             let r = sv.store.requests().get(id).await?;
             allowed(who.actor.may_reveal_request_contact(&r.place()))?;
             (AuditEntity::Request, id.get(), r.resident_phone)
+        }
+        Secret::ResidentIdNumber(id) | Secret::ResidentPhone(id) => {
+            let r = sv
+                .store
+                .register()
+                .find_resident(id)
+                .await?
+                .ok_or(Error::NotFound)?;
+            let block = crate::register::block_of(sv, &r).await?;
+            allowed(who.actor.may_know_block(&block))?;
+            let v = sv.vault()?;
+            let value = match secret {
+                Secret::ResidentIdNumber(_) => crate::register::id_number(v, &r)?,
+                _ => crate::register::phone(v, &r)?,
+            };
+            (AuditEntity::Resident, id.get(), value)
         }
     };
     let value = value.filter(|v| !v.is_empty()).ok_or(Error::NotFound)?;

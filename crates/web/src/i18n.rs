@@ -296,6 +296,10 @@ mod tests {
             "invalid_period",
             "invalid_date",
             "not_by_resolver",
+            "id_shape",
+            "id_birth_date",
+            "id_checksum",
+            "id_mismatch",
         ] {
             if !i.has(&format!("field_error.{code}")) {
                 missing.push(format!("field_error.{code}"));

@@ -1,6 +1,9 @@
 //! The care register's use cases: who may see what (by role, block and tag), residents
 //! added and found with their ID number and phone sealed, and key rotation.
 
+pub mod block;
+pub mod people;
+
 use crate::vault::Vault;
 use crate::{Result, Services};
 use doorstep_store::{Resident, Sealed};
@@ -67,4 +70,44 @@ pub fn id_number(v: &Vault, r: &Resident) -> Result<Option<String>> {
 /// The plain phone of a resident.
 pub fn phone(v: &Vault, r: &Resident) -> Result<Option<String>> {
     reopen(v, r.phone_sealed.as_deref())
+}
+
+/// The block a resident lives in (through the household's building); a building in no
+/// block belongs to the neighbourhood's secretary alone.
+pub async fn block_of(sv: &Services, r: &Resident) -> Result<doorstep_domain::policy::BlockPlace> {
+    let h = sv
+        .store
+        .register()
+        .find_household(r.household_id)
+        .await?
+        .ok_or(crate::Error::NotFound)?;
+    let building = sv
+        .store
+        .places()
+        .find(doorstep_domain::Entity::Building, h.building_id.get())
+        .await?
+        .ok_or(crate::Error::NotFound)?;
+    building_block(sv, &building).await
+}
+
+/// The block a building belongs to, for the rules (none: the secretary's alone).
+pub async fn building_block(
+    sv: &Services,
+    building: &doorstep_store::PlaceRecord,
+) -> Result<doorstep_domain::policy::BlockPlace> {
+    let worker = match building.get("block_id").as_i64() {
+        Some(b) => sv
+            .store
+            .places()
+            .find(doorstep_domain::Entity::Block, b)
+            .await?
+            .and_then(|b| b.get("worker_id").as_i64())
+            .map(doorstep_domain::AccountId),
+        None => None,
+    };
+    Ok(doorstep_domain::policy::BlockPlace {
+        subdistrict_id: building.subdistrict_id,
+        neighbourhood_id: building.neighbourhood_id.ok_or(crate::Error::NotFound)?,
+        worker_id: worker,
+    })
 }

@@ -1,0 +1,260 @@
+//! A block in mind (心中有数): its people counted by the seed's groups, who is due a visit
+//! by the visit plan, its buildings and households, and the requests from them.
+
+use crate::{Caller, Error, Result, Services, allowed};
+use chrono::{DateTime, Duration, Utc};
+use doorstep_domain::people::CareTag;
+use doorstep_domain::policy::BlockPlace;
+use doorstep_domain::{AccountId, BuildingId, Entity, HouseholdId, Scope};
+use doorstep_store::{CareTagRecord, Household, ListQuery, PlaceRecord, Resident};
+use std::collections::HashMap;
+
+/// A block and what its worker keeps in mind.
+#[derive(Debug, Clone)]
+pub struct BlockView {
+    pub block: PlaceRecord,
+    pub place: BlockPlace,
+    pub worker_name: Option<String>,
+    /// Buildings by estate and number, with their households.
+    pub buildings: Vec<(PlaceRecord, String, Vec<Household>)>,
+    pub residents: Vec<Resident>,
+    /// Tags that hold now.
+    pub tags: Vec<CareTagRecord>,
+    /// Residents now holding each of the seed's groups (and admin tags).
+    pub counts: Vec<(String, i64)>,
+    /// Households due a visit by the plan, most overdue first.
+    pub due: Vec<Due>,
+}
+
+/// A household the plan says to visit.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Due {
+    pub household: HouseholdId,
+    /// The tag whose plan asks soonest.
+    pub tag: String,
+    pub last_visit: Option<DateTime<Utc>>,
+    pub due_at: DateTime<Utc>,
+}
+
+/// Days between visits for each tag: the subdistrict's plan over the defaults.
+pub async fn plan(sv: &Services, who: &Caller) -> Result<HashMap<String, i64>> {
+    let mut out: HashMap<String, i64> = CareTag::ALL
+        .iter()
+        .filter_map(|t| {
+            t.default_visit_days()
+                .map(|d| (t.code().to_string(), i64::from(d)))
+        })
+        .collect();
+    for (tag, days) in sv.store.register().plans(who.actor.subdistrict_id).await? {
+        out.insert(tag, days);
+    }
+    Ok(out)
+}
+
+/// Which households are due: each one's soonest plan among its residents' tags, from its
+/// last visit (never visited: due from when the tag started).
+pub fn due_visits(
+    residents: &[Resident],
+    tags: &[CareTagRecord],
+    last: &HashMap<HouseholdId, DateTime<Utc>>,
+    plan: &HashMap<String, i64>,
+) -> Vec<Due> {
+    let household_of: HashMap<_, _> = residents.iter().map(|r| (r.id, r.household_id)).collect();
+    let mut soonest: HashMap<HouseholdId, Due> = HashMap::new();
+    for t in tags.iter().filter(|t| t.ended_on.is_none()) {
+        let (Some(h), Some(days)) = (household_of.get(&t.resident_id), plan.get(&t.tag)) else {
+            continue;
+        };
+        let since = last.get(h).copied().unwrap_or_else(|| {
+            t.started_on
+                .and_hms_opt(0, 0, 0)
+                .map(|d| d.and_utc())
+                .unwrap_or_default()
+        });
+        let due = Due {
+            household: *h,
+            tag: t.tag.clone(),
+            last_visit: last.get(h).copied(),
+            due_at: since + Duration::days(*days),
+        };
+        match soonest.get(h) {
+            Some(d) if d.due_at <= due.due_at => {}
+            _ => {
+                soonest.insert(*h, due);
+            }
+        }
+    }
+    let mut out: Vec<Due> = soonest.into_values().collect();
+    out.sort_by_key(|d| (d.due_at, d.household));
+    out
+}
+
+/// The block `id` as its worker or secretary sees it.
+pub async fn block(sv: &Services, who: &Caller, id: i64) -> Result<BlockView> {
+    let block = sv
+        .store
+        .places()
+        .find(Entity::Block, id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let place = BlockPlace {
+        subdistrict_id: block.subdistrict_id,
+        neighbourhood_id: block.neighbourhood_id.ok_or(Error::NotFound)?,
+        worker_id: block.get("worker_id").as_i64().map(AccountId),
+    };
+    allowed(who.actor.may_know_block(&place))?;
+    let scope = Scope::Neighbourhood {
+        subdistrict_id: place.subdistrict_id,
+        neighbourhood_id: place.neighbourhood_id,
+    };
+    let q = ListQuery {
+        filters: vec![("block_id", doorstep_domain::Value::Int(block.id))],
+        ..ListQuery::new(scope).all()
+    };
+    let buildings = sv.store.places().list(Entity::Building, &q).await?.items;
+    let estates: HashMap<i64, String> = crate::places::all_in(sv, Entity::Estate, scope)
+        .await?
+        .into_iter()
+        .map(|e| (e.id, e.title()))
+        .collect();
+    let ids: Vec<BuildingId> = buildings.iter().map(|b| BuildingId(b.id)).collect();
+    let reg = sv.store.register();
+    let households = reg.households_in(&ids).await?;
+    let hids: Vec<HouseholdId> = households.iter().map(|h| h.id).collect();
+    let residents = reg.residents_of(&hids).await?;
+    let rids: Vec<_> = residents.iter().map(|r| r.id).collect();
+    let tags = reg.tags_of(&rids, false).await?;
+    let counts = reg.tag_counts(&ids).await?;
+    let last: HashMap<_, _> = reg.last_visits(&hids).await?.into_iter().collect();
+    let due = due_visits(&residents, &tags, &last, &plan(sv, who).await?);
+    let worker_name = match place.worker_id {
+        Some(w) => sv.store.accounts().names(&[w]).await?.remove(&w),
+        None => None,
+    };
+    let mut rows = Vec::new();
+    for b in buildings {
+        let estate = b
+            .get("estate_id")
+            .as_i64()
+            .and_then(|e| estates.get(&e).cloned())
+            .unwrap_or_default();
+        let label = format!("{estate} {}", b.title());
+        let hs: Vec<Household> = households
+            .iter()
+            .filter(|h| h.building_id.get() == b.id)
+            .cloned()
+            .collect();
+        rows.push((b, label, hs));
+    }
+    rows.sort_by(|a, b| a.1.cmp(&b.1));
+    Ok(BlockView {
+        block,
+        place,
+        worker_name,
+        buildings: rows,
+        residents,
+        tags,
+        counts,
+        due,
+    })
+}
+
+/// The blocks the caller knows: a worker's own, a secretary's neighbourhood's.
+pub async fn my_blocks(sv: &Services, who: &Caller) -> Result<Vec<PlaceRecord>> {
+    let Some(nb) = who.actor.neighbourhood_id else {
+        return Ok(Vec::new());
+    };
+    let scope = Scope::Neighbourhood {
+        subdistrict_id: who.actor.subdistrict_id,
+        neighbourhood_id: nb,
+    };
+    Ok(crate::places::all_in(sv, Entity::Block, scope)
+        .await?
+        .into_iter()
+        .filter(|b| {
+            let place = BlockPlace {
+                subdistrict_id: b.subdistrict_id,
+                neighbourhood_id: nb,
+                worker_id: b.get("worker_id").as_i64().map(AccountId),
+            };
+            b.is_active()
+                && who.actor.may_know_block(&place) == doorstep_domain::policy::Decision::Allow
+        })
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{NaiveDate, TimeZone};
+    use doorstep_domain::people::Residency;
+    use doorstep_domain::{CareTagId, NeighbourhoodId, ResidentId, SubdistrictId};
+
+    fn resident(id: i64, household: i64) -> Resident {
+        Resident {
+            id: ResidentId(id),
+            subdistrict_id: SubdistrictId(1),
+            neighbourhood_id: NeighbourhoodId(1),
+            household_id: HouseholdId(household),
+            name: "x".into(),
+            sex: None,
+            birth_date: None,
+            id_number_sealed: None,
+            phone_sealed: None,
+            residency: Residency::Registered,
+            languages: None,
+            is_demo: false,
+            version: 1,
+            archived_at: None,
+            archived_reason: None,
+        }
+    }
+
+    fn tag(resident: i64, tag: &str, started: &str) -> CareTagRecord {
+        CareTagRecord {
+            id: CareTagId(resident * 10),
+            resident_id: ResidentId(resident),
+            tag: tag.into(),
+            detail: serde_json::Value::Null,
+            note: None,
+            started_on: NaiveDate::parse_from_str(started, "%Y-%m-%d").unwrap(),
+            ended_on: None,
+        }
+    }
+
+    #[test]
+    fn the_plan_makes_the_due_list() {
+        let residents = vec![
+            resident(1, 10),
+            resident(2, 10),
+            resident(3, 20),
+            resident(4, 30),
+        ];
+        let tags = vec![
+            tag(1, "hardship", "2026-10-01"),
+            tag(2, "elderly_alone", "2026-10-01"),
+            tag(3, "hardship", "2026-11-20"),
+            tag(4, "core_volunteer", "2026-01-01"),
+        ];
+        let at = |d: u32| Utc.with_ymd_and_hms(2026, 11, d, 2, 0, 0).unwrap();
+        let last: HashMap<_, _> = [(HouseholdId(10), at(25))].into_iter().collect();
+        let plan: HashMap<String, i64> = [
+            ("elderly_alone".to_string(), 7),
+            ("hardship".to_string(), 30),
+        ]
+        .into_iter()
+        .collect();
+        let due = due_visits(&residents, &tags, &last, &plan);
+        // Household 10: weekly for the one living alone, from the last visit.
+        assert_eq!(due[0].household, HouseholdId(10));
+        assert_eq!(
+            (due[0].tag.as_str(), due[0].due_at),
+            ("elderly_alone", at(25) + Duration::days(7))
+        );
+        // Household 20: never visited, due a month after the tag started.
+        assert_eq!(due[1].household, HouseholdId(20));
+        assert_eq!(due[1].last_visit, None);
+        // Core volunteers are not on a plan.
+        assert_eq!(due.len(), 2);
+    }
+}

@@ -1,0 +1,269 @@
+//! Residents added to the register one at a time (the roster import adds many), and a
+//! household as its block's worker sees it.
+
+use super::seal;
+use crate::{Caller, Error, Result, Services, allowed};
+use chrono::NaiveDate;
+use doorstep_domain::people::{CareTag, IdNumber, Residency, Sex};
+use doorstep_domain::policy::Decision;
+use doorstep_domain::{BuildingId, Entity, FieldErrors, HouseholdId};
+use doorstep_store::{CareTagRecord, Household, NewResident, Resident, Visit};
+
+/// What a form or an import row says of a resident.
+#[derive(Debug, Clone, Default)]
+pub struct ResidentInput {
+    pub building_id: Option<BuildingId>,
+    pub unit: String,
+    pub room: String,
+    pub name: String,
+    pub sex: Option<String>,
+    pub birth_date: Option<String>,
+    pub id_number: Option<String>,
+    pub phone: Option<String>,
+    pub residency: Option<String>,
+    pub languages: Option<String>,
+}
+
+/// A resident's checked particulars (the values still plain: sealed when stored).
+#[derive(Debug, Clone)]
+pub struct Checked {
+    pub building_id: BuildingId,
+    pub unit: String,
+    pub room: String,
+    pub name: String,
+    pub sex: Option<Sex>,
+    pub birth_date: Option<NaiveDate>,
+    pub id_number: Option<IdNumber>,
+    pub phone: Option<String>,
+    pub residency: Residency,
+    pub languages: Option<String>,
+}
+
+fn text(v: &Option<String>) -> Option<&str> {
+    v.as_deref().map(str::trim).filter(|s| !s.is_empty())
+}
+
+/// Checks a resident's particulars: the ID number by GB 11643 (its birth date and sex
+/// fill in the ones not given, and must agree with the ones given), a dialable phone, a
+/// known residency.
+pub fn check(input: &ResidentInput, today: NaiveDate) -> Result<Checked, FieldErrors> {
+    let mut e = FieldErrors::new();
+    let name = input.name.trim().to_string();
+    if name.is_empty() {
+        e.add("name", "required");
+    } else if name.chars().count() > 30 {
+        e.add_with("name", "too_long", vec!["30".into()]);
+    }
+    if input.room.trim().is_empty() {
+        e.add("room", "required");
+    }
+    let building_id = input.building_id;
+    if building_id.is_none() {
+        e.add("building_id", "required");
+    }
+    let id_number = match text(&input.id_number) {
+        Some(s) => match IdNumber::parse(s, today) {
+            Ok(id) => Some(id),
+            Err(err) => {
+                e.add("id_number", err.code());
+                None
+            }
+        },
+        None => None,
+    };
+    let sex = match text(&input.sex) {
+        Some(s) => Sex::parse(s).or_else(|| {
+            e.add("sex", "invalid_choice");
+            None
+        }),
+        None => id_number
+            .as_ref()
+            .map(|id| if id.is_male() { Sex::Male } else { Sex::Female }),
+    };
+    let birth_date = match text(&input.birth_date) {
+        Some(s) => NaiveDate::parse_from_str(s, "%Y-%m-%d").ok().or_else(|| {
+            e.add("birth_date", "invalid_date");
+            None
+        }),
+        None => id_number.as_ref().map(IdNumber::birth_date),
+    };
+    if let (Some(id), Some(b)) = (&id_number, birth_date)
+        && id.birth_date() != b
+    {
+        e.add("birth_date", "id_mismatch");
+    }
+    let phone =
+        text(&input.phone).map(|p| p.chars().filter(char::is_ascii_digit).collect::<String>());
+    if let Some(p) = &phone
+        && !doorstep_domain::fields::is_cn_phone(p)
+    {
+        e.add("phone", "invalid_phone");
+    }
+    let residency = match text(&input.residency) {
+        Some(s) => Residency::parse(s).unwrap_or_else(|| {
+            e.add("residency", "invalid_choice");
+            Residency::Registered
+        }),
+        None => Residency::Registered,
+    };
+    let checked = Checked {
+        building_id: building_id.unwrap_or(BuildingId(0)),
+        unit: input.unit.trim().to_string(),
+        room: input.room.trim().to_string(),
+        name,
+        sex,
+        birth_date,
+        id_number,
+        phone,
+        residency,
+        languages: text(&input.languages).map(str::to_string),
+    };
+    e.into_result(checked)
+}
+
+/// Adds a resident to the household at the building's unit and room (made if new). Only
+/// the building's block's worker or the secretary may.
+pub async fn add(sv: &Services, who: &Caller, input: &ResidentInput) -> Result<Resident> {
+    let c = check(input, sv.now().date_naive())?;
+    let v = sv.vault()?;
+    let building = sv
+        .store
+        .places()
+        .find(Entity::Building, c.building_id.get())
+        .await?
+        .filter(|b| b.subdistrict_id == who.actor.subdistrict_id && b.is_active())
+        .ok_or_else(|| Error::validation("building_id", "invalid_reference"))?;
+    allowed(
+        super::building_block(sv, &building)
+            .await
+            .map(|b| who.actor.may_know_block(&b))?,
+    )?;
+    let ctx = sv.ctx(who);
+    let h = sv
+        .store
+        .register()
+        .household(c.building_id, &c.unit, &c.room, &ctx)
+        .await?;
+    let n = NewResident {
+        household_id: h.id,
+        name: c.name,
+        sex: c.sex,
+        birth_date: c.birth_date,
+        id_number: c.id_number.as_ref().map(|id| seal(v, id.as_str())),
+        phone: c.phone.as_deref().map(|p| seal(v, p)),
+        residency: c.residency,
+        languages: c.languages,
+    };
+    Ok(sv.store.register().add_resident(&n, &ctx).await?)
+}
+
+/// A household as its block's worker or the secretary sees it.
+#[derive(Debug, Clone)]
+pub struct HouseholdView {
+    pub household: Household,
+    pub building_label: String,
+    pub residents: Vec<Resident>,
+    /// The tags the viewer may see, with their history.
+    pub tags: Vec<CareTagRecord>,
+    pub visits: Vec<Visit>,
+}
+
+pub async fn household(sv: &Services, who: &Caller, id: HouseholdId) -> Result<HouseholdView> {
+    let reg = sv.store.register();
+    let h = reg.find_household(id).await?.ok_or(Error::NotFound)?;
+    let building = sv
+        .store
+        .places()
+        .find(Entity::Building, h.building_id.get())
+        .await?
+        .ok_or(Error::NotFound)?;
+    let block = super::building_block(sv, &building).await?;
+    allowed(who.actor.may_know_block(&block))?;
+    let residents = reg.residents_of(&[id]).await?;
+    let rids: Vec<_> = residents.iter().map(|r| r.id).collect();
+    let tags = reg
+        .tags_of(&rids, true)
+        .await?
+        .into_iter()
+        .filter(|t| {
+            CareTag::parse(&t.tag)
+                .is_none_or(|tag| who.actor.may_see_tag(&block, tag) == Decision::Allow)
+        })
+        .collect();
+    let estate = match building.get("estate_id").as_i64() {
+        Some(e) => sv
+            .store
+            .places()
+            .find(Entity::Estate, e)
+            .await?
+            .map(|e| e.title())
+            .unwrap_or_default(),
+        None => String::new(),
+    };
+    let unit = if h.unit.is_empty() {
+        String::new()
+    } else {
+        format!("{}单元", h.unit)
+    };
+    Ok(HouseholdView {
+        building_label: format!("{estate} {} {unit}{}室", building.title(), h.room),
+        visits: reg.visits_to(id, 20).await?,
+        household: h,
+        residents,
+        tags,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn today() -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 12, 1).unwrap()
+    }
+
+    fn input(id: Option<&str>, phone: Option<&str>, birth: Option<&str>) -> ResidentInput {
+        ResidentInput {
+            building_id: Some(BuildingId(1)),
+            room: "502".into(),
+            name: "王秀英".into(),
+            id_number: id.map(str::to_string),
+            phone: phone.map(str::to_string),
+            birth_date: birth.map(str::to_string),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn the_id_number_fills_in_and_checks_the_rest() {
+        let c = check(
+            &input(Some("11010519491231002X"), Some("138 0013 8000"), None),
+            today(),
+        )
+        .unwrap();
+        assert_eq!(c.sex, Some(Sex::Female));
+        assert_eq!(c.birth_date, NaiveDate::from_ymd_opt(1949, 12, 31));
+        assert_eq!(c.phone.as_deref(), Some("13800138000"));
+        let e = check(
+            &input(
+                Some("110105194912310021"),
+                Some("12345"),
+                Some("1950-01-01"),
+            ),
+            today(),
+        )
+        .unwrap_err();
+        let codes: Vec<_> = e.0.iter().map(|f| (f.field.as_str(), f.code)).collect();
+        assert!(codes.contains(&("id_number", "id_checksum")), "{codes:?}");
+        assert!(codes.contains(&("phone", "invalid_phone")), "{codes:?}");
+        let e = check(
+            &input(Some("11010519491231002X"), None, Some("1950-01-01")),
+            today(),
+        )
+        .unwrap_err();
+        assert_eq!(e.0[0].code, "id_mismatch");
+        let mut no_room = input(None, None, None);
+        no_room.room.clear();
+        assert_eq!(check(&no_room, today()).unwrap_err().0[0].field, "room");
+    }
+}
