@@ -3,6 +3,7 @@
 
 pub mod block;
 pub mod people;
+pub mod visits;
 
 use crate::vault::Vault;
 use crate::{Result, Services};

@@ -1,0 +1,155 @@
+//! Door-to-door visits (穿街走户): logged in under a minute on a phone, sent again safely
+//! when the stairwell had no signal (the phone makes the key), and a finding turned into
+//! a request in the same step, owned by the visiting worker and linked to the visit.
+
+use crate::{Caller, Error, Result, Services, allowed};
+use chrono::{DateTime, Utc};
+use doorstep_domain::people::VisitKind;
+use doorstep_domain::{Entity, FieldErrors, HouseholdId};
+use doorstep_store::{NewVisit, RequestRecord, Visit};
+
+/// What the visit form sends.
+#[derive(Debug, Clone, Default)]
+pub struct VisitInput {
+    pub household_id: Option<HouseholdId>,
+    pub kind: Option<String>,
+    pub met: Option<String>,
+    pub notes: Option<String>,
+    /// What residents said that needs doing: it becomes a request.
+    pub finding: Option<String>,
+    /// When, if the phone kept it while offline (else now).
+    pub visited_at: Option<DateTime<Utc>>,
+    /// Made on the phone, so that a resend is recognised.
+    pub client_key: Option<String>,
+}
+
+fn text(v: &Option<String>, max: usize, field: &str, e: &mut FieldErrors) -> Option<String> {
+    let t = v.as_deref().map(str::trim).filter(|s| !s.is_empty())?;
+    if t.chars().count() > max {
+        e.add_with(field, "too_long", vec![max.to_string()]);
+    }
+    Some(t.to_string())
+}
+
+/// A visit's input, checked.
+struct Checked {
+    household: HouseholdId,
+    kind: VisitKind,
+    key: String,
+    met: Option<String>,
+    notes: Option<String>,
+    finding: Option<String>,
+    at: DateTime<Utc>,
+}
+
+fn checked(input: &VisitInput, now: DateTime<Utc>) -> Result<Checked> {
+    let mut e = FieldErrors::new();
+    let household = input.household_id;
+    if household.is_none() {
+        e.add("household_id", "required");
+    }
+    let kind = match input.kind.as_deref() {
+        None | Some("") => {
+            e.add("kind", "required");
+            VisitKind::Routine
+        }
+        Some(k) => VisitKind::parse(k).unwrap_or_else(|| {
+            e.add("kind", "invalid_choice");
+            VisitKind::Routine
+        }),
+    };
+    let key = input.client_key.as_deref().map(str::trim).filter(|k| {
+        (8..=64).contains(&k.len()) && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+    });
+    if key.is_none() {
+        e.add("client_key", "required");
+    }
+    let met = text(&input.met, 100, "met", &mut e);
+    let notes = text(&input.notes, 2000, "notes", &mut e);
+    let finding = text(&input.finding, 2000, "finding", &mut e);
+    // A visit kept on the phone keeps its time, but not a time to come.
+    let at = input.visited_at.filter(|t| *t <= now).unwrap_or(now);
+    let (Some(household), Some(key)) = (household, key) else {
+        return Err(e.into());
+    };
+    e.into_result(())?;
+    Ok(Checked {
+        household,
+        kind,
+        key: key.to_string(),
+        met,
+        notes,
+        finding,
+        at,
+    })
+}
+
+/// Logs a visit (once per client key) and turns its finding into a request.
+pub async fn log(
+    sv: &Services,
+    who: &Caller,
+    input: &VisitInput,
+) -> Result<(Visit, Option<RequestRecord>)> {
+    let c = checked(input, sv.now())?;
+    let (household, key, finding) = (c.household, c.key.clone(), c.finding.clone());
+    let h = sv
+        .store
+        .register()
+        .find_household(household)
+        .await?
+        .ok_or_else(|| Error::validation("household_id", "invalid_reference"))?;
+    let building = sv
+        .store
+        .places()
+        .find(Entity::Building, h.building_id.get())
+        .await?
+        .ok_or(Error::NotFound)?;
+    allowed(
+        who.actor
+            .may_know_block(&super::building_block(sv, &building).await?),
+    )?;
+    let ctx = sv.ctx(who);
+    let v = NewVisit {
+        household_id: h.id,
+        worker_id: who.actor.account_id,
+        kind: c.kind,
+        met: c.met,
+        notes: c.notes,
+        said: finding.clone(),
+        visited_at: c.at,
+        client_key: key,
+    };
+    let (visit, new) = sv.store.register().record_visit(&v, &ctx).await?;
+    if !new {
+        // A resend: the first answer stands, with its request if it made one.
+        let request = match visit.request_id {
+            Some(r) => sv.store.requests().find(r).await?,
+            None => None,
+        };
+        return Ok((visit, request));
+    }
+    let Some(finding) = finding else {
+        return Ok((visit, None));
+    };
+    let mut body = serde_json::Map::new();
+    body.insert("channel".into(), "visit".into());
+    body.insert("kind".into(), "help".into());
+    body.insert("description".into(), finding.into());
+    body.insert("building_id".into(), h.building_id.get().into());
+    let address = if h.unit.is_empty() {
+        format!("{}室", h.room)
+    } else {
+        format!("{}单元{}室", h.unit, h.room)
+    };
+    body.insert("address".into(), address.into());
+    let request = crate::requests::intake(sv, who, &body).await?;
+    sv.store
+        .register()
+        .link_visit_request(visit.id, request.id)
+        .await?;
+    let visit = Visit {
+        request_id: Some(request.id),
+        ..visit
+    };
+    Ok((visit, Some(request)))
+}
