@@ -28,8 +28,8 @@ pub use error::{Error, Result, allowed};
 /// here: they never depend on the store itself.
 pub mod records {
     pub use doorstep_store::{
-        Account, AuditRecord, DuplicateCandidate, FigureRow, Figures, PlaceRecord, PublicFilter,
-        PublicRequest, RequestOrder, RequestRecord,
+        Account, AuditRecord, CareTagRecord, DuplicateCandidate, FigureRow, Figures, Household,
+        PlaceRecord, PublicFilter, PublicRequest, RequestOrder, RequestRecord, Resident, Visit,
     };
 }
 

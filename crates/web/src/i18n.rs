@@ -280,6 +280,10 @@ mod tests {
             ("entity.", AuditEntity::CODES),
             ("request.follow_up_via.", FollowUpChannel::CODES),
             ("reveal.reason.", RevealReason::CODES),
+            ("care_tag.", doorstep_domain::people::CareTag::CODES),
+            ("visit_kind.", doorstep_domain::people::VisitKind::CODES),
+            ("sex.", doorstep_domain::people::Sex::CODES),
+            ("residency.", doorstep_domain::people::Residency::CODES),
         ];
         for (prefix, codes) in coded {
             for c in *codes {

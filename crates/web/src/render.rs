@@ -39,6 +39,10 @@ pub const TEMPLATES: &[(&str, &str)] = templates!(
     "catalogue.html",
     "catalogue_item.html",
     "api_docs.html",
+    "care/index.html",
+    "care/block.html",
+    "care/household.html",
+    "care/resident_form.html",
     "requests/index.html",
     "requests/show.html",
     "requests/new.html",
@@ -78,6 +82,9 @@ fn nav(state: &AppState, lang: Lang, user: &CurrentUser) -> Vec<NavItem> {
     }
     if role == Role::Worker {
         links.push(("/blocks?mine=1".into(), "nav.my_blocks"));
+    }
+    if matches!(role, Role::Secretary | Role::Worker) {
+        links.push(("/care".into(), "nav.care"));
     }
     if matches!(role, Role::Admin | Role::Secretary | Role::Worker) {
         links.push(("/requests".into(), "nav.requests"));

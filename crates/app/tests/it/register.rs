@@ -11,7 +11,10 @@ use doorstep_store::scratch::ScratchDb;
 use doorstep_store::{Backend, NewResident, WriteCtx};
 use std::sync::Arc;
 
-backend_tests!(keys_rotate_without_losing_a_value);
+backend_tests!(
+    keys_rotate_without_losing_a_value,
+    a_worker_knows_her_block_and_turns_a_visit_finding_into_a_request
+);
 
 const OLD: &str = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
 const NEW: &str = "ZmVkY2JhOTg3NjU0MzIxMGZlZGNiYTk4NzY1NDMyMTA=";
@@ -101,4 +104,196 @@ async fn keys_rotate_without_losing_a_value(b: Backend) {
         Some(r.id)
     );
     db.drop_db().await;
+}
+
+async fn a_worker_knows_her_block_and_turns_a_visit_finding_into_a_request(b: Backend) {
+    let app = crate::support::TestApp::spawn(b).await;
+    let w1 = app.login("w1").await;
+    let csrf = app.csrf(&w1).await;
+    let building = app.fx.building1.to_string();
+    // She registers a resident of her block; the ID number fills in sex and birth date.
+    let r = w1
+        .post(app.url("/care/residents/new"))
+        .form(&[
+            ("_csrf", csrf.as_str()),
+            ("building_id", building.as_str()),
+            ("unit", "1"),
+            ("room", "502"),
+            ("name", "王秀英"),
+            ("id_number", ID),
+            ("phone", PHONE),
+            ("residency", "registered"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let household = r.headers()["location"].to_str().unwrap().to_string();
+    let page = w1
+        .get(app.url(&household))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("王秀英") && page.contains("女") && page.contains("76 岁"),
+        "{page}"
+    );
+    assert!(page.contains("110***********002X") && page.contains("138****8000"));
+    assert!(
+        !page.contains(ID) && !page.contains(PHONE),
+        "masked by default"
+    );
+    // A wrong check digit is named, and nothing is stored.
+    let r = w1
+        .post(app.url("/care/residents/new"))
+        .form(&[
+            ("_csrf", csrf.as_str()),
+            ("building_id", building.as_str()),
+            ("room", "503"),
+            ("name", "李四"),
+            ("id_number", "110105194912310021"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.unwrap().contains("校验位"));
+    // The reveal: with a reason, audited; without one, refused.
+    let resident: String = page
+        .split("id=\"resident-")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .unwrap()
+        .to_string();
+    let reveal = format!("/care/residents/{resident}/reveal");
+    let r = w1
+        .post(app.url(&reveal))
+        .form(&[
+            ("_csrf", csrf.as_str()),
+            ("field", "id_number"),
+            ("reason", "verify"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["cache-control"], "no-store");
+    assert!(r.text().await.unwrap().contains(ID));
+    let r = w1
+        .post(app.url(&reveal))
+        .form(&[("_csrf", csrf.as_str()), ("field", "phone"), ("reason", "")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    // The secretary sees the household; the subdistrict and another neighbourhood do not.
+    let sec = app.login("sec1").await;
+    assert_eq!(
+        sec.get(app.url(&household)).send().await.unwrap().status(),
+        200
+    );
+    let admin = app.login("admin").await;
+    assert_eq!(
+        admin
+            .get(app.url(&household))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        403
+    );
+    let sec2 = app.login("sec2").await;
+    assert_eq!(
+        sec2.get(app.url(&household)).send().await.unwrap().status(),
+        403
+    );
+    let scsrf = app.csrf(&sec2).await;
+    let r = sec2
+        .post(app.url(&reveal))
+        .form(&[
+            ("_csrf", scsrf.as_str()),
+            ("field", "id_number"),
+            ("reason", "verify"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    // A visit: what she heard becomes her request, linked; a resend makes nothing new.
+    let visit = [
+        ("_csrf", csrf.as_str()),
+        ("client_key", "phone-key-0001"),
+        ("kind", "care"),
+        ("met", "王秀英"),
+        ("notes", "身体尚可"),
+        ("finding", "楼道灯坏了，晚上看不见"),
+    ];
+    let r = w1
+        .post(app.url(&format!("{household}/visits")))
+        .form(&visit)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let request = r.headers()["location"].to_str().unwrap().to_string();
+    assert!(request.starts_with("/requests/"), "{request}");
+    let again = w1
+        .post(app.url(&format!("{household}/visits")))
+        .form(&visit)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.headers()["location"].to_str().unwrap(), request);
+    let req = w1
+        .get(app.url(&request))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(req.contains("楼道灯坏了") && req.contains("走访"), "{req}");
+    let page = w1
+        .get(app.url(&household))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(page.matches("身体尚可").count(), 1, "one visit, not two");
+    // Her block page counts nobody yet (no tags), and lists the household.
+    let to_block = w1.get(app.url("/care")).send().await.unwrap();
+    assert_eq!(to_block.status(), 303, "one block: straight to it");
+    let block_url = to_block.headers()["location"].to_str().unwrap().to_string();
+    let text = w1
+        .get(app.url(&block_url))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        text.contains("独居老人") && text.contains("502室"),
+        "{text}"
+    );
+    let log = app
+        .store()
+        .audit()
+        .list(&doorstep_store::AuditFilter {
+            action: Some(doorstep_domain::audit::AuditAction::Reveal),
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        log.total, 1,
+        "the refused reveals left no value and no entry"
+    );
+    app.stop().await;
 }

@@ -221,6 +221,8 @@ impl TestApp {
         let config = Config {
             bind: "127.0.0.1:0".into(),
             database_url: db.url.clone(),
+            // A test key for the care register (tests only).
+            encryption_key: Some("dGVzdCBrZXkgZm9yIHRoZSBjYXJlIHJlZ2lzdGVyISE=".into()),
             ..Default::default()
         };
         let clock = ManualClock::new(start_time());

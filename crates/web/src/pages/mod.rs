@@ -3,6 +3,7 @@
 
 mod accounts;
 mod audit;
+mod care;
 mod catalogue;
 mod circle;
 mod circle_map;
@@ -30,6 +31,7 @@ pub fn routes() -> Router<AppState> {
         .merge(audit::routes())
         .merge(circle::routes())
         .merge(catalogue::routes())
+        .merge(care::routes())
         .merge(requests::routes())
         .merge(figures::routes())
         .merge(resident::routes())

@@ -1,0 +1,112 @@
+//! A worker's blocks and one block in mind.
+
+use super::SEED_ORDER;
+use crate::render::page;
+use crate::session::CurrentUser;
+use crate::views;
+use crate::{AppError, AppState};
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Response};
+use doorstep_services::register::block::{block, my_blocks};
+use minijinja::context;
+
+/// `GET /care`: the blocks the caller knows, each a link.
+pub(super) async fn index(
+    State(state): State<AppState>,
+    user: CurrentUser,
+) -> Result<Response, AppError> {
+    let blocks = my_blocks(&state.services, &user.caller()).await?;
+    if let [only] = blocks.as_slice() {
+        // A worker with one block goes straight to it.
+        return Ok(
+            axum::response::Redirect::to(&format!("/care/blocks/{}", only.id)).into_response(),
+        );
+    }
+    let items: Vec<serde_json::Value> = blocks
+        .iter()
+        .map(|b| serde_json::json!({"href": format!("/care/blocks/{}", b.id), "name": b.title()}))
+        .collect();
+    let title = state.i18n.t(user.lang, "care.title");
+    let extra = context! { title => title.clone(), blocks => items };
+    Ok(page(
+        &state,
+        user.lang,
+        Some(&user),
+        "care/index.html",
+        &title,
+        extra,
+    )?
+    .into_response())
+}
+
+/// `GET /care/blocks/{id}`: counts by the seed's groups, who is due a visit, buildings and
+/// households.
+pub(super) async fn show(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+) -> Result<Response, AppError> {
+    let lang = user.lang;
+    let tr = |k: &str| state.i18n.t(lang, k);
+    let v = block(&state.services, &user.caller(), id).await?;
+    let now = state.services.now();
+    let count_of = |code: &str| {
+        v.counts
+            .iter()
+            .find(|(t, _)| t == code)
+            .map_or(0, |(_, n)| *n)
+    };
+    let counts: Vec<serde_json::Value> = SEED_ORDER
+        .iter()
+        .map(|t| serde_json::json!({"label": tr(&format!("care_tag.{t}")), "count": count_of(t.code()), "code": t.code()}))
+        .collect();
+    let label_of = |h: doorstep_domain::HouseholdId| {
+        v.buildings
+            .iter()
+            .find_map(|(_, label, hs)| {
+                hs.iter()
+                    .find(|x| x.id == h)
+                    .map(|x| format!("{label} {}", room(x)))
+            })
+            .unwrap_or_default()
+    };
+    let due: Vec<serde_json::Value> = v
+        .due
+        .iter()
+        .map(|d| {
+            serde_json::json!({"href": format!("/care/households/{}", d.household), "label": label_of(d.household),
+                "tag": tr(&format!("care_tag.{}", d.tag)), "due": views::local_time(d.due_at),
+                "overdue": d.due_at < now,
+                "last": d.last_visit.map(views::local_time).unwrap_or_else(|| tr("care.never_visited"))})
+        })
+        .collect();
+    let buildings: Vec<serde_json::Value> = v
+        .buildings
+        .iter()
+        .map(|(b, label, hs)| {
+            let households: Vec<serde_json::Value> = hs
+                .iter()
+                .map(|h| serde_json::json!({"href": format!("/care/households/{}", h.id), "room": room(h),
+                    "people": v.residents.iter().filter(|r| r.household_id == h.id).count()}))
+                .collect();
+            serde_json::json!({"id": b.id, "label": label, "households": households,
+                "add_href": format!("/care/residents/new?building_id={}", b.id)})
+        })
+        .collect();
+    let title = v.block.title();
+    let extra = context! {
+        title => title.clone(), counts, due, buildings,
+        worker => v.worker_name.clone().unwrap_or_else(|| "—".into()),
+        residents => v.residents.len(),
+    };
+    Ok(page(&state, lang, Some(&user), "care/block.html", &title, extra)?.into_response())
+}
+
+/// "1单元 502室", or "502室" in a building without units.
+pub(super) fn room(h: &doorstep_services::records::Household) -> String {
+    if h.unit.is_empty() {
+        format!("{}室", h.room)
+    } else {
+        format!("{}单元 {}室", h.unit, h.room)
+    }
+}

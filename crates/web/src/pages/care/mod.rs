@@ -1,0 +1,37 @@
+//! The care register's pages: a worker's blocks in mind (心中有数), a block's buildings and
+//! households, a household with its people (ID numbers and phones masked, revealed with a
+//! reason), their care tags and visits, and the visit form.
+
+mod block;
+mod household;
+
+use crate::AppState;
+use axum::Router;
+use axum::routing::{get, post};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/care", get(block::index))
+        .route("/care/blocks/{id}", get(block::show))
+        .route("/care/households/{id}", get(household::show))
+        .route("/care/households/{id}/visits", post(household::visit))
+        .route("/care/residents/{id}/reveal", post(household::reveal))
+        .route(
+            "/care/residents/new",
+            get(household::new_resident).post(household::add_resident),
+        )
+}
+
+/// The seed's groups in its order, for counts: 志愿者骨干, 独居老人, 重大病人, 残疾人,
+/// 精神病人, 困难人群.
+pub(crate) const SEED_ORDER: &[doorstep_domain::people::CareTag] = {
+    use doorstep_domain::people::CareTag::*;
+    &[
+        CoreVolunteer,
+        ElderlyAlone,
+        SeriousIllness,
+        Disability,
+        MentalDisorder,
+        Hardship,
+    ]
+};
