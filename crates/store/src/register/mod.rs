@@ -2,8 +2,10 @@
 //! services' vault, with their lookup hashes), care tags kept as history, door-to-door
 //! visits, and the visit plan per tag. Every write carries its audit entry.
 
+mod roster;
 mod visits;
 
+pub use roster::{RosterCounts, RosterRow};
 pub use visits::{NewVisit, Visit};
 
 use crate::audit::{self, AuditEntry};

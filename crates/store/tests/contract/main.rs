@@ -162,6 +162,7 @@ contract_tests!(
     request_views::batched_intake_is_all_or_nothing,
     request_views::queues_count_each_neighbourhoods_waiting_requests,
     register::the_register_keeps_households_residents_tags_and_visits,
+    register::a_roster_imports_all_or_nothing_and_reimports_without_duplicates,
 );
 #[cfg(feature = "pg-tests")]
 #[tokio::test]

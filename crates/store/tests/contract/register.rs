@@ -165,3 +165,94 @@ pub(crate) async fn the_register_keeps_households_residents_tags_and_visits(s: S
         vec![("elderly_alone".to_string(), 5)]
     );
 }
+
+pub(crate) async fn a_roster_imports_all_or_nothing_and_reimports_without_duplicates(s: Store) {
+    use doorstep_store::RosterRow;
+    let seed = seed(&s).await;
+    let b = s
+        .places()
+        .create(
+            Entity::Building,
+            &vals(
+                Entity::Building,
+                json!({"estate_id": seed.estate, "number": "9号"}),
+            ),
+            &ctx(),
+        )
+        .await
+        .unwrap();
+    let row = |room: &str, name: &str, id: &str, tags: &[&str]| RosterRow {
+        building_id: BuildingId(b.id),
+        unit: "1".into(),
+        room: room.into(),
+        name: name.into(),
+        sex: None,
+        birth_date: None,
+        id_number: Some(sealed(id)),
+        phone: Some(sealed(&format!("p{id}"))),
+        residency: Residency::Registered,
+        tags: tags.iter().map(|t| t.to_string()).collect(),
+        tags_since: day("2026-01-01"),
+    };
+    let rows = vec![
+        row("101", "张一", "R1", &["elderly_alone"]),
+        row("101", "张二", "R2", &[]),
+        row("102", "李三", "R3", &["hardship", "disability"]),
+    ];
+    let reg = s.register();
+    let counts = reg.import(seed.sd, &rows, &ctx()).await.unwrap();
+    assert_eq!(
+        (
+            counts.households_added,
+            counts.residents_added,
+            counts.residents_updated,
+            counts.tags_started
+        ),
+        (2, 3, 0, 3)
+    );
+    // Again, with a new phone and one more tag: updated by ID number, nothing doubled.
+    let mut again = rows.clone();
+    again[0].phone = Some(sealed("new-phone"));
+    again[1].tags.push("core_volunteer".into());
+    let counts = reg.import(seed.sd, &again, &ctx()).await.unwrap();
+    assert_eq!(
+        (
+            counts.households_added,
+            counts.residents_added,
+            counts.residents_updated,
+            counts.tags_started
+        ),
+        (0, 0, 3, 1)
+    );
+    assert_eq!(
+        reg.tag_counts(&[BuildingId(b.id)]).await.unwrap(),
+        vec![
+            ("core_volunteer".to_string(), 1),
+            ("disability".to_string(), 1),
+            ("elderly_alone".to_string(), 1),
+            ("hardship".to_string(), 1),
+        ]
+    );
+    let zhang = reg
+        .resident_by_id_number(seed.sd, "lookup-R1")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(zhang.phone_sealed.as_deref(), Some("v1:test:new-phone"));
+    // A row in a building of no one's (or another subdistrict's) writes nothing at all.
+    let mut bad = vec![row("103", "王四", "R4", &[])];
+    bad.push(RosterRow {
+        building_id: BuildingId(999_999),
+        ..row("104", "王五", "R5", &[])
+    });
+    assert!(matches!(
+        reg.import(seed.sd, &bad, &ctx()).await,
+        Err(StoreError::Validation(_))
+    ));
+    assert!(
+        reg.resident_by_id_number(seed.sd, "lookup-R4")
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
