@@ -322,7 +322,7 @@ async fn serve(config: &Config) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// `doorstep demo`: builds the Huamu demo once, then serves it.
+/// `doorstep keys rotate`.
 async fn rotate_keys(config: &Config) -> anyhow::Result<ExitCode> {
     if config.encryption_key.is_none() {
         anyhow::bail!(
@@ -342,6 +342,7 @@ async fn rotate_keys(config: &Config) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// `doorstep demo`: builds the Huamu demo once, then serves it.
 async fn demo(config: &Config) -> anyhow::Result<ExitCode> {
     let store = open_store(config).await?;
     store.migrate().await.context("applying migrations")?;
@@ -357,6 +358,19 @@ async fn demo(config: &Config) -> anyhow::Result<ExitCode> {
         println!("Built the Huamu demo in {:.1} s.", started.secs());
     } else {
         println!("Reusing the Huamu demo database.");
+    }
+    if let Some(vault) = config.vault()? {
+        let t = doorstep_domain::clock::Stopwatch::start();
+        let people = doorstep::demo::add_register(
+            &store,
+            &vault,
+            now,
+            doorstep::demo::DEMO_HOUSEHOLDS_PER_BUILDING,
+        )
+        .await?;
+        if people > 0 {
+            println!("Registered {people} demo residents in {:.1} s.", t.secs());
+        }
     }
     store.close().await;
     let app = Application::build(config, Some(true)).await?;

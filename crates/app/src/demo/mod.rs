@@ -6,10 +6,12 @@ mod catalogue;
 mod data;
 mod network;
 mod places;
+mod register;
 mod requests;
 
 pub use catalogue::{add_catalogue, catalogue_items};
 pub use network::add_network;
+pub use register::add_register;
 pub use requests::{DEMO_REQUESTS, add_requests, staffed_neighbourhoods};
 
 use anyhow::{Context, bail};
@@ -30,6 +32,10 @@ pub const DEMO_PASSWORD: &str = "huamu-demo-2026";
 /// The key that seals the demo register's ID numbers and phones. Published here, so it
 /// protects nothing: a real deployment sets its own `encryption_key`
 /// (`doorstep keys generate`).
+/// The most households the demo registers per building (a building's recorded households,
+/// up to this).
+pub const DEMO_HOUSEHOLDS_PER_BUILDING: i64 = 24;
+
 pub const DEMO_ENCRYPTION_KEY: &str = "RGVtbyBrZXkgLSBwdWJsaXNoZWQsIG5vdCBzZWNyZXQ=";
 
 /// A sign-in printed when the demo starts.

@@ -40,8 +40,9 @@ pub struct RosterCounts {
     pub tags_started: usize,
 }
 
-/// Rows per multi-row INSERT (15 values each keeps well under SQLite's variable limit).
-const CHUNK: usize = 400;
+/// Rows per multi-row INSERT: sqlx-sqlite looks each parameter up by walking the list, so
+/// a statement's cost grows with the square of its parameters; 64 rows of 14 is quick.
+const CHUNK: usize = 64;
 
 /// The households of the rows, made where missing; by (building, unit, room).
 async fn households(
@@ -251,7 +252,18 @@ async fn insert_new(
         .await
         .map_err(|e| e.on_key(&["id_number"]))?;
     // RETURNING's order is not promised (SQLite says so): match each new row back to the
-    // first row of the chunk with its household, name and ID number.
+    // rows of the chunk with its household, name and ID number, in order among equals.
+    type Key = (HouseholdId, String, Option<String>);
+    let mut waiting: HashMap<Key, std::collections::VecDeque<usize>> = HashMap::new();
+    for i in chunk {
+        let row = &rows[*i];
+        let key = (
+            home(homes, row),
+            row.name.clone(),
+            row.id_number.as_ref().map(|s| s.lookup.clone()),
+        );
+        waiting.entry(key).or_default().push_back(*i);
+    }
     let mut added = 0;
     for r in made {
         let (h, name, lookup): (HouseholdId, String, Option<String>) = (
@@ -259,15 +271,11 @@ async fn insert_new(
             r.get("name")?,
             r.get("id_number_lookup")?,
         );
-        let slot = chunk.iter().find(|i| {
-            let row = &rows[**i];
-            ids[**i].is_none()
-                && home(homes, row) == h
-                && row.name == name
-                && row.id_number.as_ref().map(|s| s.lookup.clone()) == lookup
-        });
-        if let Some(i) = slot {
-            ids[*i] = Some(r.id("id")?);
+        if let Some(i) = waiting
+            .get_mut(&(h, name, lookup))
+            .and_then(|q| q.pop_front())
+        {
+            ids[i] = Some(r.id("id")?);
             added += 1;
         }
     }
