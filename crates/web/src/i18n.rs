@@ -304,6 +304,12 @@ mod tests {
             "id_birth_date",
             "id_checksum",
             "id_mismatch",
+            "unreadable_file",
+            "empty_file",
+            "missing_columns",
+            "unknown_building",
+            "unknown_tag",
+            "duplicate_in_file",
         ] {
             if !i.has(&format!("field_error.{code}")) {
                 missing.push(format!("field_error.{code}"));

@@ -43,6 +43,7 @@ pub const TEMPLATES: &[(&str, &str)] = templates!(
     "care/block.html",
     "care/household.html",
     "care/resident_form.html",
+    "care/import.html",
     "requests/index.html",
     "requests/show.html",
     "requests/new.html",

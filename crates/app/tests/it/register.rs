@@ -12,6 +12,7 @@ use doorstep_store::{Backend, NewResident, WriteCtx};
 use std::sync::Arc;
 
 backend_tests!(
+    a_roster_is_checked_row_by_row_and_imports_all_or_nothing,
     keys_rotate_without_losing_a_value,
     a_worker_knows_her_block_and_turns_a_visit_finding_into_a_request
 );
@@ -294,6 +295,90 @@ async fn a_worker_knows_her_block_and_turns_a_visit_finding_into_a_request(b: Ba
     assert_eq!(
         log.total, 1,
         "the refused reveals left no value and no entry"
+    );
+    app.stop().await;
+}
+
+async fn a_roster_is_checked_row_by_row_and_imports_all_or_nothing(b: Backend) {
+    let app = crate::support::TestApp::spawn(b).await;
+    let sec = app.login("sec1").await;
+    let csrf = app.csrf(&sec).await;
+    // The template downloads as a workbook.
+    let t = sec
+        .get(app.url("/care/import/template.xlsx"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(t.status(), 200);
+    assert!(t.bytes().await.unwrap().starts_with(b"PK"));
+    let csv = "小区,楼号,单元,室号,姓名,身份证号,联系电话,户籍情况,关爱标签\n\
+               牡丹路100弄,1号,1,502,王秀英,11010519491231002X,13800138000,户籍,独居老人、低保\n\
+               牡丹路100弄,1号,1,503,李四,110105194912310021,,户籍,\n\
+               不存在路1弄,9号,1,101,张三,310115196001010011,,户籍,退休干部\n";
+    let upload = |mode: &'static str| {
+        let form = reqwest::multipart::Form::new()
+            .text("_csrf", csrf.clone())
+            .text("mode", mode)
+            .part(
+                "file",
+                reqwest::multipart::Part::bytes(csv.as_bytes().to_vec()).file_name("花名册.csv"),
+            );
+        sec.post(app.url("/care/import")).multipart(form).send()
+    };
+    // A dry run reports every problem by row and column, and writes nothing.
+    let r = upload("check").await.unwrap();
+    assert_eq!(r.status(), 422);
+    let page = r.text().await.unwrap();
+    for want in [
+        "身份证号校验位不对",
+        "本居民区没有这个小区和楼号",
+        "有不认识的关爱标签",
+        "<td class=\"num\">3</td>",
+        "<td class=\"num\">4</td>",
+    ] {
+        assert!(page.contains(want), "{want}: {page}");
+    }
+    let store = app.store();
+    let count = || async {
+        store
+            .register()
+            .households_in(&[BuildingId(app.fx.building1)])
+            .await
+            .unwrap()
+            .len()
+    };
+    assert_eq!(count().await, 0);
+    // All or nothing: still nothing.
+    let r = upload("import").await.unwrap();
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.unwrap().contains("未导入任何数据"));
+    assert_eq!(count().await, 0);
+    // The valid rows only: the one good row, with its tags.
+    let r = upload("valid").await.unwrap();
+    assert!(
+        r.text()
+            .await
+            .unwrap()
+            .contains("新增 1 户、1 人，更新 0 人，新增标签 2 个")
+    );
+    assert_eq!(count().await, 1);
+    // Again: updated by ID number, not doubled.
+    let r = upload("valid").await.unwrap();
+    assert!(
+        r.text()
+            .await
+            .unwrap()
+            .contains("新增 0 户、0 人，更新 1 人，新增标签 0 个")
+    );
+    // Workers do not import.
+    let w1 = app.login("w1").await;
+    assert_eq!(
+        w1.get(app.url("/care/import"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        403
     );
     app.stop().await;
 }

@@ -16,7 +16,8 @@ pub(super) async fn index(
     user: CurrentUser,
 ) -> Result<Response, AppError> {
     let blocks = my_blocks(&state.services, &user.caller()).await?;
-    if let [only] = blocks.as_slice() {
+    let secretary = user.actor.role == doorstep_domain::Role::Secretary;
+    if let ([only], false) = (blocks.as_slice(), secretary) {
         // A worker with one block goes straight to it.
         return Ok(
             axum::response::Redirect::to(&format!("/care/blocks/{}", only.id)).into_response(),
@@ -27,7 +28,11 @@ pub(super) async fn index(
         .map(|b| serde_json::json!({"href": format!("/care/blocks/{}", b.id), "name": b.title()}))
         .collect();
     let title = state.i18n.t(user.lang, "care.title");
-    let extra = context! { title => title.clone(), blocks => items };
+    let may_import = matches!(
+        user.actor.role,
+        doorstep_domain::Role::Admin | doorstep_domain::Role::Secretary
+    );
+    let extra = context! { title => title.clone(), blocks => items, may_import };
     Ok(page(
         &state,
         user.lang,

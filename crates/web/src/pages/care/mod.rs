@@ -4,6 +4,7 @@
 
 mod block;
 mod household;
+mod import;
 
 use crate::AppState;
 use axum::Router;
@@ -20,6 +21,13 @@ pub fn routes() -> Router<AppState> {
             "/care/residents/new",
             get(household::new_resident).post(household::add_resident),
         )
+        .route(
+            "/care/import",
+            get(import::form)
+                .post(import::upload)
+                .layer(axum::extract::DefaultBodyLimit::max(20 * 1024 * 1024)),
+        )
+        .route("/care/import/template.xlsx", get(import::template_file))
 }
 
 /// The seed's groups in its order, for counts: 志愿者骨干, 独居老人, 重大病人, 残疾人,
