@@ -370,8 +370,41 @@ async fn a_roster_is_checked_row_by_row_and_imports_all_or_nothing(b: Backend) {
             .unwrap()
             .contains("新增 0 户、0 人，更新 1 人，新增标签 0 个")
     );
-    // Workers do not import.
+    // The export reads back through the importer, masked unless asked with a reason.
+    let export = |q: &'static str| sec.get(app.url(&format!("/care/export.xlsx{q}"))).send();
+    let r = export("").await.unwrap();
+    assert_eq!(r.status(), 200);
+    let rows = doorstep_services::register::import::read_table("x.xlsx", &r.bytes().await.unwrap())
+        .unwrap();
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    assert_eq!(rows[1][4], "王秀英");
+    assert_eq!(rows[1][5], "110***********002X");
+    assert_eq!(rows[1][6], "138****8000");
+    assert_eq!(rows[1][8], "独居老人、困难");
+    let r = export("?reason=visit").await.unwrap();
+    let rows = doorstep_services::register::import::read_table("x.xlsx", &r.bytes().await.unwrap())
+        .unwrap();
+    assert_eq!(rows[1][5], "11010519491231002X");
+    let exports = store
+        .audit()
+        .list(&doorstep_store::AuditFilter {
+            action: Some(doorstep_domain::audit::AuditAction::Export),
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(exports.total, 2, "each export is in the audit log");
+    // Workers do not import, nor export in full.
     let w1 = app.login("w1").await;
+    assert_eq!(
+        w1.get(app.url("/care/export.xlsx?reason=visit"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        403
+    );
     assert_eq!(
         w1.get(app.url("/care/import"))
             .send()

@@ -27,7 +27,7 @@ pub const COLUMNS: &[(&str, bool)] = &[
 ];
 
 /// How residents write the tags in the sheet.
-const TAG_WORDS: &[(&str, CareTag)] = &[
+pub(super) const TAG_WORDS: &[(&str, CareTag)] = &[
     ("独居老人", CareTag::ElderlyAlone),
     ("独居", CareTag::ElderlyAlone),
     ("重大病", CareTag::SeriousIllness),
@@ -41,7 +41,7 @@ const TAG_WORDS: &[(&str, CareTag)] = &[
     ("志愿者", CareTag::CoreVolunteer),
 ];
 
-const RESIDENCY_WORDS: &[(&str, &str)] = &[
+pub(super) const RESIDENCY_WORDS: &[(&str, &str)] = &[
     ("户籍", "registered"),
     ("人户分离", "living_here"),
     ("来沪", "migrant"),

@@ -121,3 +121,34 @@ pub(super) async fn upload(
         Err(e) => Err(e.into()),
     }
 }
+
+/// `GET /care/export.xlsx`: the roster, masked; `?reason=` (secretaries) in full.
+pub(super) async fn export_file(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    axum::extract::Query(q): axum::extract::Query<std::collections::BTreeMap<String, String>>,
+) -> Result<Response, AppError> {
+    let full = match q.get("reason").map(String::as_str) {
+        None | Some("") => None,
+        Some(r) => Some(
+            doorstep_domain::audit::RevealReason::parse(r)
+                .ok_or(AppError::validation("reason", "invalid_choice"))?,
+        ),
+    };
+    let bytes =
+        doorstep_services::register::export::export(&state.services, &user.caller(), full).await?;
+    let mut res = bytes.into_response();
+    res.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        ),
+    );
+    res.headers_mut().insert(
+        header::CONTENT_DISPOSITION,
+        HeaderValue::from_static("attachment; filename=\"roster.xlsx\""),
+    );
+    res.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(res)
+}

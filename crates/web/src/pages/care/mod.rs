@@ -28,6 +28,7 @@ pub fn routes() -> Router<AppState> {
                 .layer(axum::extract::DefaultBodyLimit::max(20 * 1024 * 1024)),
         )
         .route("/care/import/template.xlsx", get(import::template_file))
+        .route("/care/export.xlsx", get(import::export_file))
 }
 
 /// The seed's groups in its order, for counts: 志愿者骨干, 独居老人, 重大病人, 残疾人,

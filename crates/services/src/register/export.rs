@@ -1,0 +1,136 @@
+//! The roster exported as a workbook laid out like the import template: ID numbers and
+//! phones masked, unless a secretary asks for them in full with a reason; every export
+//! in the audit log (who, what scope, how many, masked or not).
+
+use super::{building_block, id_number, phone};
+use crate::{Caller, Error, Result, Services, allowed};
+use doorstep_domain::audit::{AuditAction, AuditEntity, RevealReason};
+use doorstep_domain::mask::{mask_id_number, mask_phone};
+use doorstep_domain::people::CareTag;
+use doorstep_domain::{BuildingId, Entity, Role, Scope};
+use doorstep_store::AuditEntry;
+use serde_json::json;
+use std::collections::HashMap;
+
+/// The caller's roster as XLSX: a secretary's neighbourhood, a worker's blocks.
+/// `full`: the unmasked values, for a secretary with a reason.
+pub async fn export(sv: &Services, who: &Caller, full: Option<RevealReason>) -> Result<Vec<u8>> {
+    let nb = who.actor.neighbourhood_id.ok_or(Error::Forbidden)?;
+    if !matches!(who.actor.role, Role::Secretary | Role::Worker)
+        || (full.is_some() && who.actor.role != Role::Secretary)
+    {
+        return Err(Error::Forbidden);
+    }
+    let scope = Scope::Neighbourhood {
+        subdistrict_id: who.actor.subdistrict_id,
+        neighbourhood_id: nb,
+    };
+    let estates: HashMap<i64, String> = crate::places::all_in(sv, Entity::Estate, scope)
+        .await?
+        .into_iter()
+        .map(|e| (e.id, e.title()))
+        .collect();
+    let mut buildings = Vec::new();
+    for b in crate::places::all_in(sv, Entity::Building, scope).await? {
+        if allowed(who.actor.may_know_block(&building_block(sv, &b).await?)).is_ok() {
+            buildings.push(b);
+        }
+    }
+    let ids: Vec<BuildingId> = buildings.iter().map(|b| BuildingId(b.id)).collect();
+    let reg = sv.store.register();
+    let households = reg.households_in(&ids).await?;
+    let residents = reg
+        .residents_of(&households.iter().map(|h| h.id).collect::<Vec<_>>())
+        .await?;
+    let tags = reg
+        .tags_of(&residents.iter().map(|r| r.id).collect::<Vec<_>>(), false)
+        .await?;
+    let v = sv.vault()?;
+    let sheet = Sheet {
+        header: super::import::COLUMNS
+            .iter()
+            .map(|(n, _)| n.to_string())
+            .collect(),
+        rows: residents
+            .iter()
+            .filter_map(|r| {
+                let h = households.iter().find(|h| h.id == r.household_id)?;
+                let b = buildings.iter().find(|b| b.id == h.building_id.get())?;
+                let estate = b
+                    .get("estate_id")
+                    .as_i64()
+                    .and_then(|e| estates.get(&e))
+                    .cloned()
+                    .unwrap_or_default();
+                let (id, ph) = (id_number(v, r).ok().flatten(), phone(v, r).ok().flatten());
+                let (id, ph) = match full {
+                    Some(_) => (id, ph),
+                    None => (id.map(|x| mask_id_number(&x)), ph.map(|x| mask_phone(&x))),
+                };
+                let tag_words: Vec<&str> = tags
+                    .iter()
+                    .filter(|t| t.resident_id == r.id)
+                    .filter_map(|t| CareTag::parse(&t.tag).map(tag_word))
+                    .collect();
+                Some(vec![
+                    estate,
+                    b.title(),
+                    h.unit.clone(),
+                    h.room.clone(),
+                    r.name.clone(),
+                    id.unwrap_or_default(),
+                    ph.unwrap_or_default(),
+                    residency_word(r.residency).to_string(),
+                    tag_words.join("、"),
+                ])
+            })
+            .collect(),
+    };
+    let detail = json!({"scope": "roster", "neighbourhood_id": nb, "rows": sheet.rows.len(),
+        "masked": full.is_none(), "reason": full.map(|r| r.code())});
+    let entry = AuditEntry::write(AuditAction::Export, AuditEntity::Roster, nb.get(), detail);
+    sv.store.audit().record(&sv.ctx(who), entry).await?;
+    sheet.to_xlsx()
+}
+
+/// The word the importer reads back for a tag (the first of its words).
+fn tag_word(t: CareTag) -> &'static str {
+    super::import::TAG_WORDS
+        .iter()
+        .find(|(_, tag)| *tag == t)
+        .map_or("", |(w, _)| w)
+}
+
+/// The word the importer reads back for a residency status.
+fn residency_word(r: doorstep_domain::people::Residency) -> &'static str {
+    super::import::RESIDENCY_WORDS
+        .iter()
+        .find(|(_, code)| *code == r.code())
+        .map_or("", |(w, _)| w)
+}
+
+struct Sheet {
+    header: Vec<String>,
+    rows: Vec<Vec<String>>,
+}
+
+impl Sheet {
+    fn to_xlsx(&self) -> Result<Vec<u8>> {
+        use rust_xlsxwriter::{Format, Workbook};
+        let mut wb = Workbook::new();
+        let ws = wb.add_worksheet();
+        ws.set_name("花名册").map_err(Error::internal)?;
+        let bold = Format::new().set_bold();
+        for (c, h) in self.header.iter().enumerate() {
+            ws.write_string_with_format(0, c as u16, h, &bold)
+                .map_err(Error::internal)?;
+        }
+        for (r, row) in self.rows.iter().enumerate() {
+            for (c, v) in row.iter().enumerate() {
+                ws.write_string(r as u32 + 1, c as u16, v)
+                    .map_err(Error::internal)?;
+            }
+        }
+        wb.save_to_buffer().map_err(Error::internal)
+    }
+}
