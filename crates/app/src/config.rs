@@ -49,6 +49,8 @@ pub struct Config {
     pub log: String,
     /// Walking speed for the 15-minute circle, metres per second.
     pub walk_speed_mps: f64,
+    /// Days an archived resident's (moved away, died) personal data is kept, then erased.
+    pub archived_retention_days: u64,
     /// Requests one address may send through the resident web page or Open311 in an hour.
     pub resident_reports_per_hour: usize,
     /// A working-day table (TOML, as `crates/domain/src/calendar_cn.toml`) whose years
@@ -79,6 +81,7 @@ const KEYS: &[&str] = &[
     "auto_migrate",
     "log",
     "walk_speed_mps",
+    "archived_retention_days",
     "resident_reports_per_hour",
     "calendar_file",
     "trusted_proxies",
@@ -101,6 +104,7 @@ impl Default for Config {
             auto_migrate: true,
             log: "info".into(),
             walk_speed_mps: 1.2,
+            archived_retention_days: 3 * 365,
             resident_reports_per_hour: 10,
             calendar_file: None,
             trusted_proxies: Vec::new(),
@@ -229,6 +233,7 @@ impl Config {
                 }
                 self.walk_speed_mps = s;
             }
+            "archived_retention_days" => self.archived_retention_days = positive(num::<u64>(v)?)?,
             "resident_reports_per_hour" => {
                 self.resident_reports_per_hour = positive(num::<u64>(v)?)? as usize
             }
@@ -313,6 +318,7 @@ impl Config {
             lockout_window: Duration::from_secs(15 * 60),
             lockout_duration: Duration::from_secs(self.lockout_minutes * 60),
             walk_speed_mps: self.walk_speed_mps,
+            archived_retention: Duration::from_secs(self.archived_retention_days * 86_400),
         }
     }
 

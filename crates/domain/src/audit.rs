@@ -26,6 +26,8 @@ crate::coded_enum! {
         ViewAttachment = "view_attachment",
         /// Personal data shown unmasked (a phone number, to call back), with the reason.
         Reveal = "reveal",
+        /// Personal data erased under the retention rule.
+        Erase = "erase",
     }
 }
 

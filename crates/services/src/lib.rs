@@ -29,7 +29,8 @@ pub use error::{Error, Result, allowed};
 pub mod records {
     pub use doorstep_store::{
         Account, AuditRecord, CareTagRecord, DuplicateCandidate, FigureRow, Figures, Household,
-        PlaceRecord, PublicFilter, PublicRequest, RequestOrder, RequestRecord, Resident, Visit,
+        PlaceRecord, PublicFilter, PublicRequest, RequestOrder, RequestRecord, Resident, TagKind,
+        Visit,
     };
 }
 
@@ -56,6 +57,8 @@ pub struct Settings {
     pub lockout_duration: Duration,
     /// Walking speed for the 15-minute circle, metres per second.
     pub walk_speed_mps: f64,
+    /// How long an archived resident's personal data is kept before it is erased.
+    pub archived_retention: Duration,
 }
 
 /// Everything a use case needs besides its caller; cheap to clone.

@@ -1,5 +1,6 @@
 //! The background jobs, run beside the server: every minute the deadline job; every five
-//! minutes, expired sessions and the per-address counters' old entries go.
+//! minutes, expired sessions and the per-address counters' old entries go; once a day
+//! (starting a minute after start-up), the register's retention rule.
 
 use crate::{AppState, LOOKUP_WINDOW, REPORT_WINDOW};
 use doorstep_services::{clock, jobs};
@@ -13,6 +14,15 @@ pub(crate) async fn run(state: AppState) {
         tick += 1;
         if let Err(e) = jobs::escalate_overdue(sv).await {
             tracing::warn!(error = %e, "deadline job failed; it runs again in a minute");
+        }
+        if tick % (24 * 60) == 1 {
+            match doorstep_services::register::edit::erase_expired(sv).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(erased = n, "archived residents' personal data erased"),
+                Err(e) => {
+                    tracing::warn!(error = %e, "retention job failed; it runs again tomorrow")
+                }
+            }
         }
         if tick.is_multiple_of(5) {
             if let Err(e) = jobs::purge_sessions(sv).await {

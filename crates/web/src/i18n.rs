@@ -284,6 +284,18 @@ mod tests {
             ("visit_kind.", doorstep_domain::people::VisitKind::CODES),
             ("sex.", doorstep_domain::people::Sex::CODES),
             ("residency.", doorstep_domain::people::Residency::CODES),
+            (
+                "archive_reason.",
+                doorstep_domain::people::ArchiveReason::CODES,
+            ),
+            (
+                "disability_kind.",
+                doorstep_domain::people::DisabilityKind::CODES,
+            ),
+            (
+                "hardship_kind.",
+                doorstep_domain::people::HardshipKind::CODES,
+            ),
         ];
         for (prefix, codes) in coded {
             for c in *codes {
@@ -310,6 +322,8 @@ mod tests {
             "unknown_building",
             "unknown_tag",
             "duplicate_in_file",
+            "already_held",
+            "future_date",
         ] {
             if !i.has(&format!("field_error.{code}")) {
                 missing.push(format!("field_error.{code}"));

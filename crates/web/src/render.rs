@@ -43,6 +43,8 @@ pub const TEMPLATES: &[(&str, &str)] = templates!(
     "care/block.html",
     "care/household.html",
     "care/resident_form.html",
+    "care/resident_edit.html",
+    "care/settings.html",
     "care/import.html",
     "requests/index.html",
     "requests/show.html",
@@ -81,11 +83,12 @@ fn nav(state: &AppState, lang: Lang, user: &CurrentUser) -> Vec<NavItem> {
     if let Some(nb) = user.actor.neighbourhood_id {
         links.push((format!("/neighbourhoods/{nb}"), "nav.my_neighbourhood"));
     }
-    if role == Role::Worker {
-        links.push(("/blocks?mine=1".into(), "nav.my_blocks"));
-    }
+    // A worker's block (心中有数) is her care page; the block list stays under places.
     if matches!(role, Role::Secretary | Role::Worker) {
         links.push(("/care".into(), "nav.care"));
+    }
+    if role == Role::Admin {
+        links.push(("/care/settings".into(), "nav.care_settings"));
     }
     if matches!(role, Role::Admin | Role::Secretary | Role::Worker) {
         links.push(("/requests".into(), "nav.requests"));

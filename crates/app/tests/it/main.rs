@@ -17,5 +17,6 @@ mod handling;
 mod open311;
 mod pages;
 mod register;
+mod register_edit;
 mod requests;
 mod resident;

@@ -99,6 +99,24 @@ crate::coded_enum! {
     }
 }
 
+crate::coded_enum! {
+    /// Why a resident's record was archived.
+    pub enum ArchiveReason {
+        /// 迁出
+        MovedAway = "moved_away",
+        /// 去世
+        Died = "died",
+        /// A second record of the same person (the other one stays).
+        Duplicate = "duplicate",
+    }
+}
+
+/// The most a worker may write in a tag's note.
+pub const TAG_NOTE_MAX: usize = 500;
+
+/// Disability grades on the 残疾人证: 一级 (most severe) to 四级.
+pub const DISABILITY_GRADES: std::ops::RangeInclusive<u8> = 1..=4;
+
 /// The youngest age counted as elderly (老年人) in Shanghai's services.
 pub const ELDERLY_AGE: u32 = 60;
 

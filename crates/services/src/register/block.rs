@@ -46,7 +46,11 @@ pub async fn plan(sv: &Services, who: &Caller) -> Result<HashMap<String, i64>> {
         })
         .collect();
     for (tag, days) in sv.store.register().plans(who.actor.subdistrict_id).await? {
-        out.insert(tag, days);
+        if days > 0 {
+            out.insert(tag, days);
+        } else {
+            out.remove(&tag);
+        }
     }
     Ok(out)
 }

@@ -2,6 +2,7 @@
 //! added and found with their ID number and phone sealed, and key rotation.
 
 pub mod block;
+pub mod edit;
 pub mod export;
 pub mod import;
 pub mod people;

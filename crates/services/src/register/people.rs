@@ -4,8 +4,7 @@
 use super::seal;
 use crate::{Caller, Error, Result, Services, allowed};
 use chrono::NaiveDate;
-use doorstep_domain::people::{CareTag, IdNumber, Residency, Sex};
-use doorstep_domain::policy::Decision;
+use doorstep_domain::people::{IdNumber, Residency, Sex};
 use doorstep_domain::{BuildingId, Entity, FieldErrors, HouseholdId};
 use doorstep_store::{CareTagRecord, Household, NewResident, Resident, Visit};
 
@@ -166,6 +165,8 @@ pub struct HouseholdView {
     /// The tags the viewer may see, with their history.
     pub tags: Vec<CareTagRecord>,
     pub visits: Vec<Visit>,
+    /// The tags the subdistrict's admins defined (for the tag form).
+    pub kinds: Vec<doorstep_store::TagKind>,
 }
 
 pub async fn household(sv: &Services, who: &Caller, id: HouseholdId) -> Result<HouseholdView> {
@@ -185,10 +186,7 @@ pub async fn household(sv: &Services, who: &Caller, id: HouseholdId) -> Result<H
         .tags_of(&rids, true)
         .await?
         .into_iter()
-        .filter(|t| {
-            CareTag::parse(&t.tag)
-                .is_none_or(|tag| who.actor.may_see_tag(&block, tag) == Decision::Allow)
-        })
+        .filter(|t| super::edit::may_see(who, &block, &t.tag))
         .collect();
     let estate = match building.get("estate_id").as_i64() {
         Some(e) => sv
@@ -208,6 +206,7 @@ pub async fn household(sv: &Services, who: &Caller, id: HouseholdId) -> Result<H
     Ok(HouseholdView {
         building_label: format!("{estate} {} {unit}{}室", building.title(), h.room),
         visits: reg.visits_to(id, 20).await?,
+        kinds: reg.tag_kinds(who.actor.subdistrict_id).await?,
         household: h,
         residents,
         tags,

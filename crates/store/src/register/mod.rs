@@ -2,9 +2,11 @@
 //! services' vault, with their lookup hashes), care tags kept as history, door-to-door
 //! visits, and the visit plan per tag. Every write carries its audit entry.
 
+mod edits;
 mod roster;
 mod visits;
 
+pub use edits::{ResidentPatch, TagKind};
 pub use roster::{RosterCounts, RosterRow};
 pub use visits::{NewVisit, Visit};
 

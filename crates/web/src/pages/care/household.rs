@@ -23,18 +23,18 @@ type Lang = crate::i18n::Lang;
 
 /// What the household page says besides its data.
 #[derive(Default)]
-struct Notice {
-    error: Option<String>,
-    info: Option<String>,
+pub(super) struct Notice {
+    pub error: Option<String>,
+    pub info: Option<String>,
     /// A value revealed for this answer only: (resident, field, value).
-    revealed: Option<(ResidentId, &'static str, String)>,
+    pub revealed: Option<(ResidentId, &'static str, String)>,
 }
 
 fn a_key() -> String {
     doorstep_services::signin::random_token(16)
 }
 
-async fn render(
+pub(super) async fn render(
     state: &AppState,
     user: &CurrentUser,
     id: HouseholdId,
@@ -67,6 +67,10 @@ async fn render(
         visit_kinds => options(VisitKind::CODES, "visit_kind."),
         reveal_reasons => options(RevealReason::CODES, "reveal.reason."),
         client_key => a_key(),
+        tag_choices => tag_choices(state, lang, &v.kinds),
+        disability_kinds => options(doorstep_domain::people::DisabilityKind::CODES, "disability_kind."),
+        hardship_kinds => options(doorstep_domain::people::HardshipKind::CODES, "hardship_kind."),
+        today => today.to_string(),
         error => notice.error, info => notice.info,
         canonical => format!("/care/households/{id}"),
         add_href => format!("/care/residents/new?building_id={}", v.household.building_id),
@@ -90,6 +94,60 @@ async fn render(
         );
     }
     Ok(res)
+}
+
+/// A tag's words: the seed's groups translated (with a disability's kind and grade, a
+/// hardship's kind), an admin's tag by its name.
+pub(super) fn tag_label(
+    state: &AppState,
+    lang: Lang,
+    code: &str,
+    detail: &serde_json::Value,
+) -> String {
+    if let Some(name) = code.strip_prefix(doorstep_services::register::edit::CUSTOM) {
+        return name.to_string();
+    }
+    let mut out = state.i18n.t(lang, &format!("care_tag.{code}"));
+    let prefix = match code {
+        "disability" => "disability_kind.",
+        "hardship" => "hardship_kind.",
+        _ => return out,
+    };
+    if let Some(k) = detail.get("kind").and_then(|k| k.as_str()) {
+        out = format!("{out}·{}", state.i18n.t(lang, &format!("{prefix}{k}")));
+    }
+    if let Some(g) = detail.get("grade").and_then(serde_json::Value::as_u64) {
+        out = format!(
+            "{out}·{}",
+            state.i18n.t_args(lang, "care.grade", &[g.to_string()])
+        );
+    }
+    out
+}
+
+/// The tags a worker may start: the seed's groups, then the admin's (not retired).
+fn tag_choices(
+    state: &AppState,
+    lang: Lang,
+    kinds: &[doorstep_services::records::TagKind],
+) -> Vec<views::SelectOption> {
+    let mut out: Vec<views::SelectOption> = super::SEED_ORDER
+        .iter()
+        .map(|t| views::SelectOption {
+            value: t.code().to_string(),
+            label: state.i18n.t(lang, &format!("care_tag.{}", t.code())),
+        })
+        .collect();
+    out.extend(
+        kinds
+            .iter()
+            .filter(|k| !k.retired)
+            .map(|k| views::SelectOption {
+                value: format!("{}{}", doorstep_services::register::edit::CUSTOM, k.name),
+                label: k.name.clone(),
+            }),
+    );
+    out
 }
 
 /// A household member as the page shows them: ID number and phone masked unless just
@@ -123,8 +181,9 @@ fn person(
         .tags
         .iter()
         .filter(|t| t.resident_id == r.id)
-        .map(|t| serde_json::json!({"label": tr(&format!("care_tag.{}", t.tag)), "since": t.started_on.to_string(),
-            "ended": t.ended_on.map(|d| d.to_string()), "note": t.note}))
+        .map(|t| serde_json::json!({"label": tag_label(state, lang, &t.tag, &t.detail), "since": t.started_on.to_string(),
+            "ended": t.ended_on.map(|d| d.to_string()), "note": t.note,
+            "end_action": format!("/care/residents/{}/tags/{}/end", r.id, t.id)}))
         .collect();
     serde_json::json!({
         "id": r.id, "name": r.name,
@@ -137,6 +196,8 @@ fn person(
         "phone_revealed": shown("phone").is_some(),
         "has_secret": id_masked.is_some() || phone_masked.is_some(),
         "reveal_action": format!("/care/residents/{}/reveal", r.id),
+        "tag_action": format!("/care/residents/{}/tags", r.id),
+        "edit_href": format!("/care/residents/{}/edit", r.id),
         "tags": tags,
     })
 }
@@ -147,9 +208,10 @@ pub(super) async fn show(
     Path(id): Path<HouseholdId>,
     Query(q): Query<BTreeMap<String, String>>,
 ) -> Result<Response, AppError> {
-    let info = q
-        .contains_key("logged")
-        .then(|| state.i18n.t(user.lang, "care.visit_logged"));
+    let info = ["logged", "tagged", "untagged", "archived", "corrected"]
+        .into_iter()
+        .find(|k| q.contains_key(*k))
+        .map(|k| state.i18n.t(user.lang, &format!("care.done_{k}")));
     render(
         &state,
         &user,

@@ -3,8 +3,10 @@
 //! reason), their care tags and visits, and the visit form.
 
 mod block;
+mod edit;
 mod household;
 mod import;
+mod settings;
 
 use crate::AppState;
 use axum::Router;
@@ -17,6 +19,17 @@ pub fn routes() -> Router<AppState> {
         .route("/care/households/{id}", get(household::show))
         .route("/care/households/{id}/visits", post(household::visit))
         .route("/care/residents/{id}/reveal", post(household::reveal))
+        .route(
+            "/care/residents/{id}/edit",
+            get(edit::edit_form).post(edit::edit_save),
+        )
+        .route("/care/residents/{id}/archive", post(edit::archive))
+        .route("/care/residents/{id}/tags", post(edit::start_tag))
+        .route("/care/residents/{id}/tags/{tag}/end", post(edit::end_tag))
+        .route("/care/settings", get(settings::show))
+        .route("/care/settings/plan", post(settings::set_plan))
+        .route("/care/settings/tags", post(settings::define_tag))
+        .route("/care/settings/tags/retire", post(settings::retire_tag))
         .route(
             "/care/residents/new",
             get(household::new_resident).post(household::add_resident),

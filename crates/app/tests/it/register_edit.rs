@@ -1,0 +1,200 @@
+//! The register kept true over HTTP: tags started and ended with their history, details
+//! corrected without showing the sealed values, a resident archived and, after the
+//! retention period, erased; the admin's own tags and visit plan.
+
+use crate::backend_tests;
+use doorstep_domain::ResidentId;
+use doorstep_store::Backend;
+
+backend_tests!(a_worker_keeps_her_register_true);
+
+const ID: &str = "11010519491231002X";
+const PHONE: &str = "13800138000";
+
+async fn a_worker_keeps_her_register_true(b: Backend) {
+    let app = crate::support::TestApp::spawn(b).await;
+    let w1 = app.login("w1").await;
+    let csrf = app.csrf(&w1).await;
+    let building = app.fx.building1.to_string();
+    let r = w1
+        .post(app.url("/care/residents/new"))
+        .form(&[
+            ("_csrf", csrf.as_str()),
+            ("building_id", building.as_str()),
+            ("room", "502"),
+            ("name", "王秀英"),
+            ("id_number", ID),
+            ("phone", PHONE),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let household = r.headers()["location"].to_str().unwrap().to_string();
+    let reg = app.store().register();
+    let hid = household.rsplit('/').next().unwrap().parse().unwrap();
+    let rid: ResidentId = reg
+        .residents_of(&[doorstep_domain::HouseholdId(hid)])
+        .await
+        .unwrap()[0]
+        .id;
+    let post = |path: String, form: Vec<(&'static str, String)>| {
+        let mut f = form;
+        f.push(("_csrf", csrf.clone()));
+        w1.post(app.url(&path)).form(&f).send()
+    };
+    let page = |path: String| {
+        let req = w1.get(app.url(&path)).send();
+        async move { req.await.unwrap().text().await.unwrap() }
+    };
+    // A tag with its details; the same tag twice is refused, a bad grade named.
+    let tags = format!("/care/residents/{rid}/tags");
+    let tag = |t: &str, kind: &str, grade: &str| {
+        vec![
+            ("tag", t.to_string()),
+            ("kind", kind.to_string()),
+            ("grade", grade.to_string()),
+            ("note", "轮椅出行".to_string()),
+            ("started_on", "2026-10-01".to_string()),
+        ]
+    };
+    let r = post(tags.clone(), tag("disability", "physical", "2"))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let text = page(household.clone()).await;
+    assert!(
+        text.contains("残疾人·肢体·2级") && text.contains("轮椅出行"),
+        "{text}"
+    );
+    let r = post(tags.clone(), tag("disability", "", "")).await.unwrap();
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.unwrap().contains("已有这个标签"));
+    let r = post(tags.clone(), tag("hardship", "physical", ""))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422, "a disability's kind is no hardship");
+    let r = post(tags.clone(), tag("serious_illness", "", ""))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    // Ending a tag keeps its history.
+    let held = reg.tags_of(&[rid], false).await.unwrap();
+    let disability = held.iter().find(|t| t.tag == "disability").unwrap();
+    let r = post(
+        format!("/care/residents/{rid}/tags/{}/end", disability.id),
+        vec![],
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 303);
+    let history = reg.tags_of(&[rid], true).await.unwrap();
+    assert_eq!(history.len(), 2);
+    assert_eq!(reg.tags_of(&[rid], false).await.unwrap().len(), 1);
+    assert!(page(household.clone()).await.contains("2026-10-01–2026-"));
+    // The correction form never shows the sealed values; blank keeps them.
+    let edit = format!("/care/residents/{rid}/edit");
+    let form = page(edit.clone()).await;
+    assert!(
+        !form.contains(ID) && !form.contains(PHONE) && form.contains("王秀英"),
+        "{form}"
+    );
+    let version = reg.find_resident(rid).await.unwrap().unwrap().version;
+    let fields = |name: &str, v: i64| {
+        vec![
+            ("name", name.to_string()),
+            ("room", "502".to_string()),
+            ("residency", "registered".to_string()),
+            ("version", v.to_string()),
+        ]
+    };
+    let r = post(edit.clone(), fields("王秀瑛", version)).await.unwrap();
+    assert_eq!(r.status(), 303);
+    let after = reg.find_resident(rid).await.unwrap().unwrap();
+    assert_eq!(after.name, "王秀瑛");
+    assert!(after.id_number_sealed.is_some() && after.phone_sealed.is_some());
+    let r = post(edit.clone(), fields("王秀英", version)).await.unwrap();
+    assert_eq!(
+        r.status(),
+        409,
+        "a stale version is refused, not overwritten"
+    );
+    // The admin's own tags and plan; workers may not change them.
+    let admin = app.login("admin").await;
+    let acsrf = app.csrf(&admin).await;
+    let r = admin
+        .post(app.url("/care/settings/tags"))
+        .form(&[
+            ("_csrf", acsrf.as_str()),
+            ("name", "失独家庭"),
+            ("sensitive", "1"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let r = post(tags.clone(), tag("custom:失独家庭", "", ""))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    assert!(page(household.clone()).await.contains("失独家庭"));
+    let plan = |who: &reqwest::Client, c: &str, days: &str| {
+        who.post(app.url("/care/settings/plan"))
+            .form(&[("_csrf", c), ("tag", "elderly_alone"), ("every_days", days)])
+            .send()
+    };
+    assert_eq!(plan(&w1, &csrf, "3").await.unwrap().status(), 403);
+    assert_eq!(plan(&admin, &acsrf, "999").await.unwrap().status(), 422);
+    assert_eq!(plan(&admin, &acsrf, "3").await.unwrap().status(), 303);
+    let settings = admin
+        .get(app.url("/care/settings"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(settings.contains("value=\"3\"") && settings.contains("失独家庭"));
+    let r = admin
+        .post(app.url("/care/settings/tags/retire"))
+        .form(&[("_csrf", acsrf.as_str()), ("name", "失独家庭")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let r = post(tags.clone(), tag("custom:失独家庭", "", ""))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422, "a retired tag is no longer offered");
+    // Archived: reason required; then out of the household and not to be corrected.
+    let archive = format!("/care/residents/{rid}/archive");
+    assert_eq!(post(archive.clone(), vec![]).await.unwrap().status(), 422);
+    let r = post(archive.clone(), vec![("reason", "moved_away".into())])
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    assert!(!page(household.clone()).await.contains("王秀瑛"));
+    let r = post(edit.clone(), fields("王秀英", version + 1))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 409);
+    // The retention rule: nothing before the period ends, the personal data after.
+    let sv = &app.state.services;
+    let erase = doorstep_services::register::edit::erase_expired;
+    assert_eq!(erase(sv).await.unwrap(), 0);
+    app.clock.advance(chrono::Duration::days(3 * 365 + 1));
+    assert_eq!(erase(sv).await.unwrap(), 1);
+    let gone = reg.find_resident(rid).await.unwrap().unwrap();
+    assert_eq!(gone.name, "已清除");
+    assert!(gone.id_number_sealed.is_none() && gone.phone_sealed.is_none());
+    assert!(gone.birth_date.is_none());
+    assert!(
+        reg.tags_of(&[rid], true)
+            .await
+            .unwrap()
+            .iter()
+            .all(|t| t.note.is_none())
+    );
+    assert_eq!(erase(sv).await.unwrap(), 0, "erased once");
+    app.stop().await;
+}
