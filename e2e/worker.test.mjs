@@ -240,3 +240,65 @@ test("the catalogue understands pinyin and says when nothing matches", async () 
   assert.deepEqual(errors, []);
   await context.close();
 });
+
+test("in a stairwell without signal, the visit waits on the phone and is sent once", async () => {
+  const { context, page, errors } = await phone("mudan7-w1");
+  // Online: her block (the service worker installs and keeps the due households).
+  await page.goto(base + "/care");
+  await page.waitForSelector("#due");
+  await page.evaluate(() => navigator.serviceWorker.ready.then(() => true));
+  await page.reload(); // now controlled by the service worker
+  const href = await page.getAttribute("#due a[data-precache]", "href");
+  assert.ok(href, "the block has households due a visit");
+  const kept = (h) => page.evaluate(async (u) => {
+    for (const n of await caches.keys()) if (await (await caches.open(n)).match(u)) return true;
+    return false;
+  }, h);
+  for (let i = 0; i < 150 && !(await kept(href)); i++) await page.waitForTimeout(100);
+  assert.ok(await kept(href), "the due household is kept on the phone");
+  const household = Number(href.split("/").pop());
+  const before = await page.evaluate(async (h) => (await (await fetch(h)).text()).split("<li><span class=\"muted\">").length, href);
+
+  // Offline: the household opens from the phone, and the visit is kept there.
+  await context.setOffline(true);
+  const offlineRes = await page.goto(base + href);
+  if (!(await page.$("#visit-form"))) {
+    const dbg = await page.evaluate(async (h) => {
+      const out = [];
+      for (const n of await caches.keys()) {
+        const c = await caches.open(n);
+        out.push(n, (await c.keys()).map((r) => r.url).join(","), String(!!(await c.match(h))));
+      }
+      return out.join(" | ");
+    }, href);
+    throw new Error(`offline: ${offlineRes && offlineRes.status()} ${dbg}`);
+  }
+  await page.fill("#v-met", "本人");
+  await page.fill("#v-notes", "楼道里没有信号，老人身体还好 E2E-OFFLINE");
+  await page.click("#visit-form button[type=submit]");
+  await page.waitForSelector("#offline-status:not([hidden])");
+  assert.match(await page.textContent("#offline-status"), /手机上/);
+  const waiting = await page.evaluate(() => JSON.parse(localStorage.getItem("doorstep.visits.mudan7-w1") || "[]"));
+  assert.equal(waiting.length, 1);
+  assert.equal(waiting[0].household_id, household);
+
+  // The signal returns: the visit goes out by itself, once.
+  await context.setOffline(false);
+  await page.waitForFunction(() => JSON.parse(localStorage.getItem("doorstep.visits.mudan7-w1") || "[]").length === 0,
+    null, { timeout: 15_000 });
+  // A resend of the same visit (the phone never heard the answer) makes no second one.
+  const resend = await page.evaluate(async (v) => {
+    const csrf = document.querySelector("input[name=_csrf]").value;
+    const r = await fetch("/api/v1/visits", { method: "POST", headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf }, body: JSON.stringify(v) });
+    return r.status;
+  }, waiting[0]);
+  assert.equal(resend, 200);
+  await page.goto(base + href);
+  const text = await page.textContent("#visits");
+  assert.equal(text.split("E2E-OFFLINE").length - 1, 1, "the visit is there once");
+  const after = await page.evaluate(async (h) => (await (await fetch(h)).text()).split("<li><span class=\"muted\">").length, href);
+  assert.equal(after, before + 1);
+  if (shots) await page.screenshot({ path: `${shots}/visit-offline.png`, fullPage: true });
+  assert.deepEqual(errors, []);
+  await context.close();
+});

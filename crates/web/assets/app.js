@@ -325,3 +325,123 @@
   var input = bad.querySelector("input:not([type=hidden]), textarea, select");
   if (input && !input.hidden) input.focus({ preventScroll: true });
 })();
+
+// Visits in the stairwell: the service worker keeps the care pages a worker opened; the
+// visit form sends through the API, and when there is no signal the visit waits on the
+// phone (with the key made here, so a resend never makes two visits) and goes out when
+// the connection returns. The queue is the signed-in user's alone.
+(function () {
+  "use strict";
+  var user = document.body.getAttribute("data-user");
+  if (!user || !("serviceWorker" in navigator) || !window.fetch) return;
+  navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch(function () {});
+  var KEY = "doorstep.visits." + user;
+  function queue() {
+    try { return JSON.parse(localStorage.getItem(KEY) || "[]"); } catch (e) { return []; }
+  }
+  function save(q) { localStorage.setItem(KEY, JSON.stringify(q)); }
+  function newKey() {
+    var b = new Uint8Array(16);
+    crypto.getRandomValues(b);
+    return Array.prototype.map.call(b, function (x) { return ("0" + x.toString(16)).slice(-2); }).join("");
+  }
+  function csrf() {
+    var i = document.querySelector("input[name=_csrf]");
+    return i ? i.value : "";
+  }
+  function send(v) {
+    return fetch("/api/v1/visits", {
+      method: "POST", credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf() },
+      body: JSON.stringify(v),
+    });
+  }
+  var status = document.getElementById("offline-status");
+  function show(text) {
+    if (!status) return;
+    status.textContent = text;
+    status.hidden = !text;
+  }
+  function pendingText() {
+    var n = queue().length;
+    return n && status ? status.getAttribute("data-pending").replace("{0}", n) : "";
+  }
+  var flushing = false;
+  function flush() {
+    if (flushing || !navigator.onLine) return;
+    var q = queue();
+    if (!q.length) return;
+    flushing = true;
+    var v = q[0];
+    send(v).then(function (res) {
+      flushing = false;
+      // Sent (201), or sent before (200); a refusal (4xx) would never pass, so it is
+      // kept aside with its answer rather than retried for ever.
+      if (res.status === 401) { show(status && status.getAttribute("data-signin")); return; }
+      var rest = queue().filter(function (x) { return x.client_key !== v.client_key; });
+      if (!res.ok && res.status !== 409) {
+        var failed = JSON.parse(localStorage.getItem(KEY + ".refused") || "[]");
+        failed.push({ visit: v, status: res.status });
+        localStorage.setItem(KEY + ".refused", JSON.stringify(failed));
+      }
+      save(rest);
+      show(rest.length ? pendingText() : (status ? status.getAttribute("data-sent") : ""));
+      if (rest.length) flush();
+    }).catch(function () { flushing = false; show(pendingText()); });
+  }
+  window.addEventListener("online", flush);
+  flush();
+  show(pendingText());
+
+  var form = document.getElementById("visit-form");
+  if (form) {
+    form.addEventListener("submit", function (ev) {
+      ev.preventDefault();
+      var data = new FormData(form);
+      var v = {
+        household_id: Number(form.getAttribute("data-household")),
+        kind: data.get("kind"),
+        met: data.get("met") || null,
+        notes: data.get("notes") || null,
+        finding: data.get("finding") || null,
+        visited_at: new Date().toISOString(),
+        client_key: newKey(),
+      };
+      function keepOnPhone() {
+        var q = queue();
+        q.push(v);
+        save(q);
+        form.reset();
+        show(form.getAttribute("data-offline-saved") + " " + pendingText());
+      }
+      if (!navigator.onLine) { keepOnPhone(); return; }
+      send(v).then(function (res) {
+        if (res.status === 201 || res.status === 200) {
+          return res.json().then(function (out) {
+            window.location.href = out.request_id ? "/requests/" + out.request_id + "?taken=1"
+              : window.location.pathname + "?logged=1";
+          });
+        }
+        // Refused (a missing field, a lapsed sign-in): the form posts as it would
+        // without this script, and the server's page says what to fix.
+        form.submit();
+      }).catch(keepOnPhone);
+    });
+  }
+
+  // The block page: its due households are kept on the phone for the stairwell.
+  var due = document.querySelectorAll("[data-precache]");
+  if (due.length) {
+    navigator.serviceWorker.ready.then(function (reg) {
+      var urls = Array.prototype.map.call(due, function (a) { return a.getAttribute("href"); });
+      if (reg.active) reg.active.postMessage({ type: "precache", urls: urls });
+    });
+  }
+  // Signing out empties the kept pages (the visits waiting to be sent stay, for this
+  // user's next sign-in on this phone).
+  document.querySelectorAll("form[action='/logout']").forEach(function (f) {
+    f.addEventListener("submit", function () {
+      if (navigator.serviceWorker.controller) navigator.serviceWorker.controller.postMessage({ type: "forget" });
+    });
+  });
+})();

@@ -45,6 +45,7 @@ pub const TEMPLATES: &[(&str, &str)] = templates!(
     "care/resident_form.html",
     "care/resident_edit.html",
     "care/settings.html",
+    "care/offline_status.html",
     "care/import.html",
     "requests/index.html",
     "requests/show.html",
@@ -150,6 +151,7 @@ pub fn page(
         demo => state.demo,
         t => translator(state.i18n.clone(), lang),
         app_version => env!("CARGO_PKG_VERSION"),
+        asset_version => crate::assets::version(),
     };
     let ctx = context! { ..extra, ..base };
     tmpl.render(ctx).map(Html).map_err(|e| {

@@ -6,7 +6,10 @@ use crate::backend_tests;
 use doorstep_domain::ResidentId;
 use doorstep_store::Backend;
 
-backend_tests!(a_worker_keeps_her_register_true);
+backend_tests!(
+    a_worker_keeps_her_register_true,
+    a_visit_kept_offline_is_sent_once
+);
 
 const ID: &str = "11010519491231002X";
 const PHONE: &str = "13800138000";
@@ -196,5 +199,87 @@ async fn a_worker_keeps_her_register_true(b: Backend) {
             .all(|t| t.note.is_none())
     );
     assert_eq!(erase(sv).await.unwrap(), 0, "erased once");
+    app.stop().await;
+}
+
+/// The API the phone sends an offline visit through: once per key, CSRF for cookies,
+/// the block's rules as on the page.
+async fn a_visit_kept_offline_is_sent_once(b: Backend) {
+    let app = crate::support::TestApp::spawn(b).await;
+    let w1 = app.login("w1").await;
+    let csrf = app.csrf(&w1).await;
+    let building = app.fx.building1.to_string();
+    let r = w1
+        .post(app.url("/care/residents/new"))
+        .form(&[
+            ("_csrf", csrf.as_str()),
+            ("building_id", building.as_str()),
+            ("room", "301"),
+            ("name", "赵阿婆"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let household: i64 = r.headers()["location"]
+        .to_str()
+        .unwrap()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let body = serde_json::json!({
+        "household_id": household, "kind": "care", "met": "赵阿婆",
+        "notes": "身体还好", "finding": "楼道灯坏了", "client_key": "k-2026-12-01-0001",
+        "visited_at": "2026-11-30T02:00:00Z",
+    });
+    let send = |c: &reqwest::Client, token: Option<&str>, body: serde_json::Value| {
+        let mut req = c.post(app.url("/api/v1/visits")).json(&body);
+        if let Some(t) = token {
+            req = req.header("X-CSRF-Token", t);
+        }
+        req.send()
+    };
+    // A cookie session without its CSRF token is refused.
+    assert_eq!(send(&w1, None, body.clone()).await.unwrap().status(), 403);
+    let r = send(&w1, Some(&csrf), body.clone()).await.unwrap();
+    assert_eq!(r.status(), 201);
+    let first: serde_json::Value = r.json().await.unwrap();
+    assert!(first["request_id"].is_i64(), "{first}");
+    // The resend (the phone did not hear the answer) is the same visit and request.
+    let r = send(&w1, Some(&csrf), body.clone()).await.unwrap();
+    assert_eq!(r.status(), 200);
+    let again: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(
+        (&again["id"], &again["request_id"]),
+        (&first["id"], &first["request_id"])
+    );
+    let visits = app
+        .store()
+        .register()
+        .visits_to(doorstep_domain::HouseholdId(household), 10)
+        .await
+        .unwrap();
+    assert_eq!(visits.len(), 1);
+    assert_eq!(
+        visits[0].visited_at.to_rfc3339(),
+        "2026-11-30T02:00:00+00:00"
+    );
+    // Bad input is named; another neighbourhood's secretary may not log it.
+    let mut bad = body.clone();
+    bad["kind"] = "party".into();
+    bad["client_key"] = "k-2026-12-01-0002".into();
+    bad["colour"] = "red".into();
+    let r = send(&w1, Some(&csrf), bad).await.unwrap();
+    assert_eq!(r.status(), 422);
+    let sec2 = app.login("sec2").await;
+    let c2 = app.csrf(&sec2).await;
+    let mut other = body.clone();
+    other["client_key"] = "k-2026-12-01-0003".into();
+    assert_eq!(send(&sec2, Some(&c2), other).await.unwrap().status(), 403);
+    // Someone else's key is not a resend of theirs.
+    let sec1 = app.login("sec1").await;
+    let c1 = app.csrf(&sec1).await;
+    assert_eq!(send(&sec1, Some(&c1), body).await.unwrap().status(), 409);
     app.stop().await;
 }

@@ -84,12 +84,17 @@ fn checked(input: &VisitInput, now: DateTime<Utc>) -> Result<Checked> {
     })
 }
 
+/// A visit as logged: `new` is false for a resend of a visit already logged under the
+/// same client key (the first answer stands, with its request).
+#[derive(Debug, Clone)]
+pub struct Logged {
+    pub visit: Visit,
+    pub request: Option<RequestRecord>,
+    pub new: bool,
+}
+
 /// Logs a visit (once per client key) and turns its finding into a request.
-pub async fn log(
-    sv: &Services,
-    who: &Caller,
-    input: &VisitInput,
-) -> Result<(Visit, Option<RequestRecord>)> {
+pub async fn log(sv: &Services, who: &Caller, input: &VisitInput) -> Result<Logged> {
     let c = checked(input, sv.now())?;
     let (household, key, finding) = (c.household, c.key.clone(), c.finding.clone());
     let h = sv
@@ -120,17 +125,56 @@ pub async fn log(
         client_key: key,
     };
     let (visit, new) = sv.store.register().record_visit(&v, &ctx).await?;
+    if !new && (visit.worker_id != who.actor.account_id || visit.household_id != h.id) {
+        // Someone else's key (or another visit's): not a resend of this one.
+        return Err(Error::Conflict {
+            code: "duplicate",
+            fields: vec!["client_key".into()],
+            current_version: None,
+        });
+    }
     if !new {
         // A resend: the first answer stands, with its request if it made one.
         let request = match visit.request_id {
             Some(r) => sv.store.requests().find(r).await?,
             None => None,
         };
-        return Ok((visit, request));
+        return Ok(Logged {
+            visit,
+            request,
+            new: false,
+        });
     }
     let Some(finding) = finding else {
-        return Ok((visit, None));
+        return Ok(Logged {
+            visit,
+            request: None,
+            new: true,
+        });
     };
+    let request = finding_request(sv, who, &h, finding).await?;
+    sv.store
+        .register()
+        .link_visit_request(visit.id, request.id)
+        .await?;
+    let visit = Visit {
+        request_id: Some(request.id),
+        ..visit
+    };
+    Ok(Logged {
+        visit,
+        request: Some(request),
+        new: true,
+    })
+}
+
+/// What residents said at the door, as a request owned by the visiting worker.
+async fn finding_request(
+    sv: &Services,
+    who: &Caller,
+    h: &doorstep_store::Household,
+    finding: String,
+) -> Result<RequestRecord> {
     let mut body = serde_json::Map::new();
     body.insert("channel".into(), "visit".into());
     body.insert("kind".into(), "help".into());
@@ -142,14 +186,5 @@ pub async fn log(
         format!("{}单元{}室", h.unit, h.room)
     };
     body.insert("address".into(), address.into());
-    let request = crate::requests::intake(sv, who, &body).await?;
-    sv.store
-        .register()
-        .link_visit_request(visit.id, request.id)
-        .await?;
-    let visit = Visit {
-        request_id: Some(request.id),
-        ..visit
-    };
-    Ok((visit, Some(request)))
+    crate::requests::intake(sv, who, &body).await
 }

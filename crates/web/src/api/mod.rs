@@ -10,6 +10,7 @@ mod health;
 mod places;
 mod requests;
 mod spec;
+mod visits;
 
 pub use spec::openapi;
 
@@ -53,6 +54,7 @@ pub enum OpKind {
     CircleGeojson,
     CircleSites,
     CircleXlsx,
+    LogVisit,
     Health,
 }
 
@@ -90,6 +92,7 @@ const FIXED: &[(Method, &str, OpKind)] = &[
     (Method::GET,   "/api/v1/circle/buildings.geojson", OpKind::CircleGeojson),
     (Method::GET,   "/api/v1/circle/sites", OpKind::CircleSites),
     (Method::GET,   "/api/v1/circle/export.xlsx", OpKind::CircleXlsx),
+    (Method::POST,  "/api/v1/visits", OpKind::LogVisit),
     (Method::GET,   "/healthz", OpKind::Health),
 ];
 
@@ -162,6 +165,7 @@ fn handler(kind: OpKind, filter: MethodFilter) -> MethodRouter<AppState> {
         OpKind::CircleGeojson => on(filter, circle::geojson),
         OpKind::CircleSites => on(filter, circle::sites),
         OpKind::CircleXlsx => on(filter, circle::xlsx),
+        OpKind::LogVisit => on(filter, visits::log),
         OpKind::Health => on(filter, health::health),
     }
 }

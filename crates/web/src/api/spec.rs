@@ -494,6 +494,18 @@ pub fn openapi() -> Value {
                 };
                 (id.into(), summary.into(), "circle".into(), params, None, 200, schema)
             }
+            OpKind::LogVisit => {
+                let body = json!({"type": "object", "required": ["household_id", "kind", "client_key"], "properties": {
+                    "household_id": {"type": "integer"},
+                    "kind": {"type": "string", "enum": doorstep_domain::people::VisitKind::CODES},
+                    "met": {"type": "string", "maxLength": 100},
+                    "notes": {"type": "string", "maxLength": 2000},
+                    "finding": {"type": "string", "maxLength": 2000, "description": "what residents said that needs doing: it becomes a request owned by the visiting worker"},
+                    "visited_at": {"type": "string", "format": "date-time", "description": "when, for a visit kept on the phone offline (a time to come is taken as now)"},
+                    "client_key": {"type": "string", "minLength": 8, "maxLength": 64, "pattern": "^[A-Za-z0-9-]+$", "description": "made on the phone; a resend with the same key answers 200 with the first visit instead of making another"}
+                }, "additionalProperties": false});
+                ("log_visit".into(), "A door-to-door visit to a household of the caller's block (201); a resend with the same client_key is 200 with the first visit. Cookie sessions send their CSRF token in X-CSRF-Token".into(), "care".into(), vec![], Some(body), 201, json!({"type": "object"}))
+            }
             OpKind::Health => (
                 "health".into(),
                 "Liveness and database reachability (no sign-in needed)".into(),

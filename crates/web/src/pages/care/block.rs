@@ -104,7 +104,13 @@ pub(super) async fn show(
         worker => v.worker_name.clone().unwrap_or_else(|| "—".into()),
         residents => v.residents.len(),
     };
-    Ok(page(&state, lang, Some(&user), "care/block.html", &title, extra)?.into_response())
+    let mut res =
+        page(&state, lang, Some(&user), "care/block.html", &title, extra)?.into_response();
+    res.headers_mut().insert(
+        axum::http::header::CACHE_CONTROL,
+        axum::http::HeaderValue::from_static(super::KEEP_ON_PHONE),
+    );
+    Ok(res)
 }
 
 /// "1单元 502室", or "502室" in a building without units.

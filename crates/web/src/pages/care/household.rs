@@ -87,12 +87,17 @@ pub(super) async fn render(
         )?,
     )
         .into_response();
-    if notice.revealed.is_some() {
-        res.headers_mut().insert(
-            axum::http::header::CACHE_CONTROL,
-            axum::http::HeaderValue::from_static("no-store"),
-        );
-    }
+    // A revealed number is never stored; the masked page may be kept on the worker's
+    // phone (private, revalidated) so that it opens in a stairwell without signal.
+    let cache = if notice.revealed.is_some() {
+        "no-store"
+    } else {
+        super::KEEP_ON_PHONE
+    };
+    res.headers_mut().insert(
+        axum::http::header::CACHE_CONTROL,
+        axum::http::HeaderValue::from_static(cache),
+    );
     Ok(res)
 }
 
@@ -245,12 +250,10 @@ pub(super) async fn visit(
         client_key: get("client_key"),
     };
     match log(&state.services, &user.caller(), &input).await {
-        Ok((_, Some(r))) => {
-            Ok(Redirect::to(&format!("/requests/{}?taken=1", r.id)).into_response())
-        }
-        Ok((_, None)) => {
-            Ok(Redirect::to(&format!("/care/households/{id}?logged=1")).into_response())
-        }
+        Ok(doorstep_services::register::visits::Logged {
+            request: Some(r), ..
+        }) => Ok(Redirect::to(&format!("/requests/{}?taken=1", r.id)).into_response()),
+        Ok(_) => Ok(Redirect::to(&format!("/care/households/{id}?logged=1")).into_response()),
         Err(doorstep_services::Error::Validation(fe)) => {
             let error = Some(super::super::field_messages(&state, user.lang, &fe));
             render(

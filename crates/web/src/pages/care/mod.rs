@@ -44,6 +44,10 @@ pub fn routes() -> Router<AppState> {
         .route("/care/export.xlsx", get(import::export_file))
 }
 
+/// The caching of the masked care pages (a block, a household): private to the phone,
+/// revalidated on every visit, kept by the service worker for use offline.
+pub(crate) const KEEP_ON_PHONE: &str = "private, no-cache";
+
 /// The seed's groups in its order, for counts: 志愿者骨干, 独居老人, 重大病人, 残疾人,
 /// 精神病人, 困难人群.
 pub(crate) const SEED_ORDER: &[doorstep_domain::people::CareTag] = {
