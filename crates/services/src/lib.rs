@@ -28,9 +28,9 @@ pub use error::{Error, Result, allowed};
 /// here: they never depend on the store itself.
 pub mod records {
     pub use doorstep_store::{
-        Account, AuditRecord, CareTagRecord, DuplicateCandidate, FigureRow, Figures, Household,
-        PlaceRecord, PublicFilter, PublicRequest, RequestOrder, RequestRecord, Resident, TagKind,
-        Visit,
+        Account, AuditRecord, CareOverview, CareTagRecord, DuplicateCandidate, FigureRow, Figures,
+        Household, PlaceRecord, PublicFilter, PublicRequest, RequestOrder, RequestRecord, Resident,
+        TagKind, Visit,
     };
 }
 

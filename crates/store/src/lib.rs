@@ -36,8 +36,8 @@ pub use geo::{BuildingPoint, FacilityRow, GeoStore, NetworkMeta};
 pub use meta::MetaStore;
 pub use places::{ListQuery, PlaceRecord, PlaceStore, PlaceTotals, RoomAreas};
 pub use register::{
-    CareTagRecord, Household, NewResident, NewVisit, RegisterStore, Resident, ResidentPatch,
-    RosterCounts, RosterRow, Sealed, TagKind, Visit,
+    CareOverview, CareTagRecord, Household, NewResident, NewVisit, RegisterStore, Resident,
+    ResidentPatch, RosterCounts, RosterRow, Sealed, TagKind, Visit,
 };
 pub use requests::attachments::{Attachment, AttachmentStore, NewAttachment};
 pub use requests::duplicates::DuplicateCandidate;

@@ -169,6 +169,36 @@ async fn a_worker_keeps_her_register_true(b: Backend) {
         .await
         .unwrap();
     assert_eq!(r.status(), 422, "a retired tag is no longer offered");
+    // From above: the secretary sees her neighbourhood's coverage and counts; the
+    // subdistrict sees every neighbourhood with counts under five as "<5".
+    let sec = app.login("sec1").await;
+    let text = sec
+        .get(app.url("/care"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let row = text.split("<tbody>").nth(1).unwrap_or_default();
+    // 1 household, none visited yet; serious illness 1 (in the seed's order).
+    assert!(row.contains("<td class=\"num\">0%</td>"), "{text}");
+    assert!(
+        row.contains("<td class=\"num\">1</td><td class=\"num\">0</td><td class=\"num\">0</td><td class=\"num\">0</td></tr>"),
+        "{text}"
+    );
+    let text = admin
+        .get(app.url("/care"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        text.contains("id=\"overview\"") && text.contains("&lt;5"),
+        "{text}"
+    );
     // Archived: reason required; then out of the household and not to be corrected.
     let archive = format!("/care/residents/{rid}/archive");
     assert_eq!(post(archive.clone(), vec![]).await.unwrap().status(), 422);
@@ -264,6 +294,21 @@ async fn a_visit_kept_offline_is_sent_once(b: Backend) {
     assert_eq!(
         visits[0].visited_at.to_rfc3339(),
         "2026-11-30T02:00:00+00:00"
+    );
+    // The finding's request is among the block's recent requests.
+    let block = w1
+        .get(app.url(&format!("/care/blocks/{}", app.fx.block1)))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let recent = block.split("id=\"recent\"").nth(1).unwrap_or_default();
+    assert!(
+        recent.contains(&format!("&#x2f;requests&#x2f;{}\"", first["request_id"]))
+            && recent.contains("楼道灯坏了"),
+        "{block}"
     );
     // Bad input is named; another neighbourhood's secretary may not log it.
     let mut bad = body.clone();

@@ -24,6 +24,8 @@ pub struct BlockView {
     pub counts: Vec<(String, i64)>,
     /// Households due a visit by the plan, most overdue first.
     pub due: Vec<Due>,
+    /// The newest requests about the block's buildings.
+    pub recent: Vec<doorstep_store::RequestRecord>,
 }
 
 /// A household the plan says to visit.
@@ -35,6 +37,9 @@ pub struct Due {
     pub last_visit: Option<DateTime<Utc>>,
     pub due_at: DateTime<Utc>,
 }
+
+/// How many of the block's newest requests its page lists.
+pub const RECENT_REQUESTS: i64 = 10;
 
 /// Days between visits for each tag: the subdistrict's plan over the defaults.
 pub async fn plan(sv: &Services, who: &Caller) -> Result<HashMap<String, i64>> {
@@ -151,7 +156,19 @@ pub async fn block(sv: &Services, who: &Caller, id: i64) -> Result<BlockView> {
         rows.push((b, label, hs));
     }
     rows.sort_by(|a, b| a.1.cmp(&b.1));
+    let recent = sv
+        .store
+        .requests()
+        .list(&doorstep_store::RequestFilter {
+            neighbourhood_id: Some(place.neighbourhood_id),
+            buildings: Some(ids.clone()),
+            limit: RECENT_REQUESTS,
+            ..doorstep_store::RequestFilter::of(place.subdistrict_id)
+        })
+        .await?
+        .items;
     Ok(BlockView {
+        recent,
         block,
         place,
         worker_name,

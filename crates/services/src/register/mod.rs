@@ -5,6 +5,7 @@ pub mod block;
 pub mod edit;
 pub mod export;
 pub mod import;
+pub mod overview;
 pub mod people;
 pub mod visits;
 

@@ -3,10 +3,12 @@
 //! visits, and the visit plan per tag. Every write carries its audit entry.
 
 mod edits;
+mod overview;
 mod roster;
 mod visits;
 
 pub use edits::{ResidentPatch, TagKind};
+pub use overview::CareOverview;
 pub use roster::{RosterCounts, RosterRow};
 pub use visits::{NewVisit, Visit};
 

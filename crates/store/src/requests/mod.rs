@@ -122,6 +122,8 @@ pub struct RequestFilter {
     pub category: Option<Category>,
     /// Requests that came in through one of these channels.
     pub channels: Option<Vec<Channel>>,
+    /// Requests about one of these buildings (a block's).
+    pub buildings: Option<Vec<doorstep_domain::BuildingId>>,
     /// A tracking code (exactly, any case) or words of the description.
     pub text: Option<String>,
     pub order: RequestOrder,
@@ -174,6 +176,7 @@ impl RequestFilter {
             kind: None,
             category: None,
             channels: None,
+            buildings: None,
             text: None,
             order: RequestOrder::default(),
             limit: 50,
@@ -322,6 +325,15 @@ impl RequestStore<'_> {
                 q.push(" AND channel IN (")
                     .push_binds(cs.iter().copied())
                     .push(")");
+            }
+            if let Some(bs) = &f.buildings {
+                if bs.is_empty() {
+                    q.push(" AND 1 = 0");
+                } else {
+                    q.push(" AND building_id IN (")
+                        .push_binds(bs.iter().copied())
+                        .push(")");
+                }
             }
             if let Some(t) = f.text.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
                 let code: String = t.chars().filter(|c| !c.is_whitespace()).collect();

@@ -32,7 +32,23 @@ pub(super) async fn index(
         user.actor.role,
         doorstep_domain::Role::Admin | doorstep_domain::Role::Secretary
     );
-    let extra = context! { title => title.clone(), blocks => items, may_import };
+    let overview = match user.actor.role {
+        doorstep_domain::Role::Admin | doorstep_domain::Role::Secretary => {
+            overview_rows(
+                &state,
+                user.actor.role == doorstep_domain::Role::Admin,
+                &user,
+            )
+            .await?
+        }
+        _ => Vec::new(),
+    };
+    let tags: Vec<String> = SEED_ORDER
+        .iter()
+        .map(|t| state.i18n.t(user.lang, &format!("care_tag.{}", t.code())))
+        .collect();
+    let extra = context! { title => title.clone(), blocks => items, may_import, overview, tags,
+    is_admin => user.actor.role == doorstep_domain::Role::Admin };
     Ok(page(
         &state,
         user.lang,
@@ -42,6 +58,43 @@ pub(super) async fn index(
         extra,
     )?
     .into_response())
+}
+
+/// Each neighbourhood's coverage (households visited in 30 / 90 days) and its residents by
+/// the seed's groups; for the subdistrict (`small`), counts under five as "<5".
+async fn overview_rows(
+    state: &AppState,
+    small: bool,
+    user: &CurrentUser,
+) -> Result<Vec<serde_json::Value>, AppError> {
+    let rows =
+        doorstep_services::register::overview::overview(&state.services, &user.caller()).await?;
+    let shown = |n: i64| {
+        if small {
+            doorstep_domain::people::small_count(n)
+        } else {
+            n.to_string()
+        }
+    };
+    let pct = |part: i64, whole: i64| {
+        if whole == 0 {
+            "—".to_string()
+        } else {
+            format!("{:.0}%", part as f64 * 100.0 / whole as f64)
+        }
+    };
+    Ok(rows
+        .iter()
+        .map(|(name, o)| {
+            let counts: Vec<String> = SEED_ORDER
+                .iter()
+                .map(|t| shown(o.counts.get(t.code()).copied().unwrap_or(0)))
+                .collect();
+            serde_json::json!({"name": name, "households": o.households,
+                "v30": pct(o.visited_30, o.households), "v90": pct(o.visited_90, o.households),
+                "counts": counts})
+        })
+        .collect())
 }
 
 /// `GET /care/blocks/{id}`: counts by the seed's groups, who is due a visit, buildings and
@@ -98,9 +151,19 @@ pub(super) async fn show(
                 "add_href": format!("/care/residents/new?building_id={}", b.id)})
         })
         .collect();
+    let recent: Vec<serde_json::Value> = v
+        .recent
+        .iter()
+        .map(|r| {
+            let words: String = r.description.chars().take(40).collect();
+            serde_json::json!({"href": format!("/requests/{}", r.id), "words": words,
+                "state": tr(&format!("request.state.{}", r.workflow.state.code())),
+                "at": views::local_time(r.created_at)})
+        })
+        .collect();
     let title = v.block.title();
     let extra = context! {
-        title => title.clone(), counts, due, buildings,
+        title => title.clone(), counts, due, buildings, recent,
         worker => v.worker_name.clone().unwrap_or_else(|| "—".into()),
         residents => v.residents.len(),
     };
