@@ -298,6 +298,21 @@ test("in a stairwell without signal, the visit waits on the phone and is sent on
   assert.equal(text.split("E2E-OFFLINE").length - 1, 1, "the visit is there once");
   const after = await page.evaluate(async (h) => (await (await fetch(h)).text()).split("<li><span class=\"muted\">").length, href);
   assert.equal(after, before + 1);
+  // A visit the server refuses when it is sent (notes past the limit) is not lost: the
+  // household's form is filled in with it again.
+  await page.evaluate((h) => {
+    const v = { household_id: h, kind: "routine", notes: "长".repeat(2001), client_key: "e2e-refused-0001", visited_at: new Date().toISOString() };
+    localStorage.setItem("doorstep.visits.mudan7-w1", JSON.stringify([v]));
+  }, household);
+  await page.goto(base + "/care");
+  for (let i = 0; i < 150; i++) {
+    const left = await page.evaluate(() => JSON.parse(localStorage.getItem("doorstep.visits.mudan7-w1") || "[]").length);
+    if (left === 0) break;
+    await page.waitForTimeout(100);
+  }
+  await page.goto(base + href);
+  assert.equal((await page.inputValue("#v-notes")).length, 2001);
+  assert.match(await page.textContent("#offline-status"), /没有保存成功/);
   if (shots) await page.screenshot({ path: `${shots}/visit-offline.png`, fullPage: true });
   assert.deepEqual(errors, []);
   await context.close();

@@ -1,6 +1,7 @@
 //! Background work, run every minute by the server and on demand by tests (with an
 //! injected clock): the deadline job escalates overdue requests (督办) to the secretary,
-//! and expired sessions are removed.
+//! expired sessions are removed, and (daily) archived residents' personal data is erased
+//! once the retention period has passed.
 
 use crate::{Result, Services};
 use doorstep_domain::requests::{Move, Relation};
@@ -49,4 +50,12 @@ pub async fn purge_sessions(sv: &Services) -> Result<u64> {
     let idle = now - crate::signin::duration(s.session_idle);
     let absolute = now - crate::signin::duration(s.session_absolute);
     Ok(sv.store.sessions().purge(idle, absolute).await?)
+}
+
+/// The retention rule, run daily: residents archived longer ago than the retention
+/// period lose their personal data. Returns how many were erased.
+pub async fn erase_archived(sv: &Services) -> Result<u64> {
+    let before = sv.now() - crate::signin::duration(sv.settings().archived_retention);
+    let ctx = doorstep_store::WriteCtx::system("retention", None, sv.now());
+    Ok(sv.store.register().purge_archived(before, &ctx).await?)
 }

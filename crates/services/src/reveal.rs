@@ -46,14 +46,7 @@ pub async fn reveal(
             (AuditEntity::Request, id.get(), r.resident_phone)
         }
         Secret::ResidentIdNumber(id) | Secret::ResidentPhone(id) => {
-            let r = sv
-                .store
-                .register()
-                .find_resident(id)
-                .await?
-                .ok_or(Error::NotFound)?;
-            let block = crate::register::block_of(sv, &r).await?;
-            allowed(who.actor.may_know_block(&block))?;
+            let r = crate::register::resident(sv, who, id).await?;
             let v = sv.vault()?;
             let value = match secret {
                 Secret::ResidentIdNumber(_) => crate::register::id_number(v, &r)?,

@@ -340,6 +340,12 @@
     try { return JSON.parse(localStorage.getItem(KEY) || "[]"); } catch (e) { return []; }
   }
   function save(q) { localStorage.setItem(KEY, JSON.stringify(q)); }
+  // Visits the server refused when they were sent (the household left the block, a field
+  // too long): kept until the worker opens that household, where the form is filled in
+  // again for her to correct and save.
+  function refused() {
+    try { return JSON.parse(localStorage.getItem(KEY + ".refused") || "[]"); } catch (e) { return []; }
+  }
   function newKey() {
     var b = new Uint8Array(16);
     crypto.getRandomValues(b);
@@ -380,8 +386,8 @@
       if (res.status === 401) { show(status && status.getAttribute("data-signin")); return; }
       var rest = queue().filter(function (x) { return x.client_key !== v.client_key; });
       if (!res.ok && res.status !== 409) {
-        var failed = JSON.parse(localStorage.getItem(KEY + ".refused") || "[]");
-        failed.push({ visit: v, status: res.status });
+        var failed = refused();
+        failed.push(v);
         localStorage.setItem(KEY + ".refused", JSON.stringify(failed));
       }
       save(rest);
@@ -395,6 +401,15 @@
 
   var form = document.getElementById("visit-form");
   if (form) {
+    var here = Number(form.getAttribute("data-household"));
+    var back = refused().filter(function (x) { return x.household_id === here; })[0];
+    if (back) {
+      ["met", "notes", "finding"].forEach(function (k) {
+        if (form.elements[k] && back[k]) form.elements[k].value = back[k];
+      });
+      localStorage.setItem(KEY + ".refused", JSON.stringify(refused().filter(function (x) { return x !== back && x.client_key !== back.client_key; })));
+      show(status && status.getAttribute("data-refused"));
+    }
     form.addEventListener("submit", function (ev) {
       ev.preventDefault();
       var data = new FormData(form);

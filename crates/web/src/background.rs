@@ -16,7 +16,7 @@ pub(crate) async fn run(state: AppState) {
             tracing::warn!(error = %e, "deadline job failed; it runs again in a minute");
         }
         if tick % (24 * 60) == 1 {
-            match doorstep_services::register::edit::erase_expired(sv).await {
+            match doorstep_services::jobs::erase_archived(sv).await {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(erased = n, "archived residents' personal data erased"),
                 Err(e) => {

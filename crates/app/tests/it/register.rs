@@ -107,29 +107,46 @@ async fn keys_rotate_without_losing_a_value(b: Backend) {
     db.drop_db().await;
 }
 
+/// `client` (w1, or the secretary) registers a resident in building 1 through the form;
+/// the answer is the household page's address.
+pub(crate) async fn register_resident(
+    app: &crate::support::TestApp,
+    client: &reqwest::Client,
+    fields: &[(&str, &str)],
+) -> String {
+    let csrf = app.csrf(client).await;
+    let building = app.fx.building1.to_string();
+    let mut form = vec![("_csrf", csrf.as_str()), ("building_id", building.as_str())];
+    form.extend_from_slice(fields);
+    let r = client
+        .post(app.url("/care/residents/new"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303, "{:?}", r.text().await);
+    r.headers()["location"].to_str().unwrap().to_string()
+}
+
 async fn a_worker_knows_her_block_and_turns_a_visit_finding_into_a_request(b: Backend) {
     let app = crate::support::TestApp::spawn(b).await;
     let w1 = app.login("w1").await;
     let csrf = app.csrf(&w1).await;
     let building = app.fx.building1.to_string();
     // She registers a resident of her block; the ID number fills in sex and birth date.
-    let r = w1
-        .post(app.url("/care/residents/new"))
-        .form(&[
-            ("_csrf", csrf.as_str()),
-            ("building_id", building.as_str()),
+    let household = register_resident(
+        &app,
+        &w1,
+        &[
             ("unit", "1"),
             ("room", "502"),
             ("name", "王秀英"),
             ("id_number", ID),
             ("phone", PHONE),
             ("residency", "registered"),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 303);
-    let household = r.headers()["location"].to_str().unwrap().to_string();
+        ],
+    )
+    .await;
     let page = w1
         .get(app.url(&household))
         .send()

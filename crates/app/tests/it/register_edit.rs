@@ -2,6 +2,7 @@
 //! corrected without showing the sealed values, a resident archived and, after the
 //! retention period, erased; the admin's own tags and visit plan.
 
+use super::register::register_resident;
 use crate::backend_tests;
 use doorstep_domain::ResidentId;
 use doorstep_store::Backend;
@@ -18,22 +19,17 @@ async fn a_worker_keeps_her_register_true(b: Backend) {
     let app = crate::support::TestApp::spawn(b).await;
     let w1 = app.login("w1").await;
     let csrf = app.csrf(&w1).await;
-    let building = app.fx.building1.to_string();
-    let r = w1
-        .post(app.url("/care/residents/new"))
-        .form(&[
-            ("_csrf", csrf.as_str()),
-            ("building_id", building.as_str()),
+    let household = register_resident(
+        &app,
+        &w1,
+        &[
             ("room", "502"),
             ("name", "王秀英"),
             ("id_number", ID),
             ("phone", PHONE),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 303);
-    let household = r.headers()["location"].to_str().unwrap().to_string();
+        ],
+    )
+    .await;
     let reg = app.store().register();
     let hid = household.rsplit('/').next().unwrap().parse().unwrap();
     let rid: ResidentId = reg
@@ -213,7 +209,7 @@ async fn a_worker_keeps_her_register_true(b: Backend) {
     assert_eq!(r.status(), 409);
     // The retention rule: nothing before the period ends, the personal data after.
     let sv = &app.state.services;
-    let erase = doorstep_services::register::edit::erase_expired;
+    let erase = doorstep_services::jobs::erase_archived;
     assert_eq!(erase(sv).await.unwrap(), 0);
     app.clock.advance(chrono::Duration::days(3 * 365 + 1));
     assert_eq!(erase(sv).await.unwrap(), 1);
@@ -238,21 +234,8 @@ async fn a_visit_kept_offline_is_sent_once(b: Backend) {
     let app = crate::support::TestApp::spawn(b).await;
     let w1 = app.login("w1").await;
     let csrf = app.csrf(&w1).await;
-    let building = app.fx.building1.to_string();
-    let r = w1
-        .post(app.url("/care/residents/new"))
-        .form(&[
-            ("_csrf", csrf.as_str()),
-            ("building_id", building.as_str()),
-            ("room", "301"),
-            ("name", "赵阿婆"),
-        ])
-        .send()
+    let household: i64 = register_resident(&app, &w1, &[("room", "301"), ("name", "赵阿婆")])
         .await
-        .unwrap();
-    let household: i64 = r.headers()["location"]
-        .to_str()
-        .unwrap()
         .rsplit('/')
         .next()
         .unwrap()

@@ -121,11 +121,7 @@ pub async fn block(sv: &Services, who: &Caller, id: i64) -> Result<BlockView> {
         ..ListQuery::new(scope).all()
     };
     let buildings = sv.store.places().list(Entity::Building, &q).await?.items;
-    let estates: HashMap<i64, String> = crate::places::all_in(sv, Entity::Estate, scope)
-        .await?
-        .into_iter()
-        .map(|e| (e.id, e.title()))
-        .collect();
+    let estates = super::estate_names(sv, scope).await?;
     let ids: Vec<BuildingId> = buildings.iter().map(|b| BuildingId(b.id)).collect();
     let reg = sv.store.register();
     let households = reg.households_in(&ids).await?;

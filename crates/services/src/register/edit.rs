@@ -4,12 +4,11 @@
 
 use super::people::{ResidentInput, check};
 use super::seal;
-use crate::{Caller, Error, Result, Services, allowed};
+use crate::{Caller, Error, Result, Services};
 use chrono::NaiveDate;
 use doorstep_domain::people::{
     ArchiveReason, CareTag, DISABILITY_GRADES, DisabilityKind, HardshipKind, TAG_NOTE_MAX,
 };
-use doorstep_domain::policy::Decision;
 use doorstep_domain::{CareTagId, FieldErrors, ResidentId, Role};
 use doorstep_store::{Resident, ResidentPatch, TagKind};
 use serde_json::json;
@@ -17,17 +16,20 @@ use serde_json::json;
 /// The prefix of an admin-defined tag's code (`custom:失独家庭`).
 pub const CUSTOM: &str = "custom:";
 
-/// The resident `id`, if the caller may know its block.
-async fn resident_in_scope(sv: &Services, who: &Caller, id: ResidentId) -> Result<Resident> {
-    let r = sv
+/// A resident in the caller's scope with their household, for the correction form.
+pub async fn for_correction(
+    sv: &Services,
+    who: &Caller,
+    id: ResidentId,
+) -> Result<(Resident, doorstep_store::Household)> {
+    let r = super::resident(sv, who, id).await?;
+    let h = sv
         .store
         .register()
-        .find_resident(id)
+        .find_household(r.household_id)
         .await?
-        .filter(|r| r.subdistrict_id == who.actor.subdistrict_id)
         .ok_or(Error::NotFound)?;
-    allowed(who.actor.may_know_block(&super::block_of(sv, &r).await?))?;
-    Ok(r)
+    Ok((r, h))
 }
 
 /// Corrects a resident read at `version`. The ID number and phone change only when given
@@ -40,13 +42,7 @@ pub async fn correct(
     version: i64,
     input: &ResidentInput,
 ) -> Result<Resident> {
-    let r = resident_in_scope(sv, who, id).await?;
-    let h = sv
-        .store
-        .register()
-        .find_household(r.household_id)
-        .await?
-        .ok_or(Error::NotFound)?;
+    let (_, h) = for_correction(sv, who, id).await?;
     let mut input = input.clone();
     input.building_id = Some(h.building_id);
     let c = check(&input, sv.now().date_naive())?;
@@ -89,7 +85,7 @@ pub async fn archive(
     let reason = reason
         .and_then(ArchiveReason::parse)
         .ok_or_else(|| Error::validation("reason", "invalid_choice"))?;
-    resident_in_scope(sv, who, id).await?;
+    super::resident(sv, who, id).await?;
     Ok(sv
         .store
         .register()
@@ -111,6 +107,17 @@ pub struct TagInput {
     pub started_on: Option<String>,
 }
 
+/// Whether `code` is one of the seed's groups or an admin's tag (a retired one only when
+/// `retired_too`: its plan may still be changed, but nobody is newly tagged with it).
+fn known_tag(code: &str, custom: &[TagKind], retired_too: bool) -> bool {
+    CareTag::parse(code).is_some()
+        || code.strip_prefix(CUSTOM).is_some_and(|n| {
+            custom
+                .iter()
+                .any(|k| k.name == n && (retired_too || !k.retired))
+        })
+}
+
 fn blank(v: &Option<String>) -> Option<&str> {
     v.as_deref().map(str::trim).filter(|s| !s.is_empty())
 }
@@ -124,11 +131,7 @@ pub fn check_tag(
     let mut e = FieldErrors::new();
     let tag = input.tag.trim();
     let builtin = CareTag::parse(tag);
-    let known = builtin.is_some()
-        || tag
-            .strip_prefix(CUSTOM)
-            .is_some_and(|n| custom.iter().any(|k| k.name == n && !k.retired));
-    if !known {
+    if !known_tag(tag, custom, false) {
         e.add("tag", "invalid_choice");
     }
     let mut detail = serde_json::Map::new();
@@ -199,7 +202,7 @@ pub async fn start_tag(
     id: ResidentId,
     input: &TagInput,
 ) -> Result<doorstep_store::CareTagRecord> {
-    let r = resident_in_scope(sv, who, id).await?;
+    let r = super::resident(sv, who, id).await?;
     let reg = sv.store.register();
     let custom = reg.tag_kinds(who.actor.subdistrict_id).await?;
     let (tag, detail, note, started_on) = check_tag(input, &custom, sv.now().date_naive())?;
@@ -231,7 +234,7 @@ pub async fn end_tag(
     tag: CareTagId,
     ended_on: Option<&str>,
 ) -> Result<()> {
-    let r = resident_in_scope(sv, who, id).await?;
+    let r = super::resident(sv, who, id).await?;
     let reg = sv.store.register();
     let t = reg
         .tags_of(&[r.id], false)
@@ -312,11 +315,7 @@ pub const PLAN_MAX_DAYS: i64 = 366;
 pub async fn set_plan(sv: &Services, who: &Caller, tag: &str, days: &str) -> Result<()> {
     admin_only(who)?;
     let custom = tag_kinds(sv, who).await?;
-    let known = CareTag::parse(tag).is_some()
-        || tag
-            .strip_prefix(CUSTOM)
-            .is_some_and(|n| custom.iter().any(|k| k.name == n));
-    if !known {
+    if !known_tag(tag, &custom, true) {
         return Err(Error::validation("tag", "invalid_choice"));
     }
     let days: i64 = days
@@ -337,23 +336,6 @@ pub async fn set_plan(sv: &Services, who: &Caller, tag: &str, days: &str) -> Res
         .register()
         .set_plan(who.actor.subdistrict_id, tag, days, &sv.ctx(who))
         .await?)
-}
-
-/// The retention rule, run daily: residents archived longer ago than the retention
-/// period lose their personal data. Returns how many were erased.
-pub async fn erase_expired(sv: &Services) -> Result<u64> {
-    let before = sv.now() - crate::signin::duration(sv.settings().archived_retention);
-    let ctx = doorstep_store::WriteCtx::system("retention", None, sv.now());
-    Ok(sv.store.register().purge_archived(before, &ctx).await?)
-}
-
-/// Whether the caller may see tag `code` of a resident in `block`: the seed's groups by
-/// the rules; an admin-defined tag like a sensitive group unless defined as not.
-pub fn may_see(who: &Caller, block: &doorstep_domain::policy::BlockPlace, code: &str) -> bool {
-    match CareTag::parse(code) {
-        Some(t) => who.actor.may_see_tag(block, t) == Decision::Allow,
-        None => who.actor.may_know_block(block) == Decision::Allow,
-    }
 }
 
 #[cfg(test)]

@@ -2,13 +2,14 @@
 //! phones masked, unless a secretary asks for them in full with a reason; every export
 //! in the audit log (who, what scope, how many, masked or not).
 
-use super::{building_block, id_number, phone};
+use super::{id_number, phone};
 use crate::{Caller, Error, Result, Services, allowed};
 use doorstep_domain::audit::{AuditAction, AuditEntity, RevealReason};
 use doorstep_domain::mask::{mask_id_number, mask_phone};
 use doorstep_domain::people::CareTag;
-use doorstep_domain::{BuildingId, Entity, Role, Scope};
-use doorstep_store::AuditEntry;
+use doorstep_domain::policy::BlockPlace;
+use doorstep_domain::{AccountId, BuildingId, Entity, HouseholdId, ResidentId, Role, Scope};
+use doorstep_store::{AuditEntry, Household, PlaceRecord};
 use serde_json::json;
 use std::collections::HashMap;
 
@@ -25,26 +26,28 @@ pub async fn export(sv: &Services, who: &Caller, full: Option<RevealReason>) -> 
         subdistrict_id: who.actor.subdistrict_id,
         neighbourhood_id: nb,
     };
-    let estates: HashMap<i64, String> = crate::places::all_in(sv, Entity::Estate, scope)
+    let estates = super::estate_names(sv, scope).await?;
+    let buildings = buildings_known(sv, who, scope, nb).await?;
+    let ids: Vec<BuildingId> = buildings.keys().map(|id| BuildingId(*id)).collect();
+    let reg = sv.store.register();
+    let households: HashMap<HouseholdId, Household> = reg
+        .households_in(&ids)
         .await?
         .into_iter()
-        .map(|e| (e.id, e.title()))
+        .map(|h| (h.id, h))
         .collect();
-    let mut buildings = Vec::new();
-    for b in crate::places::all_in(sv, Entity::Building, scope).await? {
-        if allowed(who.actor.may_know_block(&building_block(sv, &b).await?)).is_ok() {
-            buildings.push(b);
+    let residents = reg
+        .residents_of(&households.keys().copied().collect::<Vec<_>>())
+        .await?;
+    let mut tags: HashMap<ResidentId, Vec<&'static str>> = HashMap::new();
+    for t in reg
+        .tags_of(&residents.iter().map(|r| r.id).collect::<Vec<_>>(), false)
+        .await?
+    {
+        if let Some(tag) = CareTag::parse(&t.tag) {
+            tags.entry(t.resident_id).or_default().push(tag_word(tag));
         }
     }
-    let ids: Vec<BuildingId> = buildings.iter().map(|b| BuildingId(b.id)).collect();
-    let reg = sv.store.register();
-    let households = reg.households_in(&ids).await?;
-    let residents = reg
-        .residents_of(&households.iter().map(|h| h.id).collect::<Vec<_>>())
-        .await?;
-    let tags = reg
-        .tags_of(&residents.iter().map(|r| r.id).collect::<Vec<_>>(), false)
-        .await?;
     let v = sv.vault()?;
     let sheet = Sheet {
         header: super::import::COLUMNS
@@ -54,8 +57,8 @@ pub async fn export(sv: &Services, who: &Caller, full: Option<RevealReason>) -> 
         rows: residents
             .iter()
             .filter_map(|r| {
-                let h = households.iter().find(|h| h.id == r.household_id)?;
-                let b = buildings.iter().find(|b| b.id == h.building_id.get())?;
+                let h = households.get(&r.household_id)?;
+                let b = buildings.get(&h.building_id.get())?;
                 let estate = b
                     .get("estate_id")
                     .as_i64()
@@ -67,11 +70,6 @@ pub async fn export(sv: &Services, who: &Caller, full: Option<RevealReason>) -> 
                     Some(_) => (id, ph),
                     None => (id.map(|x| mask_id_number(&x)), ph.map(|x| mask_phone(&x))),
                 };
-                let tag_words: Vec<&str> = tags
-                    .iter()
-                    .filter(|t| t.resident_id == r.id)
-                    .filter_map(|t| CareTag::parse(&t.tag).map(tag_word))
-                    .collect();
                 Some(vec![
                     estate,
                     b.title(),
@@ -81,7 +79,7 @@ pub async fn export(sv: &Services, who: &Caller, full: Option<RevealReason>) -> 
                     id.unwrap_or_default(),
                     ph.unwrap_or_default(),
                     residency_word(r.residency).to_string(),
-                    tag_words.join("、"),
+                    tags.get(&r.id).map(|w| w.join("、")).unwrap_or_default(),
                 ])
             })
             .collect(),
@@ -94,6 +92,37 @@ pub async fn export(sv: &Services, who: &Caller, full: Option<RevealReason>) -> 
 }
 
 /// The word the importer reads back for a tag (the first of its words).
+/// The buildings of `scope` whose block the caller knows, by id (the blocks read once,
+/// not a lookup per building).
+async fn buildings_known(
+    sv: &Services,
+    who: &Caller,
+    scope: Scope,
+    nb: doorstep_domain::NeighbourhoodId,
+) -> Result<HashMap<i64, PlaceRecord>> {
+    let workers: HashMap<i64, Option<AccountId>> = crate::places::all_in(sv, Entity::Block, scope)
+        .await?
+        .into_iter()
+        .map(|b| (b.id, b.get("worker_id").as_i64().map(AccountId)))
+        .collect();
+    Ok(crate::places::all_in(sv, Entity::Building, scope)
+        .await?
+        .into_iter()
+        .filter(|b| {
+            let place = BlockPlace {
+                subdistrict_id: b.subdistrict_id,
+                neighbourhood_id: nb,
+                worker_id: b
+                    .get("block_id")
+                    .as_i64()
+                    .and_then(|id| workers.get(&id).copied().flatten()),
+            };
+            allowed(who.actor.may_know_block(&place)).is_ok()
+        })
+        .map(|b| (b.id, b))
+        .collect())
+}
+
 fn tag_word(t: CareTag) -> &'static str {
     super::import::TAG_WORDS
         .iter()

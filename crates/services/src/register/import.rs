@@ -149,11 +149,7 @@ async fn buildings(sv: &Services, who: &Caller) -> Result<HashMap<(String, Strin
         },
         _ => return Err(Error::Forbidden),
     };
-    let estates: HashMap<i64, String> = crate::places::all_in(sv, Entity::Estate, scope)
-        .await?
-        .into_iter()
-        .map(|e| (e.id, e.title()))
-        .collect();
+    let estates = super::estate_names(sv, scope).await?;
     Ok(crate::places::all_in(sv, Entity::Building, scope)
         .await?
         .into_iter()

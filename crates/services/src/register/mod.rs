@@ -77,6 +77,38 @@ pub fn phone(v: &Vault, r: &Resident) -> Result<Option<String>> {
     reopen(v, r.phone_sealed.as_deref())
 }
 
+/// The resident `id`, if the caller may know the block they live in (their worker or the
+/// neighbourhood's secretary); another subdistrict's is not found.
+pub async fn resident(
+    sv: &Services,
+    who: &crate::Caller,
+    id: doorstep_domain::ResidentId,
+) -> Result<Resident> {
+    let r = sv
+        .store
+        .register()
+        .find_resident(id)
+        .await?
+        .filter(|r| r.subdistrict_id == who.actor.subdistrict_id)
+        .ok_or(crate::Error::NotFound)?;
+    crate::allowed(who.actor.may_know_block(&block_of(sv, &r).await?))?;
+    Ok(r)
+}
+
+/// The names of the estates in `scope`, by id (to label buildings "牡丹路100弄 1号").
+pub async fn estate_names(
+    sv: &Services,
+    scope: doorstep_domain::Scope,
+) -> Result<std::collections::HashMap<i64, String>> {
+    Ok(
+        crate::places::all_in(sv, doorstep_domain::Entity::Estate, scope)
+            .await?
+            .into_iter()
+            .map(|e| (e.id, e.title()))
+            .collect(),
+    )
+}
+
 /// The block a resident lives in (through the household's building); a building in no
 /// block belongs to the neighbourhood's secretary alone.
 pub async fn block_of(sv: &Services, r: &Resident) -> Result<doorstep_domain::policy::BlockPlace> {
@@ -115,4 +147,19 @@ pub async fn building_block(
         neighbourhood_id: building.neighbourhood_id.ok_or(crate::Error::NotFound)?,
         worker_id: worker,
     })
+}
+
+/// Whether the caller may see tag `code` of a resident in `block`: the seed's groups by
+/// the rules; an admin-defined tag by whoever knows the block. (A tag kind's `sensitive`
+/// flag will matter once someone outside the block may see tags: the worker handling a
+/// resident's request; until then every viewer is inside.)
+pub fn may_see(
+    who: &crate::Caller,
+    block: &doorstep_domain::policy::BlockPlace,
+    code: &str,
+) -> bool {
+    match doorstep_domain::people::CareTag::parse(code) {
+        Some(t) => who.actor.may_see_tag(block, t) == doorstep_domain::policy::Decision::Allow,
+        None => who.actor.may_know_block(block) == doorstep_domain::policy::Decision::Allow,
+    }
 }

@@ -186,7 +186,7 @@ pub async fn household(sv: &Services, who: &Caller, id: HouseholdId) -> Result<H
         .tags_of(&rids, true)
         .await?
         .into_iter()
-        .filter(|t| super::edit::may_see(who, &block, &t.tag))
+        .filter(|t| super::may_see(who, &block, &t.tag))
         .collect();
     let estate = match building.get("estate_id").as_i64() {
         Some(e) => sv

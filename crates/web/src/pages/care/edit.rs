@@ -18,15 +18,12 @@ use doorstep_services::register::people::ResidentInput;
 use minijinja::context;
 use std::collections::BTreeMap;
 
-async fn resident(state: &AppState, id: ResidentId) -> Result<Resident, AppError> {
-    state
-        .services
-        .store
-        .register()
-        .find_resident(id)
-        .await
-        .map_err(doorstep_services::Error::from)?
-        .ok_or(AppError::NotFound)
+async fn resident(
+    state: &AppState,
+    user: &CurrentUser,
+    id: ResidentId,
+) -> Result<Resident, AppError> {
+    Ok(doorstep_services::register::resident(&state.services, &user.caller(), id).await?)
 }
 
 /// The household page again, with a form's error, for a resident's household.
@@ -38,7 +35,7 @@ async fn again(
 ) -> Result<Response, AppError> {
     match e {
         doorstep_services::Error::Validation(fe) => {
-            let r = resident(state, id).await?;
+            let r = resident(state, user, id).await?;
             let error = Some(super::super::field_messages(state, user.lang, &fe));
             let notice = Notice {
                 error,
@@ -82,7 +79,7 @@ pub(super) async fn start_tag(
         started_on: get("started_on"),
     };
     match edit::start_tag(&state.services, &user.caller(), id, &input).await {
-        Ok(_) => Ok(to_household(&resident(&state, id).await?, "tagged")),
+        Ok(_) => Ok(to_household(&resident(&state, &user, id).await?, "tagged")),
         Err(e) => again(&state, &user, id, e).await,
     }
 }
@@ -104,7 +101,10 @@ pub(super) async fn end_tag(
     )
     .await
     {
-        Ok(()) => Ok(to_household(&resident(&state, id).await?, "untagged")),
+        Ok(()) => Ok(to_household(
+            &resident(&state, &user, id).await?,
+            "untagged",
+        )),
         Err(e) => again(&state, &user, id, e).await,
     }
 }
@@ -118,9 +118,12 @@ pub(super) async fn archive(
 ) -> Result<Response, AppError> {
     user.check_csrf(form.get("_csrf"))?;
     match edit::archive(&state.services, &user.caller(), id, form.get("reason")).await {
-        Ok(()) => Ok(to_household(&resident(&state, id).await?, "archived")),
+        Ok(()) => Ok(to_household(
+            &resident(&state, &user, id).await?,
+            "archived",
+        )),
         Err(doorstep_services::Error::Validation(fe)) => {
-            let r = resident(&state, id).await?;
+            let r = resident(&state, &user, id).await?;
             let error = Some(super::super::field_messages(&state, user.lang, &fe));
             form_page(
                 &state,
@@ -166,14 +169,7 @@ async fn form_page(
     let lang = user.lang;
     let options =
         |codes: &[&str], prefix: &str| views::choice_options(&state.i18n, lang, codes, prefix);
-    let h = state
-        .services
-        .store
-        .register()
-        .find_household(r.household_id)
-        .await
-        .map_err(doorstep_services::Error::from)?
-        .ok_or(AppError::NotFound)?;
+    let (_, h) = edit::for_correction(&state.services, &user.caller(), r.id).await?;
     let mut v = v.clone();
     v.entry("unit".into()).or_insert(h.unit.clone());
     v.entry("room".into()).or_insert(h.room.clone());
@@ -207,10 +203,7 @@ pub(super) async fn edit_form(
     user: CurrentUser,
     Path(id): Path<ResidentId>,
 ) -> Result<Response, AppError> {
-    let r = resident(&state, id).await?;
-    // The same scope as saving: the household page's rules.
-    doorstep_services::register::people::household(&state.services, &user.caller(), r.household_id)
-        .await?;
+    let r = resident(&state, &user, id).await?;
     form_page(&state, &user, &r, &values(&r), None, StatusCode::OK).await
 }
 
@@ -242,7 +235,7 @@ pub(super) async fn edit_save(
     match edit::correct(&state.services, &user.caller(), id, version, &input).await {
         Ok(r) => Ok(to_household(&r, "corrected")),
         Err(doorstep_services::Error::Validation(fe)) => {
-            let r = resident(&state, id).await?;
+            let r = resident(&state, &user, id).await?;
             let error = Some(super::super::field_messages(&state, user.lang, &fe));
             form_page(
                 &state,

@@ -131,7 +131,7 @@ pub(super) fn tag_label(
 }
 
 /// The tags a worker may start: the seed's groups, then the admin's (not retired).
-fn tag_choices(
+pub(super) fn tag_choices(
     state: &AppState,
     lang: Lang,
     kinds: &[doorstep_services::records::TagKind],
@@ -280,17 +280,11 @@ pub(super) async fn reveal(
     form: FormData,
 ) -> Result<Response, AppError> {
     user.check_csrf(form.get("_csrf"))?;
-    let r = state
-        .services
-        .store
-        .register()
-        .find_resident(id)
-        .await
-        .map_err(doorstep_services::Error::from)?
-        .ok_or(AppError::NotFound)?;
+    let r = doorstep_services::register::resident(&state.services, &user.caller(), id).await?;
     let (secret, field) = match form.get("field") {
         Some("id_number") => (Secret::ResidentIdNumber(id), "id_number"),
-        _ => (Secret::ResidentPhone(id), "phone"),
+        Some("phone") => (Secret::ResidentPhone(id), "phone"),
+        _ => return Err(AppError::validation("field", "invalid_choice")),
     };
     let Some(reason) = form.get("reason").and_then(RevealReason::parse) else {
         let error = Some(state.i18n.t(user.lang, "reveal.reason_required"));

@@ -27,26 +27,12 @@ async fn render(
     let who = user.caller();
     let kinds = edit::tag_kinds(&state.services, &who).await?;
     let plan = block::plan(&state.services, &who).await?;
-    let mut codes: Vec<(String, String)> = super::SEED_ORDER
-        .iter()
-        .map(|t| {
-            (
-                t.code().to_string(),
-                state.i18n.t(lang, &format!("care_tag.{}", t.code())),
-            )
-        })
-        .collect();
-    codes.extend(
-        kinds
-            .iter()
-            .filter(|k| !k.retired)
-            .map(|k| (format!("{}{}", edit::CUSTOM, k.name), k.name.clone())),
-    );
+    let codes = super::household::tag_choices(state, lang, &kinds);
     let plans: Vec<serde_json::Value> = codes
         .iter()
-        .map(|(code, label)| {
-            serde_json::json!({"code": code, "label": label,
-                "days": plan.get(code).copied().unwrap_or(0)})
+        .map(|o| {
+            serde_json::json!({"code": o.value, "label": o.label,
+                "days": plan.get(&o.value).copied().unwrap_or(0)})
         })
         .collect();
     let title = state.i18n.t(lang, "care.settings");
