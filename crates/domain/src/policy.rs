@@ -230,7 +230,11 @@ impl Actor {
         if b.subdistrict_id != self.subdistrict_id {
             return Decision::Hidden;
         }
-        let worker = self.role == Role::Worker && b.worker_id == Some(self.account_id);
+        // A worker who moved to another neighbourhood no longer knows her old block, even
+        // while it still names her.
+        let worker = self.role == Role::Worker
+            && b.worker_id == Some(self.account_id)
+            && self.neighbourhood_id == Some(b.neighbourhood_id);
         let secretary =
             self.role == Role::Secretary && self.neighbourhood_id == Some(b.neighbourhood_id);
         if worker || secretary {
@@ -464,6 +468,8 @@ mod tests {
             (Worker, Some(7), block(7, Some(1), 1), Allow),
             (Worker, Some(7), block(7, Some(2), 1), Forbidden),
             (Worker, Some(7), block(7, None, 1), Forbidden),
+            // Moved to neighbourhood 8: her old block still names her, but she is out.
+            (Worker, Some(8), block(7, Some(1), 1), Forbidden),
             (Secretary, Some(7), block(7, Some(2), 1), Allow),
             (Secretary, Some(8), block(7, Some(2), 1), Forbidden),
             (Admin, None, block(7, Some(2), 1), Forbidden),

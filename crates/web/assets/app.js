@@ -333,7 +333,13 @@
 (function () {
   "use strict";
   var user = document.body.getAttribute("data-user");
-  if (!user || !("serviceWorker" in navigator) || !window.fetch) return;
+  if (!("serviceWorker" in navigator) || !window.fetch) return;
+  if (!user) {
+    // Signed out (or the session lapsed): the pages kept for the last user go, so that
+    // the next person on this phone never sees them offline.
+    if (navigator.serviceWorker.controller) navigator.serviceWorker.controller.postMessage({ type: "forget" });
+    return;
+  }
   navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch(function () {});
   var KEY = "doorstep.visits." + user;
   function queue() {
@@ -346,6 +352,7 @@
   function refused() {
     try { return JSON.parse(localStorage.getItem(KEY + ".refused") || "[]"); } catch (e) { return []; }
   }
+  function saveRefused(list) { localStorage.setItem(KEY + ".refused", JSON.stringify(list)); }
   function newKey() {
     var b = new Uint8Array(16);
     crypto.getRandomValues(b);
@@ -385,11 +392,7 @@
       // kept aside with its answer rather than retried for ever.
       if (res.status === 401) { show(status && status.getAttribute("data-signin")); return; }
       var rest = queue().filter(function (x) { return x.client_key !== v.client_key; });
-      if (!res.ok && res.status !== 409) {
-        var failed = refused();
-        failed.push(v);
-        localStorage.setItem(KEY + ".refused", JSON.stringify(failed));
-      }
+      if (!res.ok && res.status !== 409) saveRefused(refused().concat([v]));
       save(rest);
       show(rest.length ? pendingText() : (status ? status.getAttribute("data-sent") : ""));
       if (rest.length) flush();
@@ -407,7 +410,7 @@
       ["met", "notes", "finding"].forEach(function (k) {
         if (form.elements[k] && back[k]) form.elements[k].value = back[k];
       });
-      localStorage.setItem(KEY + ".refused", JSON.stringify(refused().filter(function (x) { return x !== back && x.client_key !== back.client_key; })));
+      saveRefused(refused().filter(function (x) { return x.client_key !== back.client_key; }));
       show(status && status.getAttribute("data-refused"));
     }
     form.addEventListener("submit", function (ev) {

@@ -69,11 +69,17 @@ self.addEventListener("message", function (ev) {
   var data = ev.data || {};
   if (data.type === "precache" && Array.isArray(data.urls)) {
     // The due households of the block page, fetched now so they open in the stairwell.
+    // Only the ones not kept yet: a page opened online is refreshed by the network-first
+    // rule anyway, so a block page does not re-download its whole due list each time.
     var urls = data.urls.slice(0, MAX_PRECACHE);
     ev.waitUntil(caches.open(CACHE).then(function (c) {
       return Promise.all(urls.map(function (u) {
-        return fetch(u, { credentials: "same-origin" }).then(function (res) {
-          if (keep(res)) return c.put(new URL(u, self.location.origin).pathname, res);
+        var path = new URL(u, self.location.origin).pathname;
+        return c.match(path).then(function (hit) {
+          if (hit) return;
+          return fetch(u, { credentials: "same-origin" }).then(function (res) {
+            if (keep(res)) return c.put(path, res);
+          });
         }).catch(function () {});
       }));
     }).then(function () {

@@ -324,6 +324,7 @@ mod tests {
             "duplicate_in_file",
             "already_held",
             "future_date",
+            "registered_elsewhere",
         ] {
             if !i.has(&format!("field_error.{code}")) {
                 missing.push(format!("field_error.{code}"));

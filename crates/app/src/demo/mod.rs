@@ -29,13 +29,13 @@ const DEMO_VERSION: &str = "huamu-2026-1";
 /// The password of every demo account that can sign in. Demo only: it is printed.
 pub const DEMO_PASSWORD: &str = "huamu-demo-2026";
 
-/// The key that seals the demo register's ID numbers and phones. Published here, so it
-/// protects nothing: a real deployment sets its own `encryption_key`
-/// (`doorstep keys generate`).
 /// The most households the demo registers per building (a building's recorded households,
 /// up to this).
 pub const DEMO_HOUSEHOLDS_PER_BUILDING: i64 = 24;
 
+/// The key that seals the demo register's ID numbers and phones. Published here, so it
+/// protects nothing: a real deployment sets its own `encryption_key`
+/// (`doorstep keys generate`).
 pub const DEMO_ENCRYPTION_KEY: &str = "RGVtbyBrZXkgLSBwdWJsaXNoZWQsIG5vdCBzZWNyZXQ=";
 
 /// A sign-in printed when the demo starts.

@@ -1,8 +1,9 @@
 //! The demo's care register: for every building of every neighbourhood, its households
 //! (units and rooms) and their residents, with valid-looking but invented ID numbers and
 //! phones (sealed with the demo key), care tags in proportions a Pudong neighbourhood
-//! might see, and some past visits. Marked as demo data. Generated from a fixed seed.
+//! might see. Marked as demo data. Generated from a fixed seed.
 
+use super::data::{GIVEN, SURNAMES};
 use super::demo_ctx;
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use doorstep_domain::people::{CareTag, Residency, Sex, check_char};
@@ -12,15 +13,6 @@ use doorstep_services::vault::Vault;
 use doorstep_store::{ListQuery, RosterRow, Store};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-
-const SURNAMES: &[&str] = &[
-    "王", "李", "张", "刘", "陈", "杨", "黄", "赵", "吴", "周", "徐", "孙", "马", "朱", "胡", "郭",
-    "何", "林", "罗", "高",
-];
-const GIVEN: &[&str] = &[
-    "秀英", "桂英", "建国", "国强", "丽华", "志强", "秀兰", "伟", "敏", "静", "磊", "洁", "勇",
-    "艳", "军", "霞", "杰", "娟", "涛", "明", "超", "秀珍", "玉兰", "凤英", "淑珍",
-];
 
 /// A valid ID number: Pudong's area code, the birth date, a sequence whose parity gives
 /// the sex, and its check character.

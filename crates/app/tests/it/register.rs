@@ -107,6 +107,23 @@ async fn keys_rotate_without_losing_a_value(b: Backend) {
     db.drop_db().await;
 }
 
+/// A building made through the API by the admin, for places the fixture lacks.
+async fn api_building(app: &crate::support::TestApp, estate: i64, number: &str) -> i64 {
+    let t = app.token("admin").await;
+    let r = app
+        .client()
+        .post(app.url("/api/v1/buildings"))
+        .bearer_auth(&t)
+        .json(&serde_json::json!({"estate_id": estate, "number": number, "floors": 6}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    r.json::<serde_json::Value>().await.unwrap()["id"]
+        .as_i64()
+        .unwrap()
+}
+
 /// `client` (w1, or the secretary) registers a resident in building 1 through the form;
 /// the answer is the household page's address.
 pub(crate) async fn register_resident(
@@ -388,8 +405,7 @@ async fn a_roster_is_checked_row_by_row_and_imports_all_or_nothing(b: Backend) {
             .contains("新增 0 户、0 人，更新 1 人，新增标签 0 个")
     );
     // The export reads back through the importer, masked unless asked with a reason.
-    let export = |q: &'static str| sec.get(app.url(&format!("/care/export.xlsx{q}"))).send();
-    let r = export("").await.unwrap();
+    let r = sec.get(app.url("/care/export.xlsx")).send().await.unwrap();
     assert_eq!(r.status(), 200);
     let rows = doorstep_services::register::import::read_table("x.xlsx", &r.bytes().await.unwrap())
         .unwrap();
@@ -398,7 +414,12 @@ async fn a_roster_is_checked_row_by_row_and_imports_all_or_nothing(b: Backend) {
     assert_eq!(rows[1][5], "110***********002X");
     assert_eq!(rows[1][6], "138****8000");
     assert_eq!(rows[1][8], "独居老人、困难");
-    let r = export("?reason=visit").await.unwrap();
+    let r = sec
+        .post(app.url("/care/export.xlsx"))
+        .form(&[("_csrf", csrf.as_str()), ("reason", "visit")])
+        .send()
+        .await
+        .unwrap();
     let rows = doorstep_services::register::import::read_table("x.xlsx", &r.bytes().await.unwrap())
         .unwrap();
     assert_eq!(rows[1][5], "11010519491231002X");
@@ -412,10 +433,34 @@ async fn a_roster_is_checked_row_by_row_and_imports_all_or_nothing(b: Backend) {
         .await
         .unwrap();
     assert_eq!(exports.total, 2, "each export is in the audit log");
+    // Another neighbourhood's roster cannot take over someone still living in this one.
+    let building2 = api_building(&app, app.fx.estate2, "2号").await;
+    assert!(building2 > 0);
+    let sec2 = app.login("sec2").await;
+    let csrf2 = app.csrf(&sec2).await;
+    let csv2 = "小区,楼号,单元,室号,姓名,身份证号,联系电话,户籍情况,关爱标签\n\
+                芳甸路200弄,2号,1,101,王秀英,11010519491231002X,,户籍,\n";
+    let form = reqwest::multipart::Form::new()
+        .text("_csrf", csrf2)
+        .text("mode", "import")
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(csv2.as_bytes().to_vec()).file_name("花名册.csv"),
+        );
+    let r = sec2
+        .post(app.url("/care/import"))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.unwrap().contains("此人仍在其他居民区登记"));
+    assert_eq!(count().await, 1, "still in building 1");
     // Workers do not import, nor export in full.
     let w1 = app.login("w1").await;
     assert_eq!(
-        w1.get(app.url("/care/export.xlsx?reason=visit"))
+        w1.post(app.url("/care/export.xlsx"))
+            .form(&[("_csrf", app.csrf(&w1).await.as_str()), ("reason", "visit")])
             .send()
             .await
             .unwrap()

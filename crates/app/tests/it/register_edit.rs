@@ -207,6 +207,8 @@ async fn a_worker_keeps_her_register_true(b: Backend) {
         .await
         .unwrap();
     assert_eq!(r.status(), 409);
+    let r = post(tags.clone(), tag("hardship", "", "")).await.unwrap();
+    assert_eq!(r.status(), 409, "an archived record is not tagged either");
     // The retention rule: nothing before the period ends, the personal data after.
     let sv = &app.state.services;
     let erase = doorstep_services::jobs::erase_archived;
@@ -278,6 +280,20 @@ async fn a_visit_kept_offline_is_sent_once(b: Backend) {
         visits[0].visited_at.to_rfc3339(),
         "2026-11-30T02:00:00+00:00"
     );
+    // What residents said at their door is not published through Open311.
+    let public: serde_json::Value = app
+        .client()
+        .get(app.url(&format!(
+            "/open311/v2/requests.json?jurisdiction_id={}&service_request_id={}",
+            app.fx.sd, first["request_id"]
+        )))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(public, serde_json::json!([]), "{public}");
     // The finding's request is among the block's recent requests.
     let block = w1
         .get(app.url(&format!("/care/blocks/{}", app.fx.block1)))

@@ -42,7 +42,11 @@ pub async fn correct(
     version: i64,
     input: &ResidentInput,
 ) -> Result<Resident> {
-    let (_, h) = for_correction(sv, who, id).await?;
+    let (r, h) = for_correction(sv, who, id).await?;
+    if r.version != version {
+        // Before a new household is made for a save that will be refused anyway.
+        return Err(doorstep_store::StoreError::VersionConflict { current: r.version }.into());
+    }
     let mut input = input.clone();
     input.building_id = Some(h.building_id);
     let c = check(&input, sv.now().date_naive())?;
@@ -75,22 +79,23 @@ pub async fn correct(
 }
 
 /// Archives a resident who moved away, died, or was registered twice. The record stays
-/// (counts of the past hold) until the retention rule erases its personal data.
+/// (counts of the past hold) until the retention rule erases its personal data. Returns
+/// the record as it was.
 pub async fn archive(
     sv: &Services,
     who: &Caller,
     id: ResidentId,
     reason: Option<&str>,
-) -> Result<()> {
+) -> Result<Resident> {
     let reason = reason
         .and_then(ArchiveReason::parse)
         .ok_or_else(|| Error::validation("reason", "invalid_choice"))?;
-    super::resident(sv, who, id).await?;
-    Ok(sv
-        .store
+    let r = super::resident(sv, who, id).await?;
+    sv.store
         .register()
         .archive_resident(id, reason.code(), &sv.ctx(who))
-        .await?)
+        .await?;
+    Ok(r)
 }
 
 /// What the tag form says.

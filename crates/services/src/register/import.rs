@@ -181,6 +181,7 @@ impl Context<'_> {
 fn column_of(field: &str) -> &'static str {
     match field {
         "room" => "室号",
+        "unit" => "单元",
         "name" => "姓名",
         "id_number" => "身份证号",
         "phone" => "联系电话",
@@ -261,6 +262,37 @@ fn check_row(
     }
 }
 
+/// The rows left once those of people still living in another neighbourhood are taken
+/// out, each with its row error.
+fn refuse_elsewhere(
+    rows: Vec<RosterRow>,
+    lines: Vec<usize>,
+    elsewhere: &HashSet<String>,
+    report: &mut Report,
+) -> Vec<RosterRow> {
+    if elsewhere.is_empty() {
+        return rows;
+    }
+    let mut kept = Vec::new();
+    for (row, line) in rows.into_iter().zip(lines) {
+        if row
+            .id_number
+            .as_ref()
+            .is_some_and(|s| elsewhere.contains(&s.lookup))
+        {
+            report.errors.push(RowError {
+                row: line,
+                column: "身份证号".into(),
+                code: "registered_elsewhere",
+            });
+        } else {
+            kept.push(row);
+        }
+    }
+    report.errors.sort_by_key(|e| e.row);
+    kept
+}
+
 /// Checks the sheet and, unless a dry run, imports it.
 pub async fn import(
     sv: &Services,
@@ -285,6 +317,7 @@ pub async fn import(
     }
     let mut report = Report::default();
     let mut rows = Vec::new();
+    let mut lines = Vec::new();
     let mut ids_seen = HashSet::new();
     for (i, cells) in body.iter().enumerate() {
         if cells.iter().all(|c| c.trim().is_empty()) {
@@ -292,10 +325,20 @@ pub async fn import(
         }
         report.rows += 1;
         match check_row(&cx, i + 2, cells, &mut ids_seen) {
-            Ok(row) => rows.push(row),
+            Ok(row) => {
+                rows.push(row);
+                lines.push(i + 2);
+            }
             Err(errors) => report.errors.extend(errors),
         }
     }
+    // Someone still living in another neighbourhood is not taken over by this roster.
+    let elsewhere = sv
+        .store
+        .register()
+        .registered_elsewhere(who.actor.subdistrict_id, &rows)
+        .await?;
+    let rows = refuse_elsewhere(rows, lines, &elsewhere, &mut report);
     report.valid = rows.len();
     let write = match mode {
         Mode::DryRun => false,

@@ -78,7 +78,8 @@ pub fn phone(v: &Vault, r: &Resident) -> Result<Option<String>> {
 }
 
 /// The resident `id`, if the caller may know the block they live in (their worker or the
-/// neighbourhood's secretary); another subdistrict's is not found.
+/// neighbourhood's secretary); another subdistrict's is not found, an archived one is a
+/// conflict.
 pub async fn resident(
     sv: &Services,
     who: &crate::Caller,
@@ -92,6 +93,10 @@ pub async fn resident(
         .filter(|r| r.subdistrict_id == who.actor.subdistrict_id)
         .ok_or(crate::Error::NotFound)?;
     crate::allowed(who.actor.may_know_block(&block_of(sv, &r).await?))?;
+    if r.archived_at.is_some() {
+        // Moved away or died: the record is kept as it was, not changed or revealed.
+        return Err(crate::Error::conflict("archived"));
+    }
     Ok(r)
 }
 

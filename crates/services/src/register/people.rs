@@ -38,8 +38,29 @@ pub struct Checked {
     pub languages: Option<String>,
 }
 
+/// The longest unit or room number (the forms allow as much).
+pub const UNIT_MAX: usize = 10;
+/// The longest list of languages a resident speaks.
+pub const LANGUAGES_MAX: usize = 60;
+
 fn text(v: &Option<String>) -> Option<&str> {
     v.as_deref().map(str::trim).filter(|s| !s.is_empty())
+}
+
+fn check_lengths(input: &ResidentInput, e: &mut FieldErrors) {
+    for (field, value, max) in [
+        ("unit", input.unit.as_str(), UNIT_MAX),
+        ("room", input.room.as_str(), UNIT_MAX),
+        (
+            "languages",
+            input.languages.as_deref().unwrap_or(""),
+            LANGUAGES_MAX,
+        ),
+    ] {
+        if value.trim().chars().count() > max {
+            e.add_with(field, "too_long", vec![max.to_string()]);
+        }
+    }
 }
 
 /// Checks a resident's particulars: the ID number by GB 11643 (its birth date and sex
@@ -56,6 +77,7 @@ pub fn check(input: &ResidentInput, today: NaiveDate) -> Result<Checked, FieldEr
     if input.room.trim().is_empty() {
         e.add("room", "required");
     }
+    check_lengths(input, &mut e);
     let building_id = input.building_id;
     if building_id.is_none() {
         e.add("building_id", "required");
@@ -198,13 +220,8 @@ pub async fn household(sv: &Services, who: &Caller, id: HouseholdId) -> Result<H
             .unwrap_or_default(),
         None => String::new(),
     };
-    let unit = if h.unit.is_empty() {
-        String::new()
-    } else {
-        format!("{}单元", h.unit)
-    };
     Ok(HouseholdView {
-        building_label: format!("{estate} {} {unit}{}室", building.title(), h.room),
+        building_label: format!("{estate} {} {}", building.title(), h.room_label()),
         visits: reg.visits_to(id, 20).await?,
         kinds: reg.tag_kinds(who.actor.subdistrict_id).await?,
         household: h,
@@ -261,6 +278,9 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(e.0[0].code, "id_mismatch");
+        let mut long = input(None, None, None);
+        long.unit = "12345678901".into();
+        assert_eq!(check(&long, today()).unwrap_err().0[0].code, "too_long");
         let mut no_room = input(None, None, None);
         no_room.room.clear();
         assert_eq!(check(&no_room, today()).unwrap_err().0[0].field, "room");

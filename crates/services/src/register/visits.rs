@@ -96,7 +96,7 @@ pub struct Logged {
 /// Logs a visit (once per client key) and turns its finding into a request.
 pub async fn log(sv: &Services, who: &Caller, input: &VisitInput) -> Result<Logged> {
     let c = checked(input, sv.now())?;
-    let (household, key, finding) = (c.household, c.key.clone(), c.finding.clone());
+    let (household, key, finding) = (c.household, c.key, c.finding);
     let h = sv
         .store
         .register()
@@ -113,6 +113,11 @@ pub async fn log(sv: &Services, who: &Caller, input: &VisitInput) -> Result<Logg
         who.actor
             .may_know_block(&super::building_block(sv, &building).await?),
     )?;
+    // The finding is checked as a request before the visit is stored, so that a visit is
+    // not kept without the request its finding should have made.
+    if let Some(f) = &finding {
+        check_finding(who, &finding_body(&h, f))?;
+    }
     let ctx = sv.ctx(who);
     let v = NewVisit {
         household_id: h.id,
@@ -120,7 +125,7 @@ pub async fn log(sv: &Services, who: &Caller, input: &VisitInput) -> Result<Logg
         kind: c.kind,
         met: c.met,
         notes: c.notes,
-        said: finding.clone(),
+        said: finding,
         visited_at: c.at,
         client_key: key,
     };
@@ -133,58 +138,55 @@ pub async fn log(sv: &Services, who: &Caller, input: &VisitInput) -> Result<Logg
             current_version: None,
         });
     }
-    if !new {
-        // A resend: the first answer stands, with its request if it made one.
-        let request = match visit.request_id {
-            Some(r) => sv.store.requests().find(r).await?,
-            None => None,
-        };
-        return Ok(Logged {
-            visit,
-            request,
-            new: false,
-        });
-    }
-    let Some(finding) = finding else {
-        return Ok(Logged {
-            visit,
-            request: None,
-            new: true,
-        });
+    // A resend: the first answer stands, with its request; and if that request could not
+    // be made the first time, the resend makes it from what was stored.
+    let request = match (visit.request_id, visit.said.clone()) {
+        (Some(r), _) => sv.store.requests().find(r).await?,
+        (None, Some(said)) => {
+            let r = crate::requests::intake(sv, who, &finding_body(&h, &said)).await?;
+            sv.store
+                .register()
+                .link_visit_request(visit.id, r.id)
+                .await?;
+            Some(r)
+        }
+        (None, None) => None,
     };
-    let request = finding_request(sv, who, &h, finding).await?;
-    sv.store
-        .register()
-        .link_visit_request(visit.id, request.id)
-        .await?;
     let visit = Visit {
-        request_id: Some(request.id),
+        request_id: request.as_ref().map(|r| r.id),
         ..visit
     };
     Ok(Logged {
         visit,
-        request: Some(request),
-        new: true,
+        request,
+        new,
     })
 }
 
-/// What residents said at the door, as a request owned by the visiting worker.
-async fn finding_request(
-    sv: &Services,
-    who: &Caller,
+/// The checks intake makes of what a worker sends, made before anything is stored.
+fn check_finding(who: &Caller, body: &serde_json::Map<String, serde_json::Value>) -> Result<()> {
+    if !who.actor.may_take_requests() {
+        return Err(Error::Forbidden);
+    }
+    who.actor
+        .request_neighbourhood(None)
+        .map_err(|_| Error::Forbidden)?
+        .ok_or_else(|| Error::validation("neighbourhood_id", "required"))?;
+    doorstep_domain::validate(crate::requests::REQUEST_FIELDS, body, None, &[])?;
+    Ok(())
+}
+
+/// What residents said at the door, as the intake of a request owned by the visiting
+/// worker (channel `visit`, never published).
+fn finding_body(
     h: &doorstep_store::Household,
-    finding: String,
-) -> Result<RequestRecord> {
+    finding: &str,
+) -> serde_json::Map<String, serde_json::Value> {
     let mut body = serde_json::Map::new();
     body.insert("channel".into(), "visit".into());
     body.insert("kind".into(), "help".into());
     body.insert("description".into(), finding.into());
     body.insert("building_id".into(), h.building_id.get().into());
-    let address = if h.unit.is_empty() {
-        format!("{}室", h.room)
-    } else {
-        format!("{}单元{}室", h.unit, h.room)
-    };
-    body.insert("address".into(), address.into());
-    crate::requests::intake(sv, who, &body).await
+    body.insert("address".into(), h.room_label().into());
+    body
 }

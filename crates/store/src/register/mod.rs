@@ -38,6 +38,17 @@ pub struct Household {
     pub archived_at: Option<DateTime<Utc>>,
 }
 
+impl Household {
+    /// "1单元502室", or "502室" in a building without units.
+    pub fn room_label(&self) -> String {
+        if self.unit.is_empty() {
+            format!("{}室", self.room)
+        } else {
+            format!("{}单元{}室", self.unit, self.room)
+        }
+    }
+}
+
 /// A resident as stored: the ID number and phone sealed.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Resident {

@@ -103,6 +103,23 @@ async fn households(
 }
 
 impl RegisterStore<'_> {
+    /// The rows whose ID number belongs to someone still living in another neighbourhood
+    /// of the subdistrict, by lookup hash (the import refuses them).
+    pub async fn registered_elsewhere(
+        self,
+        sd: SubdistrictId,
+        rows: &[RosterRow],
+    ) -> Result<HashSet<String>> {
+        if rows.is_empty() {
+            return Ok(HashSet::new());
+        }
+        let mut tx = self.0.begin().await?;
+        let places = places_of(&mut tx, sd, rows).await?;
+        let known = known(&mut tx, sd, rows).await?;
+        tx.commit().await?;
+        Ok(elsewhere(&known, rows, &places))
+    }
+
     /// Imports `rows` into subdistrict `sd` in one transaction. Buildings must be the
     /// subdistrict's (the services check them row by row first).
     pub async fn import(
@@ -113,30 +130,7 @@ impl RegisterStore<'_> {
     ) -> Result<RosterCounts> {
         let mut tx = self.0.begin().await?;
         let mut counts = RosterCounts::default();
-        let mut places = HashMap::new();
-        let buildings: Vec<BuildingId> = rows
-            .iter()
-            .map(|r| r.building_id)
-            .collect::<HashSet<_>>()
-            .into_iter()
-            .collect();
-        for chunk in buildings.chunks(CHUNK) {
-            let mut q = Sql::new("SELECT id, subdistrict_id, neighbourhood_id FROM buildings WHERE subdistrict_id = $1 AND id IN (")
-                .bind(sd);
-            q.push_binds(chunk.iter().copied()).push(")");
-            for r in q.fetch_all(&mut tx).await? {
-                places.insert(
-                    r.id::<BuildingId>("id")?,
-                    (r.id("subdistrict_id")?, r.id("neighbourhood_id")?),
-                );
-            }
-        }
-        if let Some(b) = buildings.iter().find(|b| !places.contains_key(b)) {
-            let _ = b;
-            return Err(
-                doorstep_domain::FieldErrors::single("building_id", "invalid_reference").into(),
-            );
-        }
+        let places = places_of(&mut tx, sd, rows).await?;
         let homes = households(&mut tx, rows, &places, ctx, &mut counts).await?;
         let ids = residents(&mut tx, sd, rows, &homes, &places, ctx, &mut counts).await?;
         tags(&mut tx, rows, &ids, ctx, &mut counts).await?;
@@ -154,6 +148,34 @@ impl RegisterStore<'_> {
     }
 }
 
+/// The rows' buildings with their place; a building outside the subdistrict is refused.
+async fn places_of(tx: &mut Tx, sd: SubdistrictId, rows: &[RosterRow]) -> Result<Places> {
+    let mut places = HashMap::new();
+    let buildings: Vec<BuildingId> = rows
+        .iter()
+        .map(|r| r.building_id)
+        .collect::<HashSet<_>>()
+        .into_iter()
+        .collect();
+    for chunk in buildings.chunks(CHUNK) {
+        let mut q = Sql::new("SELECT id, subdistrict_id, neighbourhood_id FROM buildings WHERE subdistrict_id = $1 AND id IN (")
+            .bind(sd);
+        q.push_binds(chunk.iter().copied()).push(")");
+        for r in q.fetch_all(tx).await? {
+            places.insert(
+                r.id::<BuildingId>("id")?,
+                (r.id("subdistrict_id")?, r.id("neighbourhood_id")?),
+            );
+        }
+    }
+    if buildings.iter().any(|b| !places.contains_key(b)) {
+        return Err(
+            doorstep_domain::FieldErrors::single("building_id", "invalid_reference").into(),
+        );
+    }
+    Ok(places)
+}
+
 type Homes = HashMap<(BuildingId, String, String), HouseholdId>;
 type Places = HashMap<BuildingId, (SubdistrictId, NeighbourhoodId)>;
 
@@ -161,12 +183,20 @@ fn home(homes: &Homes, r: &RosterRow) -> HouseholdId {
     homes[&(r.building_id, r.unit.clone(), r.room.clone())]
 }
 
+/// A resident already registered under a row's ID number: who, where, still living there.
+#[derive(Clone, Copy)]
+struct Known {
+    id: ResidentId,
+    neighbourhood_id: NeighbourhoodId,
+    active: bool,
+}
+
 /// The residents already registered under the rows' ID numbers.
 async fn known(
     tx: &mut Tx,
     sd: SubdistrictId,
     rows: &[RosterRow],
-) -> Result<HashMap<String, ResidentId>> {
+) -> Result<HashMap<String, Known>> {
     let lookups: Vec<&str> = rows
         .iter()
         .filter_map(|r| r.id_number.as_ref().map(|s| s.lookup.as_str()))
@@ -174,15 +204,41 @@ async fn known(
     let mut known = HashMap::new();
     for chunk in lookups.chunks(CHUNK) {
         let mut q = Sql::new(
-            "SELECT id, id_number_lookup FROM residents WHERE subdistrict_id = $1 AND id_number_lookup IN (",
+            "SELECT id, id_number_lookup, neighbourhood_id, archived_at FROM residents \
+             WHERE subdistrict_id = $1 AND id_number_lookup IN (",
         )
         .bind(sd);
         q.push_binds(chunk.iter().map(|s| s.to_string())).push(")");
         for r in q.fetch_all(tx).await? {
-            known.insert(r.get("id_number_lookup")?, r.id("id")?);
+            let k = Known {
+                id: r.id("id")?,
+                neighbourhood_id: r.id("neighbourhood_id")?,
+                active: r
+                    .get::<Option<chrono::DateTime<chrono::Utc>>>("archived_at")?
+                    .is_none(),
+            };
+            known.insert(r.get("id_number_lookup")?, k);
         }
     }
     Ok(known)
+}
+
+/// The ID numbers (lookup hashes) of rows whose person still lives in another
+/// neighbourhood: a roster may not take them over (the other neighbourhood archives them
+/// as moved away first).
+fn elsewhere(
+    known: &HashMap<String, Known>,
+    rows: &[RosterRow],
+    places: &Places,
+) -> HashSet<String> {
+    rows.iter()
+        .filter_map(|r| {
+            let lookup = &r.id_number.as_ref()?.lookup;
+            let k = known.get(lookup)?;
+            let nb = places.get(&r.building_id)?.1;
+            (k.active && k.neighbourhood_id != nb).then(|| lookup.clone())
+        })
+        .collect()
 }
 
 /// A registered resident brought up to date by a row (and back from the archive).
@@ -196,7 +252,8 @@ async fn update(
 ) -> Result<()> {
     Sql::new(
         "UPDATE residents SET household_id = $1, neighbourhood_id = $2, name = $3, sex = $4, \
-         birth_date = $5, phone_sealed = $6, phone_lookup = $7, residency = $8, \
+         birth_date = $5, phone_sealed = COALESCE($6, phone_sealed), \
+         phone_lookup = COALESCE($7, phone_lookup), residency = $8, \
          archived_at = NULL, archived_reason = NULL, version = version + 1, updated_at = $9 WHERE id = $10",
     )
     .bind(home(homes, r))
@@ -294,13 +351,18 @@ async fn residents(
     counts: &mut RosterCounts,
 ) -> Result<Vec<ResidentId>> {
     let known = known(tx, sd, rows).await?;
+    if !elsewhere(&known, rows, places).is_empty() {
+        return Err(
+            doorstep_domain::FieldErrors::single("id_number", "registered_elsewhere").into(),
+        );
+    }
     let mut ids: Vec<Option<ResidentId>> = vec![None; rows.len()];
     let mut new_rows: Vec<usize> = Vec::new();
     for (i, r) in rows.iter().enumerate() {
         match r.id_number.as_ref().and_then(|s| known.get(&s.lookup)) {
-            Some(id) => {
-                update(tx, *id, r, homes, places, ctx).await?;
-                ids[i] = Some(*id);
+            Some(k) => {
+                update(tx, k.id, r, homes, places, ctx).await?;
+                ids[i] = Some(k.id);
                 counts.residents_updated += 1;
             }
             None => new_rows.push(i),

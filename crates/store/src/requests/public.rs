@@ -32,7 +32,8 @@ pub struct PublicFilter {
 }
 
 impl RequestStore<'_> {
-    /// Requests for the public interface, newest first.
+    /// Requests for the public interface, newest first. What residents said at their own
+    /// door during a visit is never public (by id neither).
     pub async fn public(self, f: &PublicFilter) -> Result<Vec<PublicRequest>> {
         if f.ids.as_ref().is_some_and(Vec::is_empty) || f.items.as_ref().is_some_and(Vec::is_empty)
         {
@@ -43,7 +44,7 @@ impl RequestStore<'_> {
              b.lat AS b_lat, b.lon AS b_lon FROM requests r \
              LEFT JOIN service_items s ON s.id = r.service_item_id \
              LEFT JOIN buildings b ON b.id = r.building_id LEFT JOIN estates e ON e.id = b.estate_id \
-             WHERE r.subdistrict_id = $1",
+             WHERE r.subdistrict_id = $1 AND r.channel <> 'visit'",
         )
         .bind(f.subdistrict_id);
         if let Some(ids) = &f.ids {

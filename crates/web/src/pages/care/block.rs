@@ -48,7 +48,10 @@ pub(super) async fn index(
         .map(|t| state.i18n.t(user.lang, &format!("care_tag.{}", t.code())))
         .collect();
     let extra = context! { title => title.clone(), blocks => items, may_import, overview, tags,
-    is_admin => user.actor.role == doorstep_domain::Role::Admin };
+    is_admin => user.actor.role == doorstep_domain::Role::Admin,
+    is_secretary => user.actor.role == doorstep_domain::Role::Secretary,
+    reveal_reasons => views::choice_options(&state.i18n, user.lang,
+        doorstep_domain::audit::RevealReason::CODES, "reveal.reason.") };
     Ok(page(
         &state,
         user.lang,
@@ -124,7 +127,7 @@ pub(super) async fn show(
             .find_map(|(_, label, hs)| {
                 hs.iter()
                     .find(|x| x.id == h)
-                    .map(|x| format!("{label} {}", room(x)))
+                    .map(|x| format!("{label} {}", x.room_label()))
             })
             .unwrap_or_default()
     };
@@ -133,7 +136,7 @@ pub(super) async fn show(
         .iter()
         .map(|d| {
             serde_json::json!({"href": format!("/care/households/{}", d.household), "label": label_of(d.household),
-                "tag": tr(&format!("care_tag.{}", d.tag)), "due": views::local_time(d.due_at),
+                "tag": super::household::tag_label(&state, lang, &d.tag, &serde_json::Value::Null), "due": views::local_time(d.due_at),
                 "overdue": d.due_at < now,
                 "last": d.last_visit.map(views::local_time).unwrap_or_else(|| tr("care.never_visited"))})
         })
@@ -144,7 +147,7 @@ pub(super) async fn show(
         .map(|(b, label, hs)| {
             let households: Vec<serde_json::Value> = hs
                 .iter()
-                .map(|h| serde_json::json!({"href": format!("/care/households/{}", h.id), "room": room(h),
+                .map(|h| serde_json::json!({"href": format!("/care/households/{}", h.id), "room": h.room_label(),
                     "people": v.residents.iter().filter(|r| r.household_id == h.id).count()}))
                 .collect();
             serde_json::json!({"id": b.id, "label": label, "households": households,
@@ -174,13 +177,4 @@ pub(super) async fn show(
         axum::http::HeaderValue::from_static(super::KEEP_ON_PHONE),
     );
     Ok(res)
-}
-
-/// "1单元 502室", or "502室" in a building without units.
-pub(super) fn room(h: &doorstep_services::records::Household) -> String {
-    if h.unit.is_empty() {
-        format!("{}室", h.room)
-    } else {
-        format!("{}单元 {}室", h.unit, h.room)
-    }
 }

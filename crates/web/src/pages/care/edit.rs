@@ -118,10 +118,7 @@ pub(super) async fn archive(
 ) -> Result<Response, AppError> {
     user.check_csrf(form.get("_csrf"))?;
     match edit::archive(&state.services, &user.caller(), id, form.get("reason")).await {
-        Ok(()) => Ok(to_household(
-            &resident(&state, &user, id).await?,
-            "archived",
-        )),
+        Ok(r) => Ok(to_household(&r, "archived")),
         Err(doorstep_services::Error::Validation(fe)) => {
             let r = resident(&state, &user, id).await?;
             let error = Some(super::super::field_messages(&state, user.lang, &fe));
@@ -217,8 +214,7 @@ pub(super) async fn edit_save(
     user.check_csrf(form.get("_csrf"))?;
     let get = |k: &str| form.get(k).map(str::to_string);
     let version = form
-        .get("version")
-        .and_then(|v| v.parse().ok())
+        .version()?
         .ok_or(AppError::validation("version", "required"))?;
     let input = ResidentInput {
         building_id: None,

@@ -354,11 +354,16 @@ pub(super) async fn add_resident(
 ) -> Result<Response, AppError> {
     user.check_csrf(form.get("_csrf"))?;
     let get = |k: &str| form.get(k).map(str::to_string);
+    let building_id = match form.get("building_id").filter(|b| !b.is_empty()) {
+        None => None,
+        Some(b) => {
+            Some(BuildingId(b.parse().map_err(|_| {
+                AppError::validation("building_id", "not_integer")
+            })?))
+        }
+    };
     let input = ResidentInput {
-        building_id: form
-            .get("building_id")
-            .and_then(|b| b.parse().ok())
-            .map(BuildingId),
+        building_id,
         unit: get("unit").unwrap_or_default(),
         room: get("room").unwrap_or_default(),
         name: get("name").unwrap_or_default(),

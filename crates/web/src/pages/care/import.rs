@@ -122,19 +122,34 @@ pub(super) async fn upload(
     }
 }
 
-/// `GET /care/export.xlsx`: the roster, masked; `?reason=` (secretaries) in full.
-pub(super) async fn export_file(
+/// `GET /care/export.xlsx`: the roster, masked.
+pub(super) async fn export_masked(
     State(state): State<AppState>,
     user: CurrentUser,
-    axum::extract::Query(q): axum::extract::Query<std::collections::BTreeMap<String, String>>,
 ) -> Result<Response, AppError> {
-    let full = match q.get("reason").map(String::as_str) {
-        None | Some("") => None,
-        Some(r) => Some(
-            doorstep_domain::audit::RevealReason::parse(r)
-                .ok_or(AppError::validation("reason", "invalid_choice"))?,
-        ),
-    };
+    export_file(&state, &user, None).await
+}
+
+/// `POST /care/export.xlsx` with `reason` (and the CSRF token): the roster in full, for a
+/// secretary; a POST so that no link from elsewhere can make an audited full export.
+pub(super) async fn export_full(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    form: crate::forms::FormData,
+) -> Result<Response, AppError> {
+    user.check_csrf(form.get("_csrf"))?;
+    let reason = form
+        .get("reason")
+        .and_then(doorstep_domain::audit::RevealReason::parse)
+        .ok_or(AppError::validation("reason", "invalid_choice"))?;
+    export_file(&state, &user, Some(reason)).await
+}
+
+async fn export_file(
+    state: &AppState,
+    user: &CurrentUser,
+    full: Option<doorstep_domain::audit::RevealReason>,
+) -> Result<Response, AppError> {
     let bytes =
         doorstep_services::register::export::export(&state.services, &user.caller(), full).await?;
     let mut res = bytes.into_response();

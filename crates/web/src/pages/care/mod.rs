@@ -41,7 +41,10 @@ pub fn routes() -> Router<AppState> {
                 .layer(axum::extract::DefaultBodyLimit::max(20 * 1024 * 1024)),
         )
         .route("/care/import/template.xlsx", get(import::template_file))
-        .route("/care/export.xlsx", get(import::export_file))
+        .route(
+            "/care/export.xlsx",
+            get(import::export_masked).post(import::export_full),
+        )
 }
 
 /// The caching of the masked care pages (a block, a household): private to the phone,
