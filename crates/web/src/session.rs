@@ -138,7 +138,22 @@ impl FromRequestParts<AppState> for CurrentUser {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        load_user(state, parts).await?.ok_or(AppError::Unauthorized)
+        let user = load_user(state, parts)
+            .await?
+            .ok_or(AppError::Unauthorized)?;
+        // A cookie session writing to the JSON API proves the page is ours with its CSRF
+        // token in `X-CSRF-Token` (forms send it as `_csrf`); a bearer token carries no
+        // cookie and needs none.
+        if parts.uri.path().starts_with("/api/") && !parts.method.is_safe() && !user.csrf.is_empty()
+        {
+            user.check_csrf(
+                parts
+                    .headers
+                    .get("x-csrf-token")
+                    .and_then(|v| v.to_str().ok()),
+            )?;
+        }
+        Ok(user)
     }
 }
 

@@ -255,8 +255,23 @@ async fn a_visit_kept_offline_is_sent_once(b: Backend) {
         }
         req.send()
     };
-    // A cookie session without its CSRF token is refused.
+    // A cookie session without its CSRF token is refused, here as at any API write.
     assert_eq!(send(&w1, None, body.clone()).await.unwrap().status(), 403);
+    let r = w1
+        .post(app.url("/api/v1/requests"))
+        .json(&serde_json::json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    let r = w1
+        .post(app.url("/api/v1/requests"))
+        .header("X-CSRF-Token", &csrf)
+        .json(&serde_json::json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422, "with the token, the body is what is wrong");
     let r = send(&w1, Some(&csrf), body.clone()).await.unwrap();
     assert_eq!(r.status(), 201);
     let first: serde_json::Value = r.json().await.unwrap();

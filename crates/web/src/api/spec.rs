@@ -504,7 +504,7 @@ pub fn openapi() -> Value {
                     "visited_at": {"type": "string", "format": "date-time", "description": "when, for a visit kept on the phone offline (a time to come is taken as now)"},
                     "client_key": {"type": "string", "minLength": 8, "maxLength": 64, "pattern": "^[A-Za-z0-9-]+$", "description": "made on the phone; a resend with the same key answers 200 with the first visit instead of making another"}
                 }, "additionalProperties": false});
-                ("log_visit".into(), "A door-to-door visit to a household of the caller's block (201); a resend with the same client_key is 200 with the first visit. Cookie sessions send their CSRF token in X-CSRF-Token".into(), "care".into(), vec![], Some(body), 201, json!({"type": "object"}))
+                ("log_visit".into(), "A door-to-door visit to a household of the caller's block (201); a resend with the same client_key is 200 with the first visit".into(), "care".into(), vec![], Some(body), 201, json!({"type": "object"}))
             }
             OpKind::Health => (
                 "health".into(),
@@ -570,8 +570,8 @@ pub fn openapi() -> Value {
             "title": "Doorstep API",
             "version": env!("CARGO_PKG_VERSION"),
             "description": "The JSON API of Doorstep (家门口), the residential service system of a subdistrict. \
-                Authenticate with a session cookie (the web app) or `Authorization: Bearer <token>` \
-                (create tokens on /me). Every route checks role and scope on the server. Error messages \
+                Authenticate with a session cookie (the web app; its writes send the session's CSRF \
+                token in `X-CSRF-Token`) or `Authorization: Bearer <token>` (create tokens on /me). Every route checks role and scope on the server. Error messages \
                 follow Accept-Language (zh-CN by default, en).",
             "license": {"name": "AGPL-3.0-or-later", "identifier": "AGPL-3.0-or-later"}
         },
