@@ -8,6 +8,9 @@ use crate::requests::{Handler, Move, Relation};
 use crate::{Entity, Role};
 use serde::Serialize;
 
+mod care;
+pub use care::BlockPlace;
+
 /// The signed-in account on whose behalf a request runs.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Actor {
@@ -67,15 +70,6 @@ pub struct RequestPlace {
     pub owner_id: AccountId,
     /// The worker it is assigned to, if it is assigned to a worker.
     pub handler_id: Option<AccountId>,
-}
-
-/// What the rules need to know of a block (块区) of the care register.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct BlockPlace {
-    pub subdistrict_id: SubdistrictId,
-    pub neighbourhood_id: NeighbourhoodId,
-    /// The worker who looks after it (every worker knows her block's people).
-    pub worker_id: Option<AccountId>,
 }
 
 impl RequestPlace {
@@ -223,35 +217,6 @@ impl Actor {
         }
     }
 
-    /// Who may know a block's people (names, care tags, notes, visits): its worker and the
-    /// secretary of its neighbourhood. The subdistrict sees counts, never names (and counts
-    /// under five as "<5"); colleagues see their own blocks.
-    pub fn may_know_block(&self, b: &BlockPlace) -> Decision {
-        if b.subdistrict_id != self.subdistrict_id {
-            return Decision::Hidden;
-        }
-        // A worker who moved to another neighbourhood no longer knows her old block, even
-        // while it still names her.
-        let worker = self.role == Role::Worker
-            && b.worker_id == Some(self.account_id)
-            && self.neighbourhood_id == Some(b.neighbourhood_id);
-        let secretary =
-            self.role == Role::Secretary && self.neighbourhood_id == Some(b.neighbourhood_id);
-        if worker || secretary {
-            Decision::Allow
-        } else {
-            Decision::Forbidden
-        }
-    }
-
-    /// Who may see a care tag of someone in block `b`: whoever knows the block; and for
-    /// the mental-disorder tag (精神卫生法) only the block's worker and the secretary, which
-    /// is the same pair, but never widened by any other grant.
-    pub fn may_see_tag(&self, b: &BlockPlace, tag: crate::people::CareTag) -> Decision {
-        let _ = tag;
-        self.may_know_block(b)
-    }
-
     /// Who may see a request's resident contact unmasked: the request's owner and its
     /// current handler, and the secretary of its neighbourhood. Nobody else, not even
     /// the subdistrict: masked is the default, and every reveal is audited.
@@ -305,20 +270,23 @@ impl Actor {
     }
 }
 
+/// An actor for the tables of tests: account 1 in subdistrict 1.
+#[cfg(test)]
+pub(crate) fn actor(role: Role, nb: Option<i64>) -> Actor {
+    Actor {
+        account_id: AccountId(1),
+        username: "u".into(),
+        display_name: "U".into(),
+        role,
+        subdistrict_id: SubdistrictId(1),
+        neighbourhood_id: nb.map(NeighbourhoodId),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn actor(role: Role, nb: Option<i64>) -> Actor {
-        Actor {
-            account_id: AccountId(1),
-            username: "u".into(),
-            display_name: "U".into(),
-            role,
-            subdistrict_id: SubdistrictId(1),
-            neighbourhood_id: nb.map(NeighbourhoodId),
-        }
-    }
     const MINE: Place = Place {
         subdistrict_id: SubdistrictId(1),
         neighbourhood_id: Some(NeighbourhoodId(7)),
@@ -450,41 +418,6 @@ mod tests {
         for (role, nb, tie, want) in table {
             let got = actor(role, nb).may_read_request(&request(tie));
             assert_eq!(got, want, "{role:?} in {nb:?}, {tie:?}");
-        }
-    }
-
-    #[test]
-    fn who_knows_a_blocks_people() {
-        use Decision::*;
-        use Role::*;
-        let block = |nb: i64, worker: Option<i64>, sd: i64| BlockPlace {
-            subdistrict_id: SubdistrictId(sd),
-            neighbourhood_id: NeighbourhoodId(nb),
-            worker_id: worker.map(AccountId),
-        };
-        let me = |role, nb| actor(role, nb);
-        // The actor helper's account is 1 in subdistrict 1.
-        let table = [
-            (Worker, Some(7), block(7, Some(1), 1), Allow),
-            (Worker, Some(7), block(7, Some(2), 1), Forbidden),
-            (Worker, Some(7), block(7, None, 1), Forbidden),
-            // Moved to neighbourhood 8: her old block still names her, but she is out.
-            (Worker, Some(8), block(7, Some(1), 1), Forbidden),
-            (Secretary, Some(7), block(7, Some(2), 1), Allow),
-            (Secretary, Some(8), block(7, Some(2), 1), Forbidden),
-            (Admin, None, block(7, Some(2), 1), Forbidden),
-            (Volunteer, Some(7), block(7, Some(1), 1), Forbidden),
-            (Secretary, Some(7), block(7, Some(2), 2), Hidden),
-        ];
-        for (role, nb, b, want) in table {
-            assert_eq!(
-                me(role, nb).may_know_block(&b),
-                want,
-                "{role:?} {nb:?} {b:?}"
-            );
-            for t in crate::people::CareTag::ALL {
-                assert_eq!(me(role, nb).may_see_tag(&b, *t), want, "{role:?} {t:?}");
-            }
         }
     }
 

@@ -5,7 +5,7 @@ use crate::{Caller, Error, Result, Services, allowed};
 use chrono::{DateTime, Duration, Utc};
 use doorstep_domain::people::CareTag;
 use doorstep_domain::policy::BlockPlace;
-use doorstep_domain::{AccountId, BuildingId, Entity, HouseholdId, Scope};
+use doorstep_domain::{BuildingId, Entity, HouseholdId, Scope};
 use doorstep_store::{CareTagRecord, Household, ListQuery, PlaceRecord, Resident};
 use std::collections::HashMap;
 
@@ -16,7 +16,7 @@ pub struct BlockView {
     pub place: BlockPlace,
     pub worker_name: Option<String>,
     /// Buildings by estate and number, with their households.
-    pub buildings: Vec<(PlaceRecord, String, Vec<Household>)>,
+    pub buildings: Vec<BuildingRow>,
     pub residents: Vec<Resident>,
     /// Tags that hold now.
     pub tags: Vec<CareTagRecord>,
@@ -27,6 +27,9 @@ pub struct BlockView {
     /// The newest requests about the block's buildings.
     pub recent: Vec<doorstep_store::RequestRecord>,
 }
+
+/// A building of the block: the record, its label ("牡丹路100弄 2号"), its households.
+pub type BuildingRow = (PlaceRecord, String, Vec<Household>);
 
 /// A household the plan says to visit.
 #[derive(Debug, Clone, PartialEq)]
@@ -106,11 +109,7 @@ pub async fn block(sv: &Services, who: &Caller, id: i64) -> Result<BlockView> {
         .find(Entity::Block, id)
         .await?
         .ok_or(Error::NotFound)?;
-    let place = BlockPlace {
-        subdistrict_id: block.subdistrict_id,
-        neighbourhood_id: block.neighbourhood_id.ok_or(Error::NotFound)?,
-        worker_id: block.get("worker_id").as_i64().map(AccountId),
-    };
+    let place = super::place_of_block(&block).ok_or(Error::NotFound)?;
     allowed(who.actor.may_know_block(&place))?;
     let scope = Scope::Neighbourhood {
         subdistrict_id: place.subdistrict_id,
@@ -121,7 +120,13 @@ pub async fn block(sv: &Services, who: &Caller, id: i64) -> Result<BlockView> {
         ..ListQuery::new(scope).all()
     };
     let buildings = sv.store.places().list(Entity::Building, &q).await?.items;
-    let estates = super::estate_names(sv, scope).await?;
+    // Labels and order as everywhere ("牡丹路100弄 2号" before "… 10号").
+    let order: HashMap<i64, (usize, String)> = crate::places::building_choices(sv, scope)
+        .await?
+        .into_iter()
+        .enumerate()
+        .map(|(i, c)| (c.id, (i, format!("{} {}", c.estate, c.number))))
+        .collect();
     let ids: Vec<BuildingId> = buildings.iter().map(|b| BuildingId(b.id)).collect();
     let reg = sv.store.register();
     let households = reg.households_in(&ids).await?;
@@ -136,22 +141,24 @@ pub async fn block(sv: &Services, who: &Caller, id: i64) -> Result<BlockView> {
         Some(w) => sv.store.accounts().names(&[w]).await?.remove(&w),
         None => None,
     };
-    let mut rows = Vec::new();
-    for b in buildings {
-        let estate = b
-            .get("estate_id")
-            .as_i64()
-            .and_then(|e| estates.get(&e).cloned())
-            .unwrap_or_default();
-        let label = format!("{estate} {}", b.title());
-        let hs: Vec<Household> = households
-            .iter()
-            .filter(|h| h.building_id.get() == b.id)
-            .cloned()
-            .collect();
-        rows.push((b, label, hs));
+    let mut by_building: HashMap<BuildingId, Vec<Household>> = HashMap::new();
+    for h in &households {
+        by_building
+            .entry(h.building_id)
+            .or_default()
+            .push(h.clone());
     }
-    rows.sort_by(|a, b| a.1.cmp(&b.1));
+    let mut rows: Vec<BuildingRow> = buildings
+        .into_iter()
+        .map(|b| {
+            let label = order
+                .get(&b.id)
+                .map_or_else(|| b.title(), |(_, l)| l.clone());
+            let hs = by_building.remove(&BuildingId(b.id)).unwrap_or_default();
+            (b, label, hs)
+        })
+        .collect();
+    rows.sort_by_key(|(b, _, _)| order.get(&b.id).map_or(usize::MAX, |(i, _)| *i));
     let recent = sv
         .store
         .requests()
@@ -189,13 +196,10 @@ pub async fn my_blocks(sv: &Services, who: &Caller) -> Result<Vec<PlaceRecord>> 
         .await?
         .into_iter()
         .filter(|b| {
-            let place = BlockPlace {
-                subdistrict_id: b.subdistrict_id,
-                neighbourhood_id: nb,
-                worker_id: b.get("worker_id").as_i64().map(AccountId),
-            };
             b.is_active()
-                && who.actor.may_know_block(&place) == doorstep_domain::policy::Decision::Allow
+                && super::place_of_block(b).is_some_and(|place| {
+                    who.actor.may_know_block(&place) == doorstep_domain::policy::Decision::Allow
+                })
         })
         .collect())
 }

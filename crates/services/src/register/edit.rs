@@ -9,7 +9,7 @@ use chrono::NaiveDate;
 use doorstep_domain::people::{
     ArchiveReason, CareTag, DISABILITY_GRADES, DisabilityKind, HardshipKind, TAG_NOTE_MAX,
 };
-use doorstep_domain::{CareTagId, FieldErrors, ResidentId, Role};
+use doorstep_domain::{CareTagId, FieldErrors, ResidentId};
 use doorstep_store::{Resident, ResidentPatch, TagKind};
 use serde_json::json;
 
@@ -123,10 +123,6 @@ fn known_tag(code: &str, custom: &[TagKind], retired_too: bool) -> bool {
         })
 }
 
-fn blank(v: &Option<String>) -> Option<&str> {
-    v.as_deref().map(str::trim).filter(|s| !s.is_empty())
-}
-
 /// Checks a tag against the seed's groups and the admin's, with its details.
 pub fn check_tag(
     input: &TagInput,
@@ -140,7 +136,7 @@ pub fn check_tag(
         e.add("tag", "invalid_choice");
     }
     let mut detail = serde_json::Map::new();
-    match (builtin, blank(&input.kind)) {
+    match (builtin, super::people::text(&input.kind)) {
         (Some(CareTag::Disability), Some(k)) => match DisabilityKind::parse(k) {
             Some(k) => {
                 detail.insert("kind".into(), json!(k.code()));
@@ -155,7 +151,7 @@ pub fn check_tag(
         },
         _ => {}
     }
-    if let (Some(CareTag::Disability), Some(g)) = (builtin, blank(&input.grade)) {
+    if let (Some(CareTag::Disability), Some(g)) = (builtin, super::people::text(&input.grade)) {
         match g.parse::<u8>() {
             Ok(g) if DISABILITY_GRADES.contains(&g) => {
                 detail.insert("grade".into(), json!(g));
@@ -170,14 +166,14 @@ pub fn check_tag(
             ),
         }
     }
-    let note = blank(&input.note).map(str::to_string);
+    let note = super::people::text(&input.note).map(str::to_string);
     if note
         .as_ref()
         .is_some_and(|n| n.chars().count() > TAG_NOTE_MAX)
     {
         e.add_with("note", "too_long", vec![TAG_NOTE_MAX.to_string()]);
     }
-    let started_on = match blank(&input.started_on) {
+    let started_on = match super::people::text(&input.started_on) {
         None => today,
         Some(s) => match NaiveDate::parse_from_str(s, "%Y-%m-%d") {
             Ok(d) if d <= today => d,
@@ -260,7 +256,7 @@ pub async fn end_tag(
 }
 
 fn admin_only(who: &Caller) -> Result<()> {
-    if who.actor.role == Role::Admin {
+    if who.actor.may_configure_care() {
         Ok(())
     } else {
         Err(Error::Forbidden)

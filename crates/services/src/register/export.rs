@@ -8,7 +8,7 @@ use doorstep_domain::audit::{AuditAction, AuditEntity, RevealReason};
 use doorstep_domain::mask::{mask_id_number, mask_phone};
 use doorstep_domain::people::CareTag;
 use doorstep_domain::policy::BlockPlace;
-use doorstep_domain::{AccountId, BuildingId, Entity, HouseholdId, ResidentId, Role, Scope};
+use doorstep_domain::{AccountId, BuildingId, Entity, HouseholdId, ResidentId, Scope};
 use doorstep_store::{AuditEntry, Household, PlaceRecord};
 use serde_json::json;
 use std::collections::HashMap;
@@ -17,16 +17,19 @@ use std::collections::HashMap;
 /// `full`: the unmasked values, for a secretary with a reason.
 pub async fn export(sv: &Services, who: &Caller, full: Option<RevealReason>) -> Result<Vec<u8>> {
     let nb = who.actor.neighbourhood_id.ok_or(Error::Forbidden)?;
-    if !matches!(who.actor.role, Role::Secretary | Role::Worker)
-        || (full.is_some() && who.actor.role != Role::Secretary)
-    {
+    if !who.actor.may_export_roster(full.is_some()) {
         return Err(Error::Forbidden);
     }
     let scope = Scope::Neighbourhood {
         subdistrict_id: who.actor.subdistrict_id,
         neighbourhood_id: nb,
     };
-    let estates = super::estate_names(sv, scope).await?;
+    let labels: HashMap<i64, crate::places::BuildingChoice> =
+        crate::places::building_choices(sv, scope)
+            .await?
+            .into_iter()
+            .map(|c| (c.id, c))
+            .collect();
     let buildings = buildings_known(sv, who, scope, nb).await?;
     let ids: Vec<BuildingId> = buildings.keys().map(|id| BuildingId(*id)).collect();
     let reg = sv.store.register();
@@ -58,21 +61,16 @@ pub async fn export(sv: &Services, who: &Caller, full: Option<RevealReason>) -> 
             .iter()
             .filter_map(|r| {
                 let h = households.get(&r.household_id)?;
-                let b = buildings.get(&h.building_id.get())?;
-                let estate = b
-                    .get("estate_id")
-                    .as_i64()
-                    .and_then(|e| estates.get(&e))
-                    .cloned()
-                    .unwrap_or_default();
+                buildings.get(&h.building_id.get())?;
+                let b = labels.get(&h.building_id.get())?;
                 let (id, ph) = (id_number(v, r).ok().flatten(), phone(v, r).ok().flatten());
                 let (id, ph) = match full {
                     Some(_) => (id, ph),
                     None => (id.map(|x| mask_id_number(&x)), ph.map(|x| mask_phone(&x))),
                 };
                 Some(vec![
-                    estate,
-                    b.title(),
+                    b.estate.clone(),
+                    b.number.clone(),
                     h.unit.clone(),
                     h.room.clone(),
                     r.name.clone(),
@@ -134,7 +132,7 @@ fn tag_word(t: CareTag) -> &'static str {
 fn residency_word(r: doorstep_domain::people::Residency) -> &'static str {
     super::import::RESIDENCY_WORDS
         .iter()
-        .find(|(_, code)| *code == r.code())
+        .find(|(_, res)| *res == r)
         .map_or("", |(w, _)| w)
 }
 

@@ -8,8 +8,8 @@ use super::people::{ResidentInput, check};
 use super::seal;
 use crate::{Caller, Error, Result, Services};
 use chrono::NaiveDate;
-use doorstep_domain::people::CareTag;
-use doorstep_domain::{BuildingId, Entity, Role, Scope};
+use doorstep_domain::people::{CareTag, Residency};
+use doorstep_domain::{BuildingId, Role, Scope};
 use doorstep_store::{RosterCounts, RosterRow};
 use std::collections::{HashMap, HashSet};
 
@@ -41,13 +41,13 @@ pub(super) const TAG_WORDS: &[(&str, CareTag)] = &[
     ("志愿者", CareTag::CoreVolunteer),
 ];
 
-pub(super) const RESIDENCY_WORDS: &[(&str, &str)] = &[
-    ("户籍", "registered"),
-    ("人户分离", "living_here"),
-    ("来沪", "migrant"),
-    ("外来", "migrant"),
-    ("境外", "foreign"),
-    ("外籍", "foreign"),
+pub(super) const RESIDENCY_WORDS: &[(&str, Residency)] = &[
+    ("户籍", Residency::Registered),
+    ("人户分离", Residency::LivingHere),
+    ("来沪", Residency::Migrant),
+    ("外来", Residency::Migrant),
+    ("境外", Residency::Foreign),
+    ("外籍", Residency::Foreign),
 ];
 
 /// One problem with the sheet: its row (as the spreadsheet numbers it, the header being
@@ -141,29 +141,27 @@ fn tags_of(cell: &str) -> Result<Vec<CareTag>, ()> {
 /// The buildings the caller may import into, by (estate, number): a secretary's
 /// neighbourhood, the whole subdistrict for an admin.
 async fn buildings(sv: &Services, who: &Caller) -> Result<HashMap<(String, String), BuildingId>> {
+    if !who.actor.may_import_roster() {
+        return Err(Error::Forbidden);
+    }
     let scope = match (who.actor.role, who.actor.neighbourhood_id) {
-        (Role::Admin, _) => Scope::Subdistrict(who.actor.subdistrict_id),
         (Role::Secretary, Some(nb)) => Scope::Neighbourhood {
             subdistrict_id: who.actor.subdistrict_id,
             neighbourhood_id: nb,
         },
-        _ => return Err(Error::Forbidden),
+        _ => Scope::Subdistrict(who.actor.subdistrict_id),
     };
-    let estates = super::estate_names(sv, scope).await?;
-    Ok(crate::places::all_in(sv, Entity::Building, scope)
+    Ok(crate::places::building_choices(sv, scope)
         .await?
         .into_iter()
-        .filter(|b| b.is_active())
-        .filter_map(|b| {
-            let estate = estates.get(&b.get("estate_id").as_i64()?)?.clone();
-            Some(((estate, b.title()), BuildingId(b.id)))
-        })
+        .map(|b| ((b.estate, b.number), BuildingId(b.id)))
         .collect())
 }
 
 /// What a row is checked against.
 struct Context<'a> {
-    header: &'a [String],
+    /// Each column name's position in the sheet, found once (not per cell).
+    columns: HashMap<&'static str, usize>,
     places: &'a HashMap<(String, String), BuildingId>,
     today: NaiveDate,
     since: NaiveDate,
@@ -172,10 +170,21 @@ struct Context<'a> {
 
 impl Context<'_> {
     fn col(&self, name: &str) -> Option<usize> {
-        self.header
-            .iter()
-            .position(|h| h.trim().trim_start_matches('*') == name)
+        self.columns.get(name).copied()
     }
+}
+
+/// Where each known column is in `header` (a leading `*` marks the required ones).
+fn columns(header: &[String]) -> HashMap<&'static str, usize> {
+    COLUMNS
+        .iter()
+        .filter_map(|(name, _)| {
+            header
+                .iter()
+                .position(|h| h.trim().trim_start_matches('*') == *name)
+                .map(|i| (*name, i))
+        })
+        .collect()
 }
 
 fn column_of(field: &str) -> &'static str {
@@ -212,10 +221,11 @@ fn check_row(
     if building.is_none() {
         errors.push(err("楼号", "unknown_building"));
     }
+    let residency_cell = get("户籍情况");
     let residency = RESIDENCY_WORDS
         .iter()
-        .find(|(w, _)| get("户籍情况").contains(w))
-        .map(|(_, c)| c.to_string());
+        .find(|(w, _)| residency_cell.contains(w))
+        .map(|(_, c)| c.code().to_string());
     let input = ResidentInput {
         building_id: building.or(Some(BuildingId(0))),
         unit: get("单元"),
@@ -306,7 +316,7 @@ pub async fn import(
     };
     let today = sv.now().date_naive();
     let cx = Context {
-        header,
+        columns: columns(header),
         places: &places,
         today,
         since: NaiveDate::from_ymd_opt(2000, 1, 1).unwrap_or(today),

@@ -100,18 +100,18 @@ pub async fn resident(
     Ok(r)
 }
 
-/// The names of the estates in `scope`, by id (to label buildings "牡丹路100弄 1号").
-pub async fn estate_names(
-    sv: &Services,
-    scope: doorstep_domain::Scope,
-) -> Result<std::collections::HashMap<i64, String>> {
-    Ok(
-        crate::places::all_in(sv, doorstep_domain::Entity::Estate, scope)
-            .await?
-            .into_iter()
-            .map(|e| (e.id, e.title()))
-            .collect(),
-    )
+/// A block record's place for the rules (none if it belongs to no neighbourhood).
+pub(crate) fn place_of_block(
+    block: &doorstep_store::PlaceRecord,
+) -> Option<doorstep_domain::policy::BlockPlace> {
+    Some(doorstep_domain::policy::BlockPlace {
+        subdistrict_id: block.subdistrict_id,
+        neighbourhood_id: block.neighbourhood_id?,
+        worker_id: block
+            .get("worker_id")
+            .as_i64()
+            .map(doorstep_domain::AccountId),
+    })
 }
 
 /// The block a resident lives in (through the household's building); a building in no

@@ -9,25 +9,20 @@ use doorstep_store::CareOverview;
 /// Care figures the caller may see: the subdistrict's (admins), a neighbourhood's
 /// (its secretary). Workers have their block's page instead.
 pub async fn overview(sv: &Services, who: &Caller) -> Result<Vec<(String, CareOverview)>> {
+    if !who.actor.may_see_care_overview() {
+        return Err(Error::Forbidden);
+    }
     let nb = match who.actor.role {
         Role::Admin => None,
-        Role::Secretary => Some(who.actor.neighbourhood_id.ok_or(Error::Forbidden)?),
-        _ => return Err(Error::Forbidden),
+        _ => who.actor.neighbourhood_id,
     };
     let figures = sv
         .store
         .register()
         .overview(who.actor.subdistrict_id, nb, sv.now())
         .await?;
-    let names: std::collections::HashMap<i64, String> = crate::places::all_in(
-        sv,
-        doorstep_domain::Entity::Neighbourhood,
-        doorstep_domain::Scope::Subdistrict(who.actor.subdistrict_id),
-    )
-    .await?
-    .into_iter()
-    .map(|p| (p.id, p.title()))
-    .collect();
+    let ids: Vec<i64> = figures.iter().map(|o| o.neighbourhood_id.get()).collect();
+    let names = crate::places::titles(sv, doorstep_domain::Entity::Neighbourhood, &ids).await?;
     let mut out: Vec<(String, CareOverview)> = figures
         .into_iter()
         .map(|o| {

@@ -43,7 +43,8 @@ pub const UNIT_MAX: usize = 10;
 /// The longest list of languages a resident speaks.
 pub const LANGUAGES_MAX: usize = 60;
 
-fn text(v: &Option<String>) -> Option<&str> {
+/// A form's text, trimmed; none when blank.
+pub(super) fn text(v: &Option<String>) -> Option<&str> {
     v.as_deref().map(str::trim).filter(|s| !s.is_empty())
 }
 

@@ -140,17 +140,5 @@ pub async fn xlsx(
     let bs = circle::scoped(&d, &user.actor, p.neighbourhood_id)?;
     let labels = labels(&state, user.lang, &d);
     let bytes = export::xlsx_export(sv, &user.caller(), &d, &rows, &bs, &labels).await?;
-    let mut res = bytes.into_response();
-    let h = res.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static(
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        ),
-    );
-    h.insert(
-        header::CONTENT_DISPOSITION,
-        HeaderValue::from_static("attachment; filename=\"circle.xlsx\""),
-    );
-    Ok(res)
+    Ok(crate::views::xlsx_download(bytes, "circle.xlsx"))
 }

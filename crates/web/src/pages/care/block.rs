@@ -28,20 +28,16 @@ pub(super) async fn index(
         .map(|b| serde_json::json!({"href": format!("/care/blocks/{}", b.id), "name": b.title()}))
         .collect();
     let title = state.i18n.t(user.lang, "care.title");
-    let may_import = matches!(
-        user.actor.role,
-        doorstep_domain::Role::Admin | doorstep_domain::Role::Secretary
-    );
-    let overview = match user.actor.role {
-        doorstep_domain::Role::Admin | doorstep_domain::Role::Secretary => {
-            overview_rows(
-                &state,
-                user.actor.role == doorstep_domain::Role::Admin,
-                &user,
-            )
-            .await?
-        }
-        _ => Vec::new(),
+    let may_import = user.actor.may_import_roster();
+    let overview = if user.actor.may_see_care_overview() {
+        overview_rows(
+            &state,
+            user.actor.role == doorstep_domain::Role::Admin,
+            &user,
+        )
+        .await?
+    } else {
+        Vec::new()
     };
     let tags: Vec<String> = SEED_ORDER
         .iter()

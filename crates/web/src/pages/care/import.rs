@@ -5,16 +5,16 @@ use crate::render::page;
 use crate::session::CurrentUser;
 use crate::{AppError, AppState};
 use axum::extract::{Multipart, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use doorstep_domain::Role;
 use doorstep_services::register::import::{COLUMNS, Mode, Report, import, read_table, template};
 use minijinja::context;
 
 fn may_import(user: &CurrentUser) -> Result<(), AppError> {
-    match user.actor.role {
-        Role::Admin | Role::Secretary => Ok(()),
-        _ => Err(AppError::Forbidden),
+    if user.actor.may_import_roster() {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden)
     }
 }
 
@@ -58,19 +58,10 @@ pub(super) async fn form(
 
 pub(super) async fn template_file(user: CurrentUser) -> Result<Response, AppError> {
     may_import(&user)?;
-    let bytes = template()?;
-    let mut res = bytes.into_response();
-    res.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static(
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        ),
-    );
-    res.headers_mut().insert(
-        header::CONTENT_DISPOSITION,
-        HeaderValue::from_static("attachment; filename=\"roster-template.xlsx\""),
-    );
-    Ok(res)
+    Ok(crate::views::xlsx_download(
+        template()?,
+        "roster-template.xlsx",
+    ))
 }
 
 /// `POST /care/import`: multipart with the CSRF token, the file and the mode.
@@ -152,18 +143,5 @@ async fn export_file(
 ) -> Result<Response, AppError> {
     let bytes =
         doorstep_services::register::export::export(&state.services, &user.caller(), full).await?;
-    let mut res = bytes.into_response();
-    res.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static(
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        ),
-    );
-    res.headers_mut().insert(
-        header::CONTENT_DISPOSITION,
-        HeaderValue::from_static("attachment; filename=\"roster.xlsx\""),
-    );
-    res.headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    Ok(res)
+    Ok(crate::views::xlsx_download(bytes, "roster.xlsx"))
 }

@@ -8,7 +8,6 @@ use crate::{AppError, AppState};
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use doorstep_domain::Role;
 use doorstep_services::register::{block, edit};
 use minijinja::context;
 use std::collections::BTreeMap;
@@ -20,7 +19,7 @@ async fn render(
     info: Option<String>,
     status: StatusCode,
 ) -> Result<Response, AppError> {
-    if user.actor.role != Role::Admin {
+    if !user.actor.may_configure_care() {
         return Err(AppError::Forbidden);
     }
     let lang = user.lang;
