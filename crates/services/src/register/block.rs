@@ -130,12 +130,10 @@ pub async fn block(sv: &Services, who: &Caller, id: i64) -> Result<BlockView> {
     let ids: Vec<BuildingId> = buildings.iter().map(|b| BuildingId(b.id)).collect();
     let reg = sv.store.register();
     let households = reg.households_in(&ids).await?;
-    let hids: Vec<HouseholdId> = households.iter().map(|h| h.id).collect();
-    let residents = reg.residents_of(&hids).await?;
-    let rids: Vec<_> = residents.iter().map(|r| r.id).collect();
-    let tags = reg.tags_of(&rids, false).await?;
+    let residents = reg.residents_in(&ids).await?;
+    let tags = reg.tags_in(&ids).await?;
     let counts = reg.tag_counts(&ids).await?;
-    let last: HashMap<_, _> = reg.last_visits(&hids).await?.into_iter().collect();
+    let last: HashMap<_, _> = reg.last_visits_in(&ids).await?.into_iter().collect();
     let due = due_visits(&residents, &tags, &last, &plan(sv, who).await?);
     let worker_name = match place.worker_id {
         Some(w) => sv.store.accounts().names(&[w]).await?.remove(&w),

@@ -39,14 +39,9 @@ pub async fn export(sv: &Services, who: &Caller, full: Option<RevealReason>) -> 
         .into_iter()
         .map(|h| (h.id, h))
         .collect();
-    let residents = reg
-        .residents_of(&households.keys().copied().collect::<Vec<_>>())
-        .await?;
+    let residents = reg.residents_in(&ids).await?;
     let mut tags: HashMap<ResidentId, Vec<&'static str>> = HashMap::new();
-    for t in reg
-        .tags_of(&residents.iter().map(|r| r.id).collect::<Vec<_>>(), false)
-        .await?
-    {
+    for t in reg.tags_in(&ids).await? {
         if let Some(tag) = CareTag::parse(&t.tag) {
             tags.entry(t.resident_id).or_default().push(tag_word(tag));
         }

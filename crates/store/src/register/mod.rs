@@ -2,6 +2,7 @@
 //! services' vault, with their lookup hashes), care tags kept as history, door-to-door
 //! visits, and the visit plan per tag. Every write carries its audit entry.
 
+mod by_building;
 mod edits;
 mod overview;
 mod roster;

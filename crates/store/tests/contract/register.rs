@@ -107,6 +107,15 @@ pub(crate) async fn the_register_keeps_households_residents_tags_and_visits(s: S
             ("hardship".to_string(), 1)
         ]
     );
+    // Read by building, the same as by household and resident.
+    let by_household = reg.residents_of(&[h.id, h2.id]).await.unwrap();
+    assert_eq!(reg.residents_in(&[building]).await.unwrap(), by_household);
+    let ids: Vec<_> = by_household.iter().map(|r| r.id).collect();
+    assert_eq!(
+        reg.tags_in(&[building]).await.unwrap(),
+        reg.tags_of(&ids, false).await.unwrap()
+    );
+    assert_eq!(reg.tags_in(&[]).await.unwrap(), vec![]);
     reg.end_tag(alone.id, day("2026-11-01"), &ctx())
         .await
         .unwrap();
@@ -121,6 +130,7 @@ pub(crate) async fn the_register_keeps_households_residents_tags_and_visits(s: S
     reg.archive_resident(son.id, "moved", &ctx()).await.unwrap();
     assert_eq!(reg.tag_counts(&[building]).await.unwrap(), vec![]);
     assert_eq!(reg.residents_of(&[h.id, h2.id]).await.unwrap().len(), 1);
+    assert_eq!(reg.residents_in(&[building]).await.unwrap().len(), 1);
     assert_eq!(
         reg.find_resident(son.id)
             .await
@@ -150,6 +160,10 @@ pub(crate) async fn the_register_keeps_households_residents_tags_and_visits(s: S
     assert_eq!(reg.visits_to(h.id, 10).await.unwrap().len(), 1);
     assert_eq!(
         reg.last_visits(&[h.id, h2.id]).await.unwrap(),
+        vec![(h.id, ctx().at)]
+    );
+    assert_eq!(
+        reg.last_visits_in(&[building]).await.unwrap(),
         vec![(h.id, ctx().at)]
     );
     // The plan: only what an admin changed is stored.
