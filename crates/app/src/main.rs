@@ -338,7 +338,10 @@ async fn rotate_keys(config: &Config) -> anyhow::Result<ExitCode> {
     let n = doorstep_services::register::rotate(&sv)
         .await
         .map_err(|e| anyhow::anyhow!("rotation stopped: {}", e.code()))?;
-    println!("re-sealed {n} residents under the current key");
+    let m = doorstep_services::requests::phones::seal_all(&sv, true)
+        .await
+        .map_err(|e| anyhow::anyhow!("rotation stopped: {}", e.code()))?;
+    println!("re-sealed {n} residents and {m} requests' phones under the current key");
     Ok(ExitCode::SUCCESS)
 }
 

@@ -60,6 +60,7 @@ impl Application {
         let addr = listener.local_addr()?;
         warm.await?;
         let services = services(store.clone(), clock, config)?;
+        seal_phones(&services).await?;
         let state = AppState::new(services, config.web(), demo);
         if store.accounts().count().await? == 0 {
             let token = state.enable_setup();
@@ -157,6 +158,26 @@ pub fn services(store: Store, clock: Arc<dyn Clock>, config: &Config) -> anyhow:
         Some(v) => services.with_vault(v),
         None => services,
     })
+}
+
+/// Seals the requests' phones still stored in full (written before a key was configured),
+/// or warns that there is no key to seal them with.
+async fn seal_phones(sv: &Services) -> anyhow::Result<()> {
+    if sv.vault().is_err() {
+        tracing::warn!(
+            "no encryption_key: residents' phones on requests are stored in full and the care register is off (make a key with `doorstep keys generate`)"
+        );
+        return Ok(());
+    }
+    let n = doorstep_services::requests::phones::seal_all(sv, false)
+        .await
+        .map_err(|e| anyhow::anyhow!("sealing requests' phones: {}", e.code()))?;
+    if n > 0 {
+        // Their full form must not linger in free pages or the log.
+        sv.store.compact().await?;
+        tracing::info!(requests = n, "sealed requests' phones stored in full");
+    }
+    Ok(())
 }
 
 pub async fn open_store(config: &Config) -> anyhow::Result<Store> {

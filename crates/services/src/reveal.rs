@@ -43,7 +43,8 @@ pub async fn reveal(
         Secret::RequestPhone(id) => {
             let r = sv.store.requests().get(id).await?;
             allowed(who.actor.may_reveal_request_contact(&r.place()))?;
-            (AuditEntity::Request, id.get(), r.resident_phone)
+            let phone = crate::requests::phones::full(sv, &r)?;
+            (AuditEntity::Request, id.get(), phone)
         }
         Secret::ResidentIdNumber(id) | Secret::ResidentPhone(id) => {
             let r = crate::register::resident(sv, who, id).await?;

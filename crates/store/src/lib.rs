@@ -43,6 +43,7 @@ pub use requests::attachments::{Attachment, AttachmentStore, NewAttachment};
 pub use requests::duplicates::DuplicateCandidate;
 pub use requests::figures::{FigureQuery, FigureRow, FigureStore, Figures};
 pub use requests::load::{PastMove, PastRequest};
+pub use requests::phones::StoredPhone;
 pub use requests::public::{PublicFilter, PublicRequest};
 pub use requests::{
     NewRequest, Queue, RequestEvent, RequestFilter, RequestOrder, RequestRecord, RequestStore,
@@ -204,6 +205,25 @@ impl Store {
             Backend::Postgres => "VACUUM ANALYZE",
         };
         db::Sql::new(sql).execute(&mut self.db()).await?;
+        Ok(())
+    }
+
+    /// Rewrites the database so that values it no longer holds (a phone stored in full
+    /// before it was sealed) leave its free pages and write-ahead log too: on SQLite a
+    /// checkpoint and `VACUUM`; on PostgreSQL `VACUUM` (a full rewrite needs `VACUUM FULL`
+    /// by an operator, see the README).
+    pub async fn compact(&self) -> Result<()> {
+        let steps: &[&str] = match self.backend() {
+            Backend::Sqlite => &[
+                "PRAGMA wal_checkpoint(TRUNCATE)",
+                "VACUUM",
+                "PRAGMA wal_checkpoint(TRUNCATE)",
+            ],
+            Backend::Postgres => &["VACUUM"],
+        };
+        for sql in steps {
+            db::Sql::new(*sql).execute(&mut self.db()).await?;
+        }
         Ok(())
     }
 

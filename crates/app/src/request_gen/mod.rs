@@ -195,6 +195,7 @@ fn intake(
         }),
         resident_phone: with_phone
             .then(|| format!("139{:08}", rng.random_range(0..100_000_000u32))),
+        resident_phone_sealed: None,
         resident_email: None,
         address: None,
         owner_id: m.owner.0,

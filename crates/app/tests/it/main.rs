@@ -2,6 +2,7 @@
 //! Integration tests: the real server on port 0 against a fresh database, for each
 //! backend (PostgreSQL with `--features pg-tests`).
 
+mod scanner;
 mod support;
 
 mod accounts;

@@ -7,6 +7,7 @@ use doorstep::config::Config;
 use doorstep_domain::BuildingId;
 use doorstep_domain::people::Residency;
 use doorstep_services::register::{rotate, seal};
+use doorstep_services::requests::phones::seal_all;
 use doorstep_store::scratch::ScratchDb;
 use doorstep_store::{Backend, NewResident, WriteCtx};
 use std::sync::Arc;
@@ -21,6 +22,7 @@ const OLD: &str = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
 const NEW: &str = "ZmVkY2JhOTg3NjU0MzIxMGZlZGNiYTk4NzY1NDMyMTA=";
 const ID: &str = "11010519491231002X";
 const PHONE: &str = "13800138000";
+const PHONE2: &str = "13912345678";
 
 fn services(db: &ScratchDb, key: &str, previous: &[&str]) -> doorstep_services::Services {
     let mut config = Config {
@@ -62,6 +64,21 @@ async fn keys_rotate_without_losing_a_value(b: Backend) {
         )
         .await
         .unwrap();
+    // A request's phone stored in full (before the deployment had a key) is sealed by
+    // the startup pass, which then compacts the database.
+    let mut legacy = crate::support::new_request(&fx);
+    legacy.resident_phone = Some(PHONE2.into());
+    legacy.tracking_code = "LEGACY0001".into();
+    let req = db.store.requests().create(&legacy, &ctx).await.unwrap().id;
+    assert_eq!(seal_all(&old, false).await.unwrap(), 1);
+    assert_eq!(
+        seal_all(&old, false).await.unwrap(),
+        0,
+        "nothing left to do"
+    );
+    db.store.compact().await.unwrap();
+    let shown = db.store.requests().get(req).await.unwrap();
+    assert_eq!(shown.resident_phone.as_deref(), Some("139****5678"));
     // Nothing of the values is in the database file.
     if b == Backend::Sqlite {
         let _ = db.store.analyze().await;
@@ -74,7 +91,7 @@ async fn keys_rotate_without_losing_a_value(b: Backend) {
         }
         let text = String::from_utf8_lossy(&bytes);
         assert!(
-            !text.contains(ID) && !text.contains(PHONE),
+            !text.contains(ID) && !text.contains(PHONE) && !text.contains(PHONE2),
             "plaintext in the database file"
         );
     }
@@ -82,6 +99,13 @@ async fn keys_rotate_without_losing_a_value(b: Backend) {
     let new = services(&db, NEW, &[OLD]);
     assert_eq!(rotate(&new).await.unwrap(), 1);
     assert_eq!(rotate(&new).await.unwrap(), 0, "nothing left to do");
+    assert_eq!(
+        seal_all(&new, false).await.unwrap(),
+        0,
+        "only stale keys are left"
+    );
+    assert_eq!(seal_all(&new, true).await.unwrap(), 1);
+    assert_eq!(seal_all(&new, true).await.unwrap(), 0);
     let only_new = services(&db, NEW, &[]);
     let nv = only_new.vault().unwrap();
     let again = reg.find_resident(r.id).await.unwrap().unwrap();
@@ -104,6 +128,10 @@ async fn keys_rotate_without_losing_a_value(b: Backend) {
             .map(|x| x.id),
         Some(r.id)
     );
+    let sealed = db.store.requests().get(req).await.unwrap();
+    assert_eq!(sealed.resident_phone.as_deref(), Some("139****5678"));
+    let opened = nv.open(sealed.resident_phone_sealed.as_deref().unwrap());
+    assert_eq!(opened.as_deref(), Ok(PHONE2));
     db.drop_db().await;
 }
 

@@ -36,7 +36,9 @@ pub struct Fixture {
 }
 
 pub struct TestApp {
+    /// Where tests reach the server: through the leak scanner's proxy.
     pub base: String,
+    pub findings: Arc<crate::scanner::Findings>,
     pub db: Option<TestDb>,
     pub clock: ManualClock,
     pub fx: Fixture,
@@ -168,27 +170,7 @@ pub async fn fixture(s: &Store) -> Fixture {
     f.service_item1 = place(s, Entity::ServiceItem, json!({"subdistrict_id": f.sd, "category": "life", "name": "垃圾分类投放咨询", "description": "分类标准与投放时间", "time_limit_days": 1})).await;
     f.request1 = s
         .requests()
-        .create(
-            &doorstep_store::NewRequest {
-                neighbourhood_id: doorstep_domain::NeighbourhoodId(f.nb1),
-                tracking_code: "FIXTURE0001".into(),
-                channel: doorstep_domain::requests::Channel::Desk,
-                kind: doorstep_domain::requests::Kind::Consultation,
-                service_item_id: None,
-                description: "垃圾分类咨询".into(),
-                building_id: None,
-                lat: None,
-                lon: None,
-                resident_name: None,
-                resident_phone: None,
-                resident_email: None,
-                address: None,
-                owner_id: doorstep_domain::AccountId(f.w1),
-                deadline_at: start_time() + chrono::Duration::days(1),
-                attachments: Vec::new(),
-            },
-            &ctx(),
-        )
+        .create(&new_request(&f), &ctx())
         .await
         .expect("request")
         .id
@@ -201,6 +183,29 @@ pub async fn fixture(s: &Store) -> Fixture {
     .await;
     place(s, Entity::Room, json!({"station_id": f.station1, "name": "社工办公区", "kind": "office", "area_m2": 30, "is_office": true})).await;
     f
+}
+
+/// The fixture's desk request (a consultation in 牡丹七, owned by w1), to vary.
+pub fn new_request(f: &Fixture) -> doorstep_store::NewRequest {
+    doorstep_store::NewRequest {
+        neighbourhood_id: doorstep_domain::NeighbourhoodId(f.nb1),
+        tracking_code: "FIXTURE0001".into(),
+        channel: doorstep_domain::requests::Channel::Desk,
+        kind: doorstep_domain::requests::Kind::Consultation,
+        service_item_id: None,
+        description: "垃圾分类咨询".into(),
+        building_id: None,
+        lat: None,
+        lon: None,
+        resident_name: None,
+        resident_phone: None,
+        resident_phone_sealed: None,
+        resident_email: None,
+        address: None,
+        owner_id: doorstep_domain::AccountId(f.w1),
+        deadline_at: start_time() + chrono::Duration::days(1),
+        attachments: Vec::new(),
+    }
 }
 
 impl TestApp {
@@ -229,7 +234,9 @@ impl TestApp {
         let app = Application::build_with_clock(&config, Some(false), Arc::new(clock.clone()))
             .await
             .expect("build app");
-        let base = format!("http://{}", app.addr());
+        let direct = format!("http://{}", app.addr());
+        let findings = Arc::<crate::scanner::Findings>::default();
+        let base = crate::scanner::start(direct, findings.clone()).await;
         let setup_token = app.state().setup_token();
         let state = app.state().clone();
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
@@ -242,6 +249,7 @@ impl TestApp {
         });
         let t = TestApp {
             base,
+            findings,
             db: Some(db),
             clock,
             fx,
@@ -369,7 +377,18 @@ impl TestApp {
             .expect("save network");
     }
 
+    /// Fails on any full phone or ID number the scanner found so far.
+    pub fn assert_no_leaks(&self) {
+        let leaks = self.findings.leaks.lock().expect("findings");
+        assert!(
+            leaks.is_empty(),
+            "full phone or ID numbers outside a reveal:\n{}",
+            leaks.join("\n")
+        );
+    }
+
     pub async fn stop(mut self) {
+        self.assert_no_leaks();
         if let Some(tx) = self.stop.take() {
             let _ = tx.send(());
         }
@@ -378,6 +397,15 @@ impl TestApp {
         }
         if let Some(db) = self.db.take() {
             db.drop_db().await;
+        }
+    }
+}
+
+impl Drop for TestApp {
+    /// A test that never stops its server is scanned too (unless it already failed).
+    fn drop(&mut self) {
+        if !std::thread::panicking() && self.stop.is_some() {
+            self.assert_no_leaks();
         }
     }
 }

@@ -9,6 +9,7 @@ pub mod attachments;
 pub mod day;
 pub mod duplicates;
 pub mod finder;
+pub mod phones;
 mod queue;
 pub mod resident;
 pub mod view;
@@ -120,6 +121,7 @@ pub(crate) async fn create_checked(
         .as_deref()
         .and_then(Kind::parse)
         .ok_or_else(|| Error::validation("kind", "invalid_choice"))?;
+    let (phone, phone_sealed) = phones::for_storage(sv.vault.as_deref(), text(v, "resident_phone"));
     let mut attempt = 0;
     loop {
         let new = NewRequest {
@@ -133,7 +135,8 @@ pub(crate) async fn create_checked(
             lat: v.get("lat").and_then(Value::as_f64),
             lon: v.get("lon").and_then(Value::as_f64),
             resident_name: text(v, "resident_name"),
-            resident_phone: text(v, "resident_phone"),
+            resident_phone: phone.clone(),
+            resident_phone_sealed: phone_sealed.clone(),
             resident_email: text(v, "resident_email"),
             address: text(v, "address"),
             owner_id: owner,

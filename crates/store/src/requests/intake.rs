@@ -60,6 +60,7 @@ impl RequestStore<'_> {
                 lon: n.lon,
                 resident_name: n.resident_name.clone(),
                 resident_phone: n.resident_phone.clone(),
+                resident_phone_sealed: n.resident_phone_sealed.clone(),
                 resident_email: n.resident_email.clone(),
                 address: n.address.clone(),
                 owner_id: n.owner_id,
@@ -100,7 +101,7 @@ async fn subdistricts_of(
 /// The columns a request has from intake, in the order [`bind_new`] binds them.
 pub(super) const NEW_COLUMNS: &str = "subdistrict_id, neighbourhood_id, tracking_code, \
     channel, kind, service_item_id, description, building_id, lat, lon, resident_name, \
-    resident_phone, resident_email, address, owner_id, deadline_at";
+    resident_phone, resident_phone_sealed, resident_email, address, owner_id, deadline_at";
 
 /// Binds what a request has from intake ([`NEW_COLUMNS`]).
 pub(super) fn bind_new<'a, 'b>(
@@ -120,6 +121,7 @@ pub(super) fn bind_new<'a, 'b>(
         .bind(n.lon)
         .bind(&n.resident_name)
         .bind(&n.resident_phone)
+        .bind(&n.resident_phone_sealed)
         .bind(&n.resident_email)
         .bind(&n.address)
         .bind(n.owner_id)

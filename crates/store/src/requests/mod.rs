@@ -8,6 +8,7 @@ pub(crate) mod figures;
 mod intake;
 pub(crate) mod load;
 mod moves;
+pub(crate) mod phones;
 pub(crate) mod public;
 
 use crate::db::{DbRow, Sql, like_pattern, page};
@@ -36,7 +37,10 @@ pub struct NewRequest {
     pub lat: Option<f64>,
     pub lon: Option<f64>,
     pub resident_name: Option<String>,
+    /// The phone as it is shown (masked once the deployment seals phones).
     pub resident_phone: Option<String>,
+    /// The full phone, sealed by the services' vault (none without one).
+    pub resident_phone_sealed: Option<String>,
     pub resident_email: Option<String>,
     /// Where the resident says it is, in their words.
     pub address: Option<String>,
@@ -61,7 +65,12 @@ pub struct RequestRecord {
     pub lat: Option<f64>,
     pub lon: Option<f64>,
     pub resident_name: Option<String>,
+    /// The phone as shown: masked when sealed; in full only in a deployment without an
+    /// encryption key, or before the startup pass sealed it.
     pub resident_phone: Option<String>,
+    /// The full phone, sealed; opened only by the reveal.
+    #[serde(skip)]
+    pub resident_phone_sealed: Option<String>,
     pub resident_email: Option<String>,
     pub address: Option<String>,
     pub owner_id: AccountId,
@@ -200,6 +209,7 @@ pub(crate) fn read_request(r: &DbRow) -> Result<RequestRecord> {
         lon: r.get("lon")?,
         resident_name: r.get("resident_name")?,
         resident_phone: r.get("resident_phone")?,
+        resident_phone_sealed: r.get("resident_phone_sealed")?,
         resident_email: r.get("resident_email")?,
         address: r.get("address")?,
         owner_id: r.id("owner_id")?,
