@@ -9,7 +9,7 @@ use crate::{Entity, Role};
 use serde::Serialize;
 
 mod care;
-pub use care::BlockPlace;
+pub use care::{BlockPlace, TagClass};
 
 /// The signed-in account on whose behalf a request runs.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -17,6 +17,7 @@ mod demo;
 mod handling;
 mod open311;
 mod pages;
+mod privacy;
 mod register;
 mod register_edit;
 mod requests;

@@ -60,12 +60,50 @@ impl Actor {
         }
     }
 
-    /// Who may see a care tag of someone in block `b`: whoever knows the block; and for
-    /// the mental-disorder tag (精神卫生法) only the block's worker and the secretary, which
-    /// is the same pair, but never widened by any other grant.
-    pub fn may_see_tag(&self, b: &BlockPlace, tag: crate::people::CareTag) -> Decision {
-        let _ = tag;
-        self.may_know_block(b)
+    /// Who may see a household of block `b` and its people: whoever knows the block; and
+    /// a worker of the subdistrict while `on_case`: she owns or handles an open request
+    /// that came from a visit to the household (to read it, never to change it).
+    pub fn may_see_household(&self, b: &BlockPlace, on_case: bool) -> Decision {
+        match self.may_know_block(b) {
+            Decision::Forbidden if on_case && self.role == Role::Worker => Decision::Allow,
+            d => d,
+        }
+    }
+
+    /// Who may see a care tag of someone in block `b`: whoever knows the block; a worker
+    /// on the household's open case too, unless the tag is restricted (the mental-disorder
+    /// tag, 精神卫生法, and admin-defined tags marked sensitive: the block's worker and the
+    /// secretary alone).
+    pub fn may_see_tag(&self, b: &BlockPlace, tag: TagClass, on_case: bool) -> Decision {
+        match self.may_know_block(b) {
+            Decision::Forbidden
+                if on_case && self.role == Role::Worker && tag != TagClass::Restricted =>
+            {
+                Decision::Allow
+            }
+            d => d,
+        }
+    }
+}
+
+/// What the rules need to know of a care tag.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TagClass {
+    /// Never beyond the block's worker and the secretary: the mental-disorder tag, and
+    /// admin-defined tags marked sensitive.
+    Restricted,
+    /// The seed's other groups, and admin-defined tags not marked sensitive.
+    Other,
+}
+
+impl TagClass {
+    /// A seed group's class.
+    pub fn of(tag: crate::people::CareTag) -> TagClass {
+        if tag == crate::people::CareTag::MentalDisorder {
+            TagClass::Restricted
+        } else {
+            TagClass::Other
+        }
     }
 }
 
@@ -104,9 +142,38 @@ mod tests {
                 "{role:?} {nb:?} {b:?}"
             );
             for t in crate::people::CareTag::ALL {
-                assert_eq!(me(role, nb).may_see_tag(&b, *t), want, "{role:?} {t:?}");
+                let class = TagClass::of(*t);
+                assert_eq!(
+                    me(role, nb).may_see_tag(&b, class, false),
+                    want,
+                    "{role:?} {t:?}"
+                );
             }
+            assert_eq!(me(role, nb).may_see_household(&b, false), want);
         }
+    }
+
+    #[test]
+    fn a_worker_on_an_open_case_reads_the_household_but_not_mental_health() {
+        use Decision::*;
+        let other = BlockPlace {
+            subdistrict_id: SubdistrictId(1),
+            neighbourhood_id: NeighbourhoodId(7),
+            worker_id: Some(AccountId(2)),
+        };
+        let w = actor(Role::Worker, Some(7));
+        assert_eq!(w.may_see_household(&other, true), Allow);
+        assert_eq!(w.may_see_tag(&other, TagClass::Other, true), Allow);
+        assert_eq!(w.may_see_tag(&other, TagClass::Restricted, true), Forbidden);
+        // Only workers, only in the subdistrict, and the grant opens nothing to change.
+        let v = actor(Role::Volunteer, Some(7));
+        assert_eq!(v.may_see_household(&other, true), Forbidden);
+        let far = BlockPlace {
+            subdistrict_id: SubdistrictId(2),
+            ..other
+        };
+        assert_eq!(w.may_see_household(&far, true), Hidden);
+        assert_eq!(w.may_know_block(&other), Forbidden);
     }
 
     #[test]

@@ -154,17 +154,26 @@ pub async fn building_block(
     })
 }
 
-/// Whether the caller may see tag `code` of a resident in `block`: the seed's groups by
-/// the rules; an admin-defined tag by whoever knows the block. (A tag kind's `sensitive`
-/// flag will matter once someone outside the block may see tags: the worker handling a
-/// resident's request; until then every viewer is inside.)
+/// Whether the caller may see tag `code` of a resident in `block` (`on_case`: through an
+/// open request of hers from the household): the seed's groups by the rules; an
+/// admin-defined tag like them, restricted unless its kind is not marked sensitive.
 pub fn may_see(
     who: &crate::Caller,
     block: &doorstep_domain::policy::BlockPlace,
     code: &str,
+    on_case: bool,
+    kinds: &[doorstep_store::TagKind],
 ) -> bool {
-    match doorstep_domain::people::CareTag::parse(code) {
-        Some(t) => who.actor.may_see_tag(block, t) == doorstep_domain::policy::Decision::Allow,
-        None => who.actor.may_know_block(block) == doorstep_domain::policy::Decision::Allow,
-    }
+    use doorstep_domain::policy::TagClass;
+    let class = match doorstep_domain::people::CareTag::parse(code) {
+        Some(t) => TagClass::of(t),
+        None => {
+            let name = code.strip_prefix(edit::CUSTOM).unwrap_or(code);
+            match kinds.iter().find(|k| k.name == name) {
+                Some(k) if !k.sensitive => TagClass::Other,
+                _ => TagClass::Restricted,
+            }
+        }
+    };
+    who.actor.may_see_tag(block, class, on_case) == doorstep_domain::policy::Decision::Allow
 }

@@ -5,7 +5,8 @@ use super::seal;
 use crate::{Caller, Error, Result, Services, allowed};
 use chrono::NaiveDate;
 use doorstep_domain::people::{IdNumber, Residency, Sex};
-use doorstep_domain::{BuildingId, Entity, FieldErrors, HouseholdId};
+use doorstep_domain::policy::{BlockPlace, Decision};
+use doorstep_domain::{BuildingId, Entity, FieldErrors, HouseholdId, Role};
 use doorstep_store::{CareTagRecord, Household, NewResident, Resident, Visit};
 
 /// What a form or an import row says of a resident.
@@ -146,20 +147,14 @@ pub fn check(input: &ResidentInput, today: NaiveDate) -> Result<Checked, FieldEr
 /// Adds a resident to the household at the building's unit and room (made if new). Only
 /// the building's block's worker or the secretary may.
 pub async fn add(sv: &Services, who: &Caller, input: &ResidentInput) -> Result<Resident> {
+    may_add(sv, who, input.building_id)
+        .await
+        .map_err(|e| match e {
+            Error::NotFound => Error::validation("building_id", "invalid_reference"),
+            e => e,
+        })?;
     let c = check(input, sv.now().date_naive())?;
     let v = sv.vault()?;
-    let building = sv
-        .store
-        .places()
-        .find(Entity::Building, c.building_id.get())
-        .await?
-        .filter(|b| b.subdistrict_id == who.actor.subdistrict_id && b.is_active())
-        .ok_or_else(|| Error::validation("building_id", "invalid_reference"))?;
-    allowed(
-        super::building_block(sv, &building)
-            .await
-            .map(|b| who.actor.may_know_block(&b))?,
-    )?;
     let ctx = sv.ctx(who);
     let h = sv
         .store
@@ -179,6 +174,32 @@ pub async fn add(sv: &Services, who: &Caller, input: &ResidentInput) -> Result<R
     Ok(sv.store.register().add_resident(&n, &ctx).await?)
 }
 
+/// Whether the caller may add residents: to `building` when named (its block's worker
+/// or the secretary; another subdistrict's or an unknown one is not found), else to some building (a
+/// worker or secretary of a neighbourhood). Checked before the input, so that nobody
+/// learns from the answers what they may not touch.
+pub async fn may_add(sv: &Services, who: &Caller, building: Option<BuildingId>) -> Result<()> {
+    let Some(b) = building else {
+        let keeper = matches!(who.actor.role, Role::Worker | Role::Secretary);
+        return allowed(if keeper && who.actor.neighbourhood_id.is_some() {
+            Decision::Allow
+        } else {
+            Decision::Forbidden
+        });
+    };
+    let building = sv
+        .store
+        .places()
+        .find(Entity::Building, b.get())
+        .await?
+        .filter(|b| b.subdistrict_id == who.actor.subdistrict_id && b.is_active())
+        .ok_or(Error::NotFound)?;
+    allowed(
+        who.actor
+            .may_know_block(&super::building_block(sv, &building).await?),
+    )
+}
+
 /// A household as its block's worker or the secretary sees it.
 #[derive(Debug, Clone)]
 pub struct HouseholdView {
@@ -190,11 +211,18 @@ pub struct HouseholdView {
     pub visits: Vec<Visit>,
     /// The tags the subdistrict's admins defined (for the tag form).
     pub kinds: Vec<doorstep_store::TagKind>,
+    /// Seen through an open request of the caller's, not as the block's worker or
+    /// secretary: to read, not to change (no forms, no reveal).
+    pub read_only: bool,
 }
 
-pub async fn household(sv: &Services, who: &Caller, id: HouseholdId) -> Result<HouseholdView> {
-    let reg = sv.store.register();
-    let h = reg.find_household(id).await?.ok_or(Error::NotFound)?;
+/// How the caller may see a household: (its block, knows the block, on an open case).
+/// Refused when neither.
+async fn access(
+    sv: &Services,
+    who: &Caller,
+    h: &Household,
+) -> Result<(doorstep_store::PlaceRecord, BlockPlace, bool, bool)> {
     let building = sv
         .store
         .places()
@@ -202,14 +230,47 @@ pub async fn household(sv: &Services, who: &Caller, id: HouseholdId) -> Result<H
         .await?
         .ok_or(Error::NotFound)?;
     let block = super::building_block(sv, &building).await?;
-    allowed(who.actor.may_know_block(&block))?;
+    let knows = who.actor.may_know_block(&block) == Decision::Allow;
+    let on_case = !knows
+        && sv
+            .store
+            .register()
+            .on_open_case(h.id, who.actor.account_id)
+            .await?;
+    allowed(who.actor.may_see_household(&block, on_case))?;
+    Ok((building, block, knows, on_case))
+}
+
+/// The household a request came from (a visit's finding), if the caller may open it.
+pub async fn household_of_request(
+    sv: &Services,
+    who: &Caller,
+    request: doorstep_domain::RequestId,
+) -> Result<Option<HouseholdId>> {
+    let reg = sv.store.register();
+    let Some(id) = reg.household_of_request(request).await? else {
+        return Ok(None);
+    };
+    let h = reg.find_household(id).await?.ok_or(Error::NotFound)?;
+    match access(sv, who, &h).await {
+        Ok(_) => Ok(Some(id)),
+        Err(Error::Forbidden | Error::NotFound) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+pub async fn household(sv: &Services, who: &Caller, id: HouseholdId) -> Result<HouseholdView> {
+    let reg = sv.store.register();
+    let h = reg.find_household(id).await?.ok_or(Error::NotFound)?;
+    let (building, block, knows, on_case) = access(sv, who, &h).await?;
     let residents = reg.residents_of(&[id]).await?;
     let rids: Vec<_> = residents.iter().map(|r| r.id).collect();
+    let kinds = reg.tag_kinds(who.actor.subdistrict_id).await?;
     let tags = reg
         .tags_of(&rids, true)
         .await?
         .into_iter()
-        .filter(|t| super::may_see(who, &block, &t.tag))
+        .filter(|t| super::may_see(who, &block, &t.tag, on_case, &kinds))
         .collect();
     let estate = match building.get("estate_id").as_i64() {
         Some(e) => sv
@@ -224,7 +285,8 @@ pub async fn household(sv: &Services, who: &Caller, id: HouseholdId) -> Result<H
     Ok(HouseholdView {
         building_label: format!("{estate} {} {}", building.title(), h.room_label()),
         visits: reg.visits_to(id, 20).await?,
-        kinds: reg.tag_kinds(who.actor.subdistrict_id).await?,
+        kinds,
+        read_only: !knows,
         household: h,
         residents,
         tags,

@@ -6,7 +6,7 @@ use crate::{Caller, Error, Result, Services, allowed};
 use chrono::{DateTime, Utc};
 use doorstep_domain::people::VisitKind;
 use doorstep_domain::{Entity, FieldErrors, HouseholdId};
-use doorstep_store::{NewVisit, RequestRecord, Visit};
+use doorstep_store::{Household, NewVisit, RequestRecord, Visit};
 
 /// What the visit form sends.
 #[derive(Debug, Clone, Default)]
@@ -33,7 +33,6 @@ fn text(v: &Option<String>, max: usize, field: &str, e: &mut FieldErrors) -> Opt
 
 /// A visit's input, checked.
 struct Checked {
-    household: HouseholdId,
     kind: VisitKind,
     key: String,
     met: Option<String>,
@@ -69,12 +68,11 @@ fn checked(input: &VisitInput, now: DateTime<Utc>) -> Result<Checked> {
     let finding = text(&input.finding, 2000, "finding", &mut e);
     // A visit kept on the phone keeps its time, but not a time to come.
     let at = input.visited_at.filter(|t| *t <= now).unwrap_or(now);
-    let (Some(household), Some(key)) = (household, key) else {
+    let (Some(_), Some(key)) = (household, key) else {
         return Err(e.into());
     };
     e.into_result(())?;
     Ok(Checked {
-        household,
         kind,
         key: key.to_string(),
         met,
@@ -93,14 +91,12 @@ pub struct Logged {
     pub new: bool,
 }
 
-/// Logs a visit (once per client key) and turns its finding into a request.
-pub async fn log(sv: &Services, who: &Caller, input: &VisitInput) -> Result<Logged> {
-    let c = checked(input, sv.now())?;
-    let (household, key, finding) = (c.household, c.key, c.finding);
+/// The household `id`, if the caller may visit it (its block's worker or the secretary).
+async fn in_reach(sv: &Services, who: &Caller, id: HouseholdId) -> Result<Household> {
     let h = sv
         .store
         .register()
-        .find_household(household)
+        .find_household(id)
         .await?
         .ok_or_else(|| Error::validation("household_id", "invalid_reference"))?;
     let building = sv
@@ -113,6 +109,20 @@ pub async fn log(sv: &Services, who: &Caller, input: &VisitInput) -> Result<Logg
         who.actor
             .may_know_block(&super::building_block(sv, &building).await?),
     )?;
+    Ok(h)
+}
+
+/// Logs a visit (once per client key) and turns its finding into a request.
+pub async fn log(sv: &Services, who: &Caller, input: &VisitInput) -> Result<Logged> {
+    // Who may visit the household is settled before the input is judged, so that the
+    // answers tell an outsider nothing.
+    let h = match input.household_id {
+        Some(id) => Some(in_reach(sv, who, id).await?),
+        None => None,
+    };
+    let c = checked(input, sv.now())?;
+    let (key, finding) = (c.key, c.finding);
+    let h = h.ok_or_else(|| Error::validation("household_id", "required"))?;
     // The finding is checked as a request before the visit is stored, so that a visit is
     // not kept without the request its finding should have made.
     if let Some(f) = &finding {

@@ -36,6 +36,8 @@ pub struct RequestPage {
     pub map: Option<MapPoints>,
     /// Whether the viewer may see the resident's phone (one tap, a reason, audited).
     pub may_reveal: bool,
+    /// The household whose visit found it, if the viewer may open it.
+    pub household: Option<doorstep_domain::HouseholdId>,
 }
 
 /// The building a request is about, with who looks after it.
@@ -253,6 +255,7 @@ pub async fn page(sv: &Services, who: &Caller, id: RequestId) -> Result<RequestP
             && who.actor.may_reveal_request_contact(&r.place())
                 == doorstep_domain::policy::Decision::Allow,
         moves,
+        household: crate::register::people::household_of_request(sv, who, id).await?,
         handlers: crate::accounts::handlers(sv, who, r.neighbourhood_id).await?,
         attachments: sv.store.attachments().list(id).await?,
         timeline,

@@ -116,6 +116,32 @@ impl RegisterStore<'_> {
         Ok(())
     }
 
+    /// The household a request came from (a visit's finding), if any.
+    pub async fn household_of_request(self, request: RequestId) -> Result<Option<HouseholdId>> {
+        Sql::new("SELECT household_id FROM visits WHERE request_id = $1 ORDER BY id LIMIT 1")
+            .bind(request)
+            .fetch_optional(&mut self.0.db())
+            .await?
+            .map(|r| r.id("household_id"))
+            .transpose()
+    }
+
+    /// Whether `account` owns or handles an open request that came from a visit to
+    /// `household` (the case grant of the care register).
+    pub async fn on_open_case(self, household: HouseholdId, account: AccountId) -> Result<bool> {
+        let open = crate::requests::open_states();
+        Ok(Sql::new(format!(
+            "SELECT 1 AS x FROM visits v JOIN requests r ON r.id = v.request_id \
+             WHERE v.household_id = $1 AND r.state{open} \
+             AND (r.owner_id = $2 OR r.handler_account_id = $2) LIMIT 1"
+        ))
+        .bind(household)
+        .bind(account)
+        .fetch_optional(&mut self.0.db())
+        .await?
+        .is_some())
+    }
+
     /// The last visit to each of some households.
     pub async fn last_visits(
         self,

@@ -62,7 +62,7 @@ pub(super) async fn render(
         |codes: &[&str], prefix: &str| views::choice_options(&state.i18n, lang, codes, prefix);
     let title = v.building_label.clone();
     let extra = context! {
-        title => title.clone(), people, visits,
+        title => title.clone(), people, visits, read_only => v.read_only,
         visit_action => format!("/care/households/{id}/visits"), household_id => id,
         visit_kinds => options(VisitKind::CODES, "visit_kind."),
         reveal_reasons => options(RevealReason::CODES, "reveal.reason."),
@@ -344,6 +344,11 @@ pub(super) async fn new_resident(
     Query(q): Query<BTreeMap<String, String>>,
 ) -> Result<Response, AppError> {
     state.services.vault()?;
+    let building = q
+        .get("building_id")
+        .and_then(|b| b.parse().ok())
+        .map(BuildingId);
+    doorstep_services::register::people::may_add(&state.services, &user.caller(), building).await?;
     resident_form(&state, &user, &q, None, StatusCode::OK).await
 }
 

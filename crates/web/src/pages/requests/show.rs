@@ -144,6 +144,7 @@ fn whereabouts(state: &AppState, lang: Lang, p: &RequestPage) -> serde_json::Val
             "worker": b.block_worker,
         })),
         "map": map,
+        "household": p.household.map(|h| format!("/care/households/{h}")),
     })
 }
 
