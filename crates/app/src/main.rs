@@ -156,6 +156,26 @@ enum BenchCommand {
         #[arg(long, value_name = "DATABASE_URL")]
         reuse: Option<String>,
     },
+    /// The care register: import a neighbourhood's roster (~12,000 people) and the whole
+    /// subdistrict's (~230,000) on a fresh database of the Huamu demo, rows per second and
+    /// peak memory; then a worker's block page with 2,000 households, beside /healthz.
+    Register {
+        /// Use a fresh PostgreSQL database instead of SQLite.
+        #[arg(long)]
+        postgres: bool,
+        /// Households in the neighbourhood's roster (~2.4 people each).
+        #[arg(long, default_value_t = 5_000)]
+        neighbourhood_households: usize,
+        /// Households in the subdistrict's roster.
+        #[arg(long, default_value_t = 96_000)]
+        subdistrict_households: usize,
+        /// Households in the measured worker's block.
+        #[arg(long, default_value_t = 2_000)]
+        block_households: usize,
+        /// Page loads per latency figure.
+        #[arg(long, default_value_t = 300)]
+        samples: usize,
+    },
 }
 
 fn main() -> ExitCode {
@@ -294,6 +314,23 @@ fn bench(runtime: &tokio::runtime::Runtime, command: BenchCommand) -> anyhow::Re
             };
             runtime.block_on(doorstep::bench::requests(&bench))?
         }
+        BenchCommand::Register {
+            postgres,
+            neighbourhood_households,
+            subdistrict_households,
+            block_households,
+            samples,
+        } => runtime.block_on(doorstep::bench::register(&doorstep::bench::RegisterBench {
+            backend: if postgres {
+                doorstep_store::Backend::Postgres
+            } else {
+                doorstep_store::Backend::Sqlite
+            },
+            neighbourhood_households: neighbourhood_households.max(1),
+            subdistrict_households: subdistrict_households.max(1),
+            block_households,
+            samples: samples.max(1),
+        }))?,
     };
     println!("{}", serde_json::to_string_pretty(&out)?);
     Ok(ExitCode::SUCCESS)

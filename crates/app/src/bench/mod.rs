@@ -3,9 +3,11 @@
 //! baseline measured in the same run.
 
 mod geo;
+mod register;
 mod requests;
 
 pub use geo::{GeoBench, geo};
+pub use register::{RegisterBench, register};
 pub use requests::{RequestsBench, requests};
 
 use doorstep_domain::clock::Stopwatch;
@@ -40,6 +42,27 @@ impl Phases {
         eprintln!(
             "{name:<14} {secs:>9.3} s  peak {:>8.1} MB",
             peak_mb().unwrap_or(0.0)
+        );
+        (out, secs)
+    }
+
+    /// [`Phases::run`] for work that awaits.
+    async fn run_async<T>(
+        &mut self,
+        name: &str,
+        f: impl std::future::Future<Output = T>,
+    ) -> (T, f64) {
+        reset_peak();
+        let t = Stopwatch::start();
+        let out = f.await;
+        let secs = t.secs();
+        let peak = peak_mb().map(|m| (m * 10.0).round() / 10.0);
+        self.0.push(
+            json!({"phase": name, "seconds": (secs * 1e4).round() / 1e4, "peak_rss_mb": peak}),
+        );
+        eprintln!(
+            "{name:<22} {secs:>9.3} s  peak {:>8.1} MB",
+            peak.unwrap_or(0.0)
         );
         (out, secs)
     }

@@ -6,8 +6,9 @@ mod catalogue;
 mod data;
 mod network;
 mod places;
-mod register;
+pub(crate) mod register;
 mod requests;
+mod visits;
 
 pub use catalogue::{add_catalogue, catalogue_items};
 pub use network::add_network;

@@ -16,7 +16,7 @@ use rand::{Rng, SeedableRng};
 
 /// A valid ID number: Pudong's area code, the birth date, a sequence whose parity gives
 /// the sex, and its check character.
-fn id_number(
+pub(crate) fn id_number(
     birth: NaiveDate,
     male: bool,
     rng: &mut StdRng,
@@ -41,7 +41,7 @@ fn one_id_number(birth: NaiveDate, male: bool, rng: &mut StdRng) -> String {
 }
 
 /// The people of one household: an elderly couple, a family, or someone on their own.
-fn household(rng: &mut StdRng, today: NaiveDate) -> Vec<(String, bool, NaiveDate)> {
+pub(crate) fn household(rng: &mut StdRng, today: NaiveDate) -> Vec<(String, bool, NaiveDate)> {
     let surname = SURNAMES[rng.random_range(0..SURNAMES.len())];
     let person = |rng: &mut StdRng, age: i64, male: bool| {
         let given = GIVEN[rng.random_range(0..GIVEN.len())];
@@ -74,7 +74,7 @@ fn household(rng: &mut StdRng, today: NaiveDate) -> Vec<(String, bool, NaiveDate
 }
 
 /// The tags of a person, by age and a die.
-fn tags(rng: &mut StdRng, age: u32, alone: bool) -> Vec<String> {
+pub(crate) fn tags(rng: &mut StdRng, age: u32, alone: bool) -> Vec<String> {
     let mut out = Vec::new();
     let mut maybe = |t: CareTag, p: f64, rng: &mut StdRng| {
         if rng.random_bool(p) {
@@ -172,6 +172,7 @@ pub async fn add_register(
         loaded += rows.len();
         store.register().import(sd, &rows, &ctx).await?;
     }
+    super::visits::add_visits(store, sd, now).await?;
     Ok(loaded)
 }
 

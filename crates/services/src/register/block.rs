@@ -6,7 +6,7 @@ use chrono::{DateTime, Duration, Utc};
 use doorstep_domain::people::CareTag;
 use doorstep_domain::policy::BlockPlace;
 use doorstep_domain::{BuildingId, Entity, HouseholdId, Scope};
-use doorstep_store::{CareTagRecord, Household, ListQuery, PlaceRecord, Resident};
+use doorstep_store::{CareTagRecord, Household, ListQuery, PlaceRecord};
 use std::collections::HashMap;
 
 /// A block and what its worker keeps in mind.
@@ -17,9 +17,8 @@ pub struct BlockView {
     pub worker_name: Option<String>,
     /// Buildings by estate and number, with their households.
     pub buildings: Vec<BuildingRow>,
-    pub residents: Vec<Resident>,
-    /// Tags that hold now.
-    pub tags: Vec<CareTagRecord>,
+    /// People living in the block.
+    pub people: i64,
     /// Residents now holding each of the seed's groups (and admin tags).
     pub counts: Vec<(String, i64)>,
     /// Households due a visit by the plan, most overdue first.
@@ -28,8 +27,9 @@ pub struct BlockView {
     pub recent: Vec<doorstep_store::RequestRecord>,
 }
 
-/// A building of the block: the record, its label ("牡丹路100弄 2号"), its households.
-pub type BuildingRow = (PlaceRecord, String, Vec<Household>);
+/// A building of the block: the record, its label ("牡丹路100弄 2号"), its households
+/// with how many people live in each.
+pub type BuildingRow = (PlaceRecord, String, Vec<(Household, i64)>);
 
 /// A household the plan says to visit.
 #[derive(Debug, Clone, PartialEq)]
@@ -66,15 +66,13 @@ pub async fn plan(sv: &Services, who: &Caller) -> Result<HashMap<String, i64>> {
 /// Which households are due: each one's soonest plan among its residents' tags, from its
 /// last visit (never visited: due from when the tag started).
 pub fn due_visits(
-    residents: &[Resident],
-    tags: &[CareTagRecord],
+    tags: &[(HouseholdId, CareTagRecord)],
     last: &HashMap<HouseholdId, DateTime<Utc>>,
     plan: &HashMap<String, i64>,
 ) -> Vec<Due> {
-    let household_of: HashMap<_, _> = residents.iter().map(|r| (r.id, r.household_id)).collect();
     let mut soonest: HashMap<HouseholdId, Due> = HashMap::new();
-    for t in tags.iter().filter(|t| t.ended_on.is_none()) {
-        let (Some(h), Some(days)) = (household_of.get(&t.resident_id), plan.get(&t.tag)) else {
+    for (h, t) in tags.iter().filter(|(_, t)| t.ended_on.is_none()) {
+        let Some(days) = plan.get(&t.tag) else {
             continue;
         };
         let since = last.get(h).copied().unwrap_or_else(|| {
@@ -99,6 +97,18 @@ pub fn due_visits(
     let mut out: Vec<Due> = soonest.into_values().collect();
     out.sort_by_key(|d| (d.due_at, d.household));
     out
+}
+
+/// Residents holding each tag, by tag.
+fn counts_of(tags: &[(HouseholdId, CareTagRecord)]) -> Vec<(String, i64)> {
+    let mut who: std::collections::BTreeMap<&str, std::collections::HashSet<_>> =
+        std::collections::BTreeMap::new();
+    for (_, t) in tags.iter().filter(|(_, t)| t.ended_on.is_none()) {
+        who.entry(t.tag.as_str()).or_default().insert(t.resident_id);
+    }
+    who.into_iter()
+        .map(|(t, rs)| (t.to_string(), rs.len() as i64))
+        .collect()
 }
 
 /// The block `id` as its worker or secretary sees it.
@@ -129,22 +139,19 @@ pub async fn block(sv: &Services, who: &Caller, id: i64) -> Result<BlockView> {
         .collect();
     let ids: Vec<BuildingId> = buildings.iter().map(|b| BuildingId(b.id)).collect();
     let reg = sv.store.register();
-    let households = reg.households_in(&ids).await?;
-    let residents = reg.residents_in(&ids).await?;
+    let households = reg.households_sized_in(&ids).await?;
     let tags = reg.tags_in(&ids).await?;
-    let counts = reg.tag_counts(&ids).await?;
+    let counts = counts_of(&tags);
     let last: HashMap<_, _> = reg.last_visits_in(&ids).await?.into_iter().collect();
-    let due = due_visits(&residents, &tags, &last, &plan(sv, who).await?);
+    let due = due_visits(&tags, &last, &plan(sv, who).await?);
     let worker_name = match place.worker_id {
         Some(w) => sv.store.accounts().names(&[w]).await?.remove(&w),
         None => None,
     };
-    let mut by_building: HashMap<BuildingId, Vec<Household>> = HashMap::new();
-    for h in &households {
-        by_building
-            .entry(h.building_id)
-            .or_default()
-            .push(h.clone());
+    let people = households.iter().map(|(_, n)| n).sum();
+    let mut by_building: HashMap<BuildingId, Vec<(Household, i64)>> = HashMap::new();
+    for (h, n) in households {
+        by_building.entry(h.building_id).or_default().push((h, n));
     }
     let mut rows: Vec<BuildingRow> = buildings
         .into_iter()
@@ -174,8 +181,7 @@ pub async fn block(sv: &Services, who: &Caller, id: i64) -> Result<BlockView> {
         place,
         worker_name,
         buildings: rows,
-        residents,
-        tags,
+        people,
         counts,
         due,
     })
@@ -206,28 +212,7 @@ pub async fn my_blocks(sv: &Services, who: &Caller) -> Result<Vec<PlaceRecord>> 
 mod tests {
     use super::*;
     use chrono::{NaiveDate, TimeZone};
-    use doorstep_domain::people::Residency;
-    use doorstep_domain::{CareTagId, NeighbourhoodId, ResidentId, SubdistrictId};
-
-    fn resident(id: i64, household: i64) -> Resident {
-        Resident {
-            id: ResidentId(id),
-            subdistrict_id: SubdistrictId(1),
-            neighbourhood_id: NeighbourhoodId(1),
-            household_id: HouseholdId(household),
-            name: "x".into(),
-            sex: None,
-            birth_date: None,
-            id_number_sealed: None,
-            phone_sealed: None,
-            residency: Residency::Registered,
-            languages: None,
-            is_demo: false,
-            version: 1,
-            archived_at: None,
-            archived_reason: None,
-        }
-    }
+    use doorstep_domain::{CareTagId, ResidentId};
 
     fn tag(resident: i64, tag: &str, started: &str) -> CareTagRecord {
         CareTagRecord {
@@ -243,18 +228,20 @@ mod tests {
 
     #[test]
     fn the_plan_makes_the_due_list() {
-        let residents = vec![
-            resident(1, 10),
-            resident(2, 10),
-            resident(3, 20),
-            resident(4, 30),
-        ];
         let tags = vec![
-            tag(1, "hardship", "2026-10-01"),
-            tag(2, "elderly_alone", "2026-10-01"),
-            tag(3, "hardship", "2026-11-20"),
-            tag(4, "core_volunteer", "2026-01-01"),
+            (HouseholdId(10), tag(1, "hardship", "2026-10-01")),
+            (HouseholdId(10), tag(2, "elderly_alone", "2026-10-01")),
+            (HouseholdId(20), tag(3, "hardship", "2026-11-20")),
+            (HouseholdId(30), tag(4, "core_volunteer", "2026-01-01")),
         ];
+        assert_eq!(
+            counts_of(&tags),
+            vec![
+                ("core_volunteer".to_string(), 1),
+                ("elderly_alone".to_string(), 1),
+                ("hardship".to_string(), 2)
+            ]
+        );
         let at = |d: u32| Utc.with_ymd_and_hms(2026, 11, d, 2, 0, 0).unwrap();
         let last: HashMap<_, _> = [(HouseholdId(10), at(25))].into_iter().collect();
         let plan: HashMap<String, i64> = [
@@ -263,7 +250,7 @@ mod tests {
         ]
         .into_iter()
         .collect();
-        let due = due_visits(&residents, &tags, &last, &plan);
+        let due = due_visits(&tags, &last, &plan);
         // Household 10: weekly for the one living alone, from the last visit.
         assert_eq!(due[0].household, HouseholdId(10));
         assert_eq!(

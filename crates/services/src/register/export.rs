@@ -41,7 +41,7 @@ pub async fn export(sv: &Services, who: &Caller, full: Option<RevealReason>) -> 
         .collect();
     let residents = reg.residents_in(&ids).await?;
     let mut tags: HashMap<ResidentId, Vec<&'static str>> = HashMap::new();
-    for t in reg.tags_in(&ids).await? {
+    for (_, t) in reg.tags_in(&ids).await? {
         if let Some(tag) = CareTag::parse(&t.tag) {
             tags.entry(t.resident_id).or_default().push(tag_word(tag));
         }

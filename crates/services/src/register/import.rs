@@ -27,7 +27,7 @@ pub const COLUMNS: &[(&str, bool)] = &[
 ];
 
 /// How residents write the tags in the sheet.
-pub(super) const TAG_WORDS: &[(&str, CareTag)] = &[
+pub const TAG_WORDS: &[(&str, CareTag)] = &[
     ("独居老人", CareTag::ElderlyAlone),
     ("独居", CareTag::ElderlyAlone),
     ("重大病", CareTag::SeriousIllness),

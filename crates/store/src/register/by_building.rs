@@ -3,7 +3,9 @@
 //! binding one parameter per household or resident (sqlx-sqlite's binding cost grows with
 //! the square of a statement's parameters; PostgreSQL caps them at 65,535).
 
-use super::{CareTagRecord, RegisterStore, Resident, read_resident, read_tag};
+use super::{
+    CareTagRecord, Household, RegisterStore, Resident, read_household, read_resident, read_tag,
+};
 use crate::Result;
 use crate::db::Sql;
 use chrono::{DateTime, Utc};
@@ -28,14 +30,18 @@ impl RegisterStore<'_> {
             .collect()
     }
 
-    /// The tags holding now of the residents (still living there) in `buildings`.
-    pub async fn tags_in(self, buildings: &[BuildingId]) -> Result<Vec<CareTagRecord>> {
+    /// The tags holding now of the residents (still living there) in `buildings`, each
+    /// with the resident's household.
+    pub async fn tags_in(
+        self,
+        buildings: &[BuildingId],
+    ) -> Result<Vec<(HouseholdId, CareTagRecord)>> {
         if buildings.is_empty() {
             return Ok(Vec::new());
         }
         let mut q = Sql::new(
-            "SELECT t.* FROM care_tags t JOIN residents r ON r.id = t.resident_id \
-             JOIN households h ON h.id = r.household_id \
+            "SELECT t.*, r.household_id AS home FROM care_tags t \
+             JOIN residents r ON r.id = t.resident_id JOIN households h ON h.id = r.household_id \
              WHERE t.ended_on IS NULL AND r.archived_at IS NULL AND h.building_id IN (",
         );
         q.push_binds(buildings.iter().copied())
@@ -43,7 +49,30 @@ impl RegisterStore<'_> {
         q.fetch_all(&mut self.0.db())
             .await?
             .iter()
-            .map(read_tag)
+            .map(|r| Ok((r.id("home")?, read_tag(r)?)))
+            .collect()
+    }
+
+    /// The households (still in use) in `buildings`, each with how many people live there,
+    /// by building, unit and room.
+    pub async fn households_sized_in(
+        self,
+        buildings: &[BuildingId],
+    ) -> Result<Vec<(Household, i64)>> {
+        if buildings.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut q = Sql::new(
+            "SELECT h.*, (SELECT COUNT(*) FROM residents r WHERE r.household_id = h.id \
+             AND r.archived_at IS NULL) AS people FROM households h \
+             WHERE h.archived_at IS NULL AND h.building_id IN (",
+        );
+        q.push_binds(buildings.iter().copied())
+            .push(") ORDER BY h.building_id, h.unit, h.room");
+        q.fetch_all(&mut self.0.db())
+            .await?
+            .iter()
+            .map(|r| Ok((read_household(r)?, r.get("people")?)))
             .collect()
     }
 

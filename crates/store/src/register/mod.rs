@@ -468,25 +468,6 @@ impl RegisterStore<'_> {
             .map(read_tag)
             .collect()
     }
-
-    /// Residents holding each tag now, among those living in `buildings`.
-    pub async fn tag_counts(self, buildings: &[BuildingId]) -> Result<Vec<(String, i64)>> {
-        if buildings.is_empty() {
-            return Ok(Vec::new());
-        }
-        let mut q = Sql::new(
-            "SELECT t.tag, COUNT(DISTINCT t.resident_id) FROM care_tags t \
-             JOIN residents r ON r.id = t.resident_id JOIN households h ON h.id = r.household_id \
-             WHERE t.ended_on IS NULL AND r.archived_at IS NULL AND h.building_id IN (",
-        );
-        q.push_binds(buildings.iter().copied())
-            .push(") GROUP BY t.tag ORDER BY t.tag");
-        q.fetch_all(&mut self.0.db())
-            .await?
-            .iter()
-            .map(|r| Ok((r.get_at::<String>(0)?, r.get_at::<i64>(1)?)))
-            .collect()
-    }
 }
 
 /// A care tag inside a transaction.

@@ -106,6 +106,66 @@ impl RegisterStore<'_> {
         Ok((visit, true))
     }
 
+    /// Loads past visits at once (the demo's history, a migration from another system):
+    /// a few dozen rows per statement in one transaction, one audit entry for the load.
+    /// Every household must exist; a client key already used fails the whole load.
+    pub async fn load_visits(self, visits: &[NewVisit], ctx: &WriteCtx) -> Result<usize> {
+        let mut tx = self.0.begin().await?;
+        let mut ids: Vec<HouseholdId> = visits.iter().map(|v| v.household_id).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let mut places = std::collections::HashMap::new();
+        for chunk in ids.chunks(500) {
+            let mut q = Sql::new(
+                "SELECT id, subdistrict_id, neighbourhood_id FROM households WHERE id IN (",
+            );
+            q.push_binds(chunk.iter().copied()).push(")");
+            for r in q.fetch_all(&mut tx).await? {
+                let place: (SubdistrictId, doorstep_domain::NeighbourhoodId) =
+                    (r.id("subdistrict_id")?, r.id("neighbourhood_id")?);
+                places.insert(r.id::<HouseholdId>("id")?, place);
+            }
+        }
+        if places.len() != ids.len() {
+            return Err(
+                doorstep_domain::FieldErrors::single("household_id", "invalid_reference").into(),
+            );
+        }
+        for chunk in visits.chunks(64) {
+            let mut q = Sql::new(
+                "INSERT INTO visits (subdistrict_id, neighbourhood_id, household_id, worker_id, kind, \
+                 met, notes, said, visited_at, client_key, is_demo, created_at) VALUES ",
+            );
+            q.push_tuples(chunk, |t, v| {
+                let (sd, nb) = places[&v.household_id];
+                t.bind(sd)
+                    .bind(nb)
+                    .bind(v.household_id)
+                    .bind(v.worker_id)
+                    .bind(v.kind)
+                    .bind(v.met.clone())
+                    .bind(v.notes.clone())
+                    .bind(v.said.clone())
+                    .bind(v.visited_at)
+                    .bind(v.client_key.as_str())
+                    .bind(ctx.demo)
+                    .bind(v.visited_at);
+            });
+            q.execute(&mut tx)
+                .await
+                .map_err(|e| e.on_key(&["client_key"]))?;
+        }
+        let entry = AuditEntry::write(
+            AuditAction::Create,
+            AuditEntity::Visit,
+            0,
+            json!({"loaded": visits.len()}),
+        );
+        audit::insert(&mut tx, ctx, entry).await?;
+        tx.commit().await?;
+        Ok(visits.len())
+    }
+
     /// Links the request a visit's finding became.
     pub async fn link_visit_request(self, visit: VisitId, request: RequestId) -> Result<()> {
         Sql::new("UPDATE visits SET request_id = $1 WHERE id = $2")

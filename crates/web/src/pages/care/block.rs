@@ -117,16 +117,15 @@ pub(super) async fn show(
         .iter()
         .map(|t| serde_json::json!({"label": tr(&format!("care_tag.{t}")), "count": count_of(t.code()), "code": t.code()}))
         .collect();
-    let label_of = |h: doorstep_domain::HouseholdId| {
-        v.buildings
-            .iter()
-            .find_map(|(_, label, hs)| {
-                hs.iter()
-                    .find(|x| x.id == h)
-                    .map(|x| format!("{label} {}", x.room_label()))
-            })
-            .unwrap_or_default()
-    };
+    let labels: std::collections::HashMap<_, _> = v
+        .buildings
+        .iter()
+        .flat_map(|(_, label, hs)| {
+            hs.iter()
+                .map(move |(h, _)| (h.id, format!("{label} {}", h.room_label())))
+        })
+        .collect();
+    let label_of = |h| labels.get(&h).cloned().unwrap_or_default();
     let due: Vec<serde_json::Value> = v
         .due
         .iter()
@@ -143,8 +142,8 @@ pub(super) async fn show(
         .map(|(b, label, hs)| {
             let households: Vec<serde_json::Value> = hs
                 .iter()
-                .map(|h| serde_json::json!({"href": format!("/care/households/{}", h.id), "room": h.room_label(),
-                    "people": v.residents.iter().filter(|r| r.household_id == h.id).count()}))
+                .map(|(h, people)| serde_json::json!({"href": format!("/care/households/{}", h.id), "room": h.room_label(),
+                    "people": people}))
                 .collect();
             serde_json::json!({"id": b.id, "label": label, "households": households,
                 "add_href": format!("/care/residents/new?building_id={}", b.id)})
@@ -164,7 +163,7 @@ pub(super) async fn show(
     let extra = context! {
         title => title.clone(), counts, due, buildings, recent,
         worker => v.worker_name.clone().unwrap_or_else(|| "—".into()),
-        residents => v.residents.len(),
+        residents => v.people,
     };
     let mut res =
         page(&state, lang, Some(&user), "care/block.html", &title, extra)?.into_response();
