@@ -167,7 +167,7 @@ enum BenchCommand {
         #[arg(long, default_value_t = 5_000)]
         neighbourhood_households: usize,
         /// Households in the subdistrict's roster.
-        #[arg(long, default_value_t = 96_000)]
+        #[arg(long, default_value_t = 110_000)]
         subdistrict_households: usize,
         /// Households in the measured worker's block.
         #[arg(long, default_value_t = 2_000)]

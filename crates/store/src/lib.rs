@@ -36,8 +36,9 @@ pub use geo::{BuildingPoint, FacilityRow, GeoStore, NetworkMeta};
 pub use meta::MetaStore;
 pub use places::{ListQuery, PlaceRecord, PlaceStore, PlaceTotals, RoomAreas};
 pub use register::{
-    CareOverview, CareTagRecord, Household, NewResident, NewVisit, RegisterStore, Resident,
-    ResidentPatch, RosterCounts, RosterRow, Sealed, TagKind, Visit,
+    BuildingCount, CareOverview, CareTagRecord, Household, HouseholdSummary, NewResident, NewVisit,
+    RegisterStore, Resident, ResidentPatch, RosterCounts, RosterRow, Sealed, TagAtHome, TagKind,
+    Visit,
 };
 pub use requests::attachments::{Attachment, AttachmentStore, NewAttachment};
 pub use requests::duplicates::DuplicateCandidate;

@@ -1,6 +1,6 @@
 // Doorstep's service worker: the stairwell often has no signal. It keeps the app shell
-// (styles, script, icon) and the care pages a worker has opened (her block's due list and
-// its households, masked as always) so that the visit form opens offline; the visit
+// (styles, script, icon) and the care pages a worker has opened (her block's due list, its
+// buildings and households, masked as always) so that the visit form opens offline; the visit
 // itself waits on the phone (app.js) until the connection returns. Pages the server marks
 // no-store (a revealed number) are never kept. Signing out empties the cache.
 "use strict";
@@ -21,7 +21,8 @@ self.addEventListener("activate", function (ev) {
 });
 
 function carePage(url) {
-  return url.pathname === "/care" || /^\/care\/(blocks|households)\/\d+$/.test(url.pathname);
+  return url.pathname === "/care" ||
+    /^\/care\/(blocks\/\d+(\/buildings\/\d+)?|households\/\d+)$/.test(url.pathname);
 }
 
 function keep(res) {

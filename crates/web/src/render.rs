@@ -41,6 +41,7 @@ pub const TEMPLATES: &[(&str, &str)] = templates!(
     "api_docs.html",
     "care/index.html",
     "care/block.html",
+    "care/building.html",
     "care/household.html",
     "care/resident_form.html",
     "care/resident_edit.html",

@@ -57,11 +57,11 @@ async fn blocks(
         };
         let reg = store.register();
         let mut plan: HashMap<HouseholdId, Option<u32>> = reg
-            .households_sized_in(buildings)
+            .household_summaries_in(buildings)
             .await?
             .into_iter()
-            .filter(|(_, people)| *people > 0)
-            .map(|(h, _)| (h.id, None))
+            .filter(|h| h.people > 0)
+            .map(|h| (h.household.id, None))
             .collect();
         for (h, t) in reg.tags_in(buildings).await? {
             let days = CareTag::parse(&t.tag).and_then(CareTag::default_visit_days);

@@ -328,7 +328,8 @@ async fn a_worker_knows_her_block_and_turns_a_visit_finding_into_a_request(b: Ba
         .await
         .unwrap();
     assert_eq!(page.matches("身体尚可").count(), 1, "one visit, not two");
-    // Her block page counts nobody yet (no tags), and lists the household.
+    // Her block page counts nobody yet (no tags) and lists the building with one
+    // household; the building's page lists the household.
     let to_block = w1.get(app.url("/care")).send().await.unwrap();
     assert_eq!(to_block.status(), 303, "one block: straight to it");
     let block_url = to_block.headers()["location"].to_str().unwrap().to_string();
@@ -341,9 +342,20 @@ async fn a_worker_knows_her_block_and_turns_a_visit_finding_into_a_request(b: Ba
         .await
         .unwrap();
     assert!(
-        text.contains("独居老人") && text.contains("502室"),
+        text.contains("独居老人") && text.contains("1 户") && text.contains("1 人"),
         "{text}"
     );
+    let building = format!("{block_url}/buildings/{}", app.fx.building1);
+    assert!(text.contains(&building.replace('/', "&#x2f;")), "{text}");
+    let rooms = w1
+        .get(app.url(&building))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(rooms.contains("502室") && rooms.contains("1 人"), "{rooms}");
     let log = app
         .store()
         .audit()

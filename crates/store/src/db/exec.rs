@@ -164,11 +164,47 @@ pub(super) async fn run(sql: Sql, target: Target<'_>, want: Want) -> Result<Outc
     let sqlite = |r: sqlx::sqlite::SqliteQueryResult| r.rows_affected();
     let pg = |r: sqlx::postgres::PgQueryResult| r.rows_affected();
     match target {
-        Target::SqlitePool(p) => perform(build(text, args), p, want, sqlite, DbRow::Sqlite).await,
-        Target::Sqlite(c) => perform(build(text, args), c, want, sqlite, DbRow::Sqlite).await,
+        Target::SqlitePool(p) => {
+            let text = positional(&text, args.len()).unwrap_or(text);
+            perform(build(text, args), p, want, sqlite, DbRow::Sqlite).await
+        }
+        Target::Sqlite(c) => {
+            let text = positional(&text, args.len()).unwrap_or(text);
+            perform(build(text, args), c, want, sqlite, DbRow::Sqlite).await
+        }
         Target::PgPool(p) => perform(build(text, args), p, want, pg, DbRow::Postgres).await,
         Target::Postgres(c) => perform(build(text, args), c, want, pg, DbRow::Postgres).await,
     }
+}
+
+/// The statement with `$1, $2, …` written as plain `?` when each is used once and in
+/// order (as built by `push_bind`), else none. SQLite keeps numbered parameters in a list
+/// it walks to name each one, and sqlx-sqlite names every parameter of a statement, so a
+/// multi-row `VALUES` or a long `IN (…)` costs the square of its parameters; plain `?`
+/// have no names and bind in order. Quoted text is left alone.
+pub(super) fn positional(text: &str, args: usize) -> Option<String> {
+    let mut out = String::with_capacity(text.len());
+    let (mut next, mut quoted) = (1usize, false);
+    let mut chars = text.char_indices().peekable();
+    while let Some((_, c)) = chars.next() {
+        if c == '\'' {
+            quoted = !quoted;
+        }
+        if c != '$' || quoted {
+            out.push(c);
+            continue;
+        }
+        let mut n = String::new();
+        while let Some((_, d)) = chars.next_if(|(_, d)| d.is_ascii_digit()) {
+            n.push(d);
+        }
+        if n.parse::<usize>().ok()? != next {
+            return None;
+        }
+        next += 1;
+        out.push('?');
+    }
+    (next == args + 1 && args > 0).then_some(out)
 }
 
 /// Runs one query on one executor, for what the caller wants of it.

@@ -29,3 +29,23 @@ fn tuples_are_parenthesised_and_separated() {
 fn like_patterns_escape_wildcards() {
     assert_eq!(like_pattern("a%b_c\\"), "%a\\%b\\_c\\\\%");
 }
+
+#[test]
+fn sequential_placeholders_become_plain_for_sqlite() {
+    use super::exec::positional;
+    assert_eq!(
+        positional("SELECT * FROM t WHERE a = $1 AND b IN ($2, $3)", 3).as_deref(),
+        Some("SELECT * FROM t WHERE a = ? AND b IN (?, ?)")
+    );
+    // Reused, out of order, or not all bound: left as written.
+    assert_eq!(positional("SELECT $1 LIKE $1", 1), None);
+    assert_eq!(positional("SELECT $2, $1", 2), None);
+    assert_eq!(positional("SELECT $1, $2", 3), None);
+    assert_eq!(positional("SELECT 1", 0), None);
+    // Quoted text is not a placeholder.
+    assert_eq!(
+        positional("SELECT '$1 each', $1", 1).as_deref(),
+        Some("SELECT '$1 each', ?")
+    );
+    assert_eq!(positional("SELECT $x", 0), None);
+}

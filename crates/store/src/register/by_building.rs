@@ -11,6 +11,35 @@ use crate::db::Sql;
 use chrono::{DateTime, Utc};
 use doorstep_domain::{BuildingId, HouseholdId};
 
+/// A building's households and people, for a block page's list of buildings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BuildingCount {
+    pub building_id: BuildingId,
+    pub households: i64,
+    pub people: i64,
+}
+
+/// A tag holding now, with where its holder lives and when that home was last visited
+/// (what counts and the due list are made of).
+#[derive(Debug, Clone, PartialEq)]
+pub struct TagAtHome {
+    pub tag: CareTagRecord,
+    pub household_id: HouseholdId,
+    pub building_id: BuildingId,
+    /// "1单元502室".
+    pub room_label: String,
+    pub last_visit: Option<DateTime<Utc>>,
+}
+
+/// A household as a building's page lists it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HouseholdSummary {
+    pub household: Household,
+    /// People living there.
+    pub people: i64,
+    pub last_visit: Option<DateTime<Utc>>,
+}
+
 impl RegisterStore<'_> {
     /// The residents (still living there) of the households in `buildings`.
     pub async fn residents_in(self, buildings: &[BuildingId]) -> Result<Vec<Resident>> {
@@ -53,18 +82,79 @@ impl RegisterStore<'_> {
             .collect()
     }
 
-    /// The households (still in use) in `buildings`, each with how many people live there,
-    /// by building, unit and room.
-    pub async fn households_sized_in(
+    /// Households and people per building of `buildings` (buildings without households
+    /// are left out).
+    pub async fn building_counts(self, buildings: &[BuildingId]) -> Result<Vec<BuildingCount>> {
+        if buildings.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut q = Sql::new(
+            "SELECT h.building_id, COUNT(DISTINCT h.id) AS households, COUNT(r.id) AS people \
+             FROM households h LEFT JOIN residents r ON r.household_id = h.id \
+             AND r.archived_at IS NULL WHERE h.archived_at IS NULL AND h.building_id IN (",
+        );
+        q.push_binds(buildings.iter().copied())
+            .push(") GROUP BY h.building_id");
+        q.fetch_all(&mut self.0.db())
+            .await?
+            .iter()
+            .map(|r| {
+                Ok(BuildingCount {
+                    building_id: r.id("building_id")?,
+                    households: r.get("households")?,
+                    people: r.get("people")?,
+                })
+            })
+            .collect()
+    }
+
+    /// The tags holding now of the residents (still living there) in `buildings`, each
+    /// with its holder's home and that home's last visit.
+    pub async fn tags_at_home_in(self, buildings: &[BuildingId]) -> Result<Vec<TagAtHome>> {
+        if buildings.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut q = Sql::new(
+            "SELECT t.*, h.id AS home, h.building_id, h.unit, h.room, \
+             (SELECT MAX(v.visited_at) FROM visits v WHERE v.household_id = h.id) AS last_visit \
+             FROM care_tags t JOIN residents r ON r.id = t.resident_id \
+             JOIN households h ON h.id = r.household_id \
+             WHERE t.ended_on IS NULL AND r.archived_at IS NULL AND h.building_id IN (",
+        );
+        q.push_binds(buildings.iter().copied())
+            .push(") ORDER BY t.resident_id, t.started_on, t.id");
+        q.fetch_all(&mut self.0.db())
+            .await?
+            .iter()
+            .map(|r| {
+                Ok(TagAtHome {
+                    tag: read_tag(r)?,
+                    household_id: r.id("home")?,
+                    building_id: r.id("building_id")?,
+                    room_label: super::room_label(
+                        &r.get::<String>("unit")?,
+                        &r.get::<String>("room")?,
+                    ),
+                    last_visit: r.get("last_visit")?,
+                })
+            })
+            .collect()
+    }
+
+    /// The households (still in use) in `buildings` with how many people live in each and
+    /// when it was last visited, by building, unit and room: one row per household, for a
+    /// block page of thousands.
+    pub async fn household_summaries_in(
         self,
         buildings: &[BuildingId],
-    ) -> Result<Vec<(Household, i64)>> {
+    ) -> Result<Vec<HouseholdSummary>> {
         if buildings.is_empty() {
             return Ok(Vec::new());
         }
         let mut q = Sql::new(
             "SELECT h.*, (SELECT COUNT(*) FROM residents r WHERE r.household_id = h.id \
-             AND r.archived_at IS NULL) AS people FROM households h \
+             AND r.archived_at IS NULL) AS people, (SELECT MAX(v.visited_at) FROM visits v \
+             WHERE v.household_id = h.id) AS last_visit FROM households h \
              WHERE h.archived_at IS NULL AND h.building_id IN (",
         );
         q.push_binds(buildings.iter().copied())
@@ -72,28 +162,13 @@ impl RegisterStore<'_> {
         q.fetch_all(&mut self.0.db())
             .await?
             .iter()
-            .map(|r| Ok((read_household(r)?, r.get("people")?)))
-            .collect()
-    }
-
-    /// The last visit to each household in `buildings` that was ever visited.
-    pub async fn last_visits_in(
-        self,
-        buildings: &[BuildingId],
-    ) -> Result<Vec<(HouseholdId, DateTime<Utc>)>> {
-        if buildings.is_empty() {
-            return Ok(Vec::new());
-        }
-        let mut q = Sql::new(
-            "SELECT v.household_id, MAX(v.visited_at) AS last FROM visits v \
-             JOIN households h ON h.id = v.household_id WHERE h.building_id IN (",
-        );
-        q.push_binds(buildings.iter().copied())
-            .push(") GROUP BY v.household_id");
-        q.fetch_all(&mut self.0.db())
-            .await?
-            .iter()
-            .map(|r| Ok((r.id("household_id")?, r.get("last")?)))
+            .map(|r| {
+                Ok(HouseholdSummary {
+                    household: read_household(r)?,
+                    people: r.get("people")?,
+                    last_visit: r.get("last_visit")?,
+                })
+            })
             .collect()
     }
 }

@@ -8,6 +8,7 @@ mod overview;
 mod roster;
 mod visits;
 
+pub use by_building::{BuildingCount, HouseholdSummary, TagAtHome};
 pub use edits::{ResidentPatch, TagKind};
 pub use overview::CareOverview;
 pub use roster::{RosterCounts, RosterRow};
@@ -42,11 +43,16 @@ pub struct Household {
 impl Household {
     /// "1单元502室", or "502室" in a building without units.
     pub fn room_label(&self) -> String {
-        if self.unit.is_empty() {
-            format!("{}室", self.room)
-        } else {
-            format!("{}单元{}室", self.unit, self.room)
-        }
+        room_label(&self.unit, &self.room)
+    }
+}
+
+/// "1单元502室", or "502室" without a unit.
+pub(crate) fn room_label(unit: &str, room: &str) -> String {
+    if unit.is_empty() {
+        format!("{room}室")
+    } else {
+        format!("{unit}单元{room}室")
     }
 }
 

@@ -121,9 +121,12 @@ pub(crate) async fn the_register_keeps_households_residents_tags_and_visits(s: S
         tags_in.into_iter().map(|(_, t)| t).collect::<Vec<_>>(),
         reg.tags_of(&ids, false).await.unwrap()
     );
-    let sized = reg.households_sized_in(&[building]).await.unwrap();
+    let sized = reg.household_summaries_in(&[building]).await.unwrap();
     assert_eq!(
-        sized.iter().map(|(h, n)| (h.id, *n)).collect::<Vec<_>>(),
+        sized
+            .iter()
+            .map(|s| (s.household.id, s.people))
+            .collect::<Vec<_>>(),
         vec![
             (
                 h.id,
@@ -188,9 +191,13 @@ pub(crate) async fn the_register_keeps_households_residents_tags_and_visits(s: S
         reg.last_visits(&[h.id, h2.id]).await.unwrap(),
         vec![(h.id, ctx().at)]
     );
+    let summaries = reg.household_summaries_in(&[building]).await.unwrap();
     assert_eq!(
-        reg.last_visits_in(&[building]).await.unwrap(),
-        vec![(h.id, ctx().at)]
+        summaries
+            .iter()
+            .map(|s| (s.household.id, s.last_visit))
+            .collect::<Vec<_>>(),
+        vec![(h.id, Some(ctx().at)), (h2.id, None)]
     );
     // The plan: only what an admin changed is stored.
     assert!(reg.plans(seed.sd).await.unwrap().is_empty());

@@ -117,20 +117,17 @@ pub(super) async fn show(
         .iter()
         .map(|t| serde_json::json!({"label": tr(&format!("care_tag.{t}")), "count": count_of(t.code()), "code": t.code()}))
         .collect();
-    let labels: std::collections::HashMap<_, _> = v
+    let labels: std::collections::HashMap<i64, &str> = v
         .buildings
         .iter()
-        .flat_map(|(_, label, hs)| {
-            hs.iter()
-                .map(move |(h, _)| (h.id, format!("{label} {}", h.room_label())))
-        })
+        .map(|b| (b.building.id, b.label.as_str()))
         .collect();
-    let label_of = |h| labels.get(&h).cloned().unwrap_or_default();
     let due: Vec<serde_json::Value> = v
         .due
         .iter()
         .map(|d| {
-            serde_json::json!({"href": format!("/care/households/{}", d.household), "label": label_of(d.household),
+            let building = labels.get(&d.building.get()).copied().unwrap_or_default();
+            serde_json::json!({"href": format!("/care/households/{}", d.household), "label": format!("{building} {}", d.room),
                 "tag": super::household::tag_label(&state, lang, &d.tag, &serde_json::Value::Null), "due": views::local_time(d.due_at),
                 "overdue": d.due_at < now,
                 "last": d.last_visit.map(views::local_time).unwrap_or_else(|| tr("care.never_visited"))})
@@ -139,14 +136,9 @@ pub(super) async fn show(
     let buildings: Vec<serde_json::Value> = v
         .buildings
         .iter()
-        .map(|(b, label, hs)| {
-            let households: Vec<serde_json::Value> = hs
-                .iter()
-                .map(|(h, people)| serde_json::json!({"href": format!("/care/households/{}", h.id), "room": h.room_label(),
-                    "people": people}))
-                .collect();
-            serde_json::json!({"id": b.id, "label": label, "households": households,
-                "add_href": format!("/care/residents/new?building_id={}", b.id)})
+        .map(|b| {
+            serde_json::json!({"href": format!("/care/blocks/{id}/buildings/{}", b.building.id),
+                "label": b.label, "households": b.households, "people": b.people})
         })
         .collect();
     let recent: Vec<serde_json::Value> = v
@@ -161,12 +153,60 @@ pub(super) async fn show(
         .collect();
     let title = v.block.title();
     let extra = context! {
-        title => title.clone(), counts, due, buildings, recent,
+        title => title.clone(), counts, due, buildings, recent, due_later => v.due_later,
+        due_ahead => doorstep_services::register::block::DUE_AHEAD_DAYS,
         worker => v.worker_name.clone().unwrap_or_else(|| "—".into()),
         residents => v.people,
     };
     let mut res =
         page(&state, lang, Some(&user), "care/block.html", &title, extra)?.into_response();
+    res.headers_mut().insert(
+        axum::http::header::CACHE_CONTROL,
+        axum::http::HeaderValue::from_static(super::KEEP_ON_PHONE),
+    );
+    Ok(res)
+}
+
+/// `GET /care/blocks/{id}/buildings/{building}`: a building's households, each with its
+/// people and last visit, and the way to add a resident.
+pub(super) async fn building_page(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path((id, building_id)): Path<(i64, i64)>,
+) -> Result<Response, AppError> {
+    let lang = user.lang;
+    let tr = |k: &str| state.i18n.t(lang, k);
+    let v = doorstep_services::register::block::building(
+        &state.services,
+        &user.caller(),
+        id,
+        building_id,
+    )
+    .await?;
+    let households: Vec<serde_json::Value> = v
+        .households
+        .iter()
+        .map(|s| {
+            serde_json::json!({"href": format!("/care/households/{}", s.household.id),
+                "room": s.household.room_label(), "people": s.people,
+                "last": s.last_visit.map(views::local_time).unwrap_or_else(|| tr("care.never_visited"))})
+        })
+        .collect();
+    let title = v.label.clone();
+    let extra = context! {
+        title => title.clone(), households,
+        block => serde_json::json!({"href": format!("/care/blocks/{id}"), "name": v.block.title()}),
+        add_href => format!("/care/residents/new?building_id={}", v.building.id),
+    };
+    let mut res = page(
+        &state,
+        lang,
+        Some(&user),
+        "care/building.html",
+        &title,
+        extra,
+    )?
+    .into_response();
     res.headers_mut().insert(
         axum::http::header::CACHE_CONTROL,
         axum::http::HeaderValue::from_static(super::KEEP_ON_PHONE),

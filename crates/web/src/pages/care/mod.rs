@@ -16,6 +16,10 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/care", get(block::index))
         .route("/care/blocks/{id}", get(block::show))
+        .route(
+            "/care/blocks/{id}/buildings/{building}",
+            get(block::building_page),
+        )
         .route("/care/households/{id}", get(household::show))
         .route("/care/households/{id}/visits", post(household::visit))
         .route("/care/residents/{id}/reveal", post(household::reveal))
