@@ -79,6 +79,21 @@ impl Tx {
         Ok(Tx { inner })
     }
 
+    /// Around lookups repeated hundreds of times while a bulk load grows their tables:
+    /// on PostgreSQL, plan each execution with its own values (`on`) or go back to the
+    /// plan cache. A generic plan made while a table was small can turn every later
+    /// lookup into a full scan (a subdistrict's roster took minutes); inserts keep
+    /// their cached plans.
+    pub(crate) async fn plan_each(&mut self, on: bool) -> Result<()> {
+        if matches!(self.inner, TxInner::Postgres(_)) {
+            let mode = if on { "force_custom_plan" } else { "auto" };
+            Sql::new(format!("SET LOCAL plan_cache_mode = {mode}"))
+                .execute(self)
+                .await?;
+        }
+        Ok(())
+    }
+
     pub async fn commit(self) -> Result<()> {
         match self.inner {
             TxInner::Sqlite(tx, _writer) => tx.commit().await?,

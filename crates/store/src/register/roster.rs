@@ -202,6 +202,7 @@ async fn known(
         .filter_map(|r| r.id_number.as_ref().map(|s| s.lookup.as_str()))
         .collect();
     let mut known = HashMap::new();
+    tx.plan_each(true).await?;
     for chunk in lookups.chunks(CHUNK) {
         let mut q = Sql::new(
             "SELECT id, id_number_lookup, neighbourhood_id, archived_at FROM residents \
@@ -220,6 +221,7 @@ async fn known(
             known.insert(r.get("id_number_lookup")?, k);
         }
     }
+    tx.plan_each(false).await?;
     Ok(known)
 }
 
@@ -390,6 +392,7 @@ async fn tags(
     counts: &mut RosterCounts,
 ) -> Result<()> {
     let mut held: HashSet<(ResidentId, String)> = HashSet::new();
+    tx.plan_each(true).await?;
     for chunk in ids.chunks(CHUNK) {
         let mut q = Sql::new(
             "SELECT resident_id, tag FROM care_tags WHERE ended_on IS NULL AND resident_id IN (",
@@ -399,6 +402,7 @@ async fn tags(
             held.insert((r.id("resident_id")?, r.get("tag")?));
         }
     }
+    tx.plan_each(false).await?;
     let mut new: Vec<(ResidentId, &str, NaiveDate)> = Vec::new();
     for (r, id) in rows.iter().zip(ids) {
         for t in &r.tags {
