@@ -90,7 +90,7 @@ fn history(rng: &mut StdRng, now: DateTime<Utc>, every: Option<u32>) -> Vec<(Dur
         None if rng.random_bool(0.5) => (300, VisitKind::Routine),
         None => return Vec::new(),
     };
-    let mut ago = Duration::hours(rng.random_range(2..last_within.max(1) * 24));
+    let mut ago = Duration::minutes(rng.random_range(120..last_within.max(1) * 24 * 60));
     let mut out = vec![(ago, kind)];
     let gap = i64::from(every.unwrap_or(60));
     for _ in 0..rng.random_range(0..4) {
@@ -100,19 +100,19 @@ fn history(rng: &mut StdRng, now: DateTime<Utc>, every: Option<u32>) -> Vec<(Dur
         }
         out.push((ago, kind));
     }
-    // Visits happen in working hours, Shanghai time (UTC+8): 09:00–17:00.
+    // Visits happen in working hours, Shanghai time (UTC+8): a time outside 09:00–17:00
+    // moves to a working hour of the same day.
     out.into_iter()
         .map(|(ago, k)| {
             let at = now - ago;
             let hour = (at.timestamp().div_euclid(3600) + 8).rem_euclid(24);
-            let shift = if (9..17).contains(&hour) {
-                0
-            } else {
-                (9 - hour).rem_euclid(24)
-            };
-            (ago - Duration::hours(shift), k)
+            if (9..17).contains(&hour) {
+                return (ago, k);
+            }
+            let to = rng.random_range(9..17);
+            (ago + Duration::hours(hour - to), k)
         })
-        .filter(|(ago, _)| *ago > Duration::zero())
+        .filter(|(ago, _)| *ago > Duration::zero() && *ago <= Duration::days(360))
         .collect()
 }
 
