@@ -356,6 +356,19 @@ async fn a_worker_knows_her_block_and_turns_a_visit_finding_into_a_request(b: Ba
         .await
         .unwrap();
     assert!(rooms.contains("502室") && rooms.contains("1 人"), "{rooms}");
+    // Her home page has the block at a glance, a link to it.
+    let home = w1
+        .get(app.url("/"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        home.contains("id=\"mind-1\"") && home.contains("户已超期") && home.contains("独居老人"),
+        "{home}"
+    );
     let log = app
         .store()
         .audit()

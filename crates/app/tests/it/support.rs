@@ -379,6 +379,13 @@ impl TestApp {
 
     /// Fails on any full phone or ID number the scanner found so far.
     pub fn assert_no_leaks(&self) {
+        if std::env::var_os("DOORSTEP_SCAN_REPORT").is_some() {
+            let n = self
+                .findings
+                .scanned
+                .load(std::sync::atomic::Ordering::Relaxed);
+            eprintln!("SCANNED {n}");
+        }
         let leaks = self.findings.leaks.lock().expect("findings");
         assert!(
             leaks.is_empty(),

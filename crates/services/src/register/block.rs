@@ -265,6 +265,45 @@ pub async fn building(
     })
 }
 
+/// A worker's block at a glance, for her home page.
+#[derive(Debug, Clone)]
+pub struct BlockSummary {
+    pub block: PlaceRecord,
+    /// Residents now holding each tag.
+    pub counts: Vec<(String, i64)>,
+    /// Households past their visit.
+    pub overdue: usize,
+    /// Households due within [`DUE_AHEAD_DAYS`].
+    pub due_soon: usize,
+}
+
+/// The caller's own blocks at a glance (workers only; none while the register is off).
+pub async fn summaries(sv: &Services, who: &Caller) -> Result<Vec<BlockSummary>> {
+    if who.actor.role != doorstep_domain::Role::Worker || sv.vault().is_err() {
+        return Ok(Vec::new());
+    }
+    let plan = plan(sv, who).await?;
+    let now = sv.now();
+    let horizon = now + Duration::days(DUE_AHEAD_DAYS);
+    let mut out = Vec::new();
+    for b in my_blocks(sv, who).await? {
+        let (block, _, buildings) = block_and_buildings(sv, who, b.id).await?;
+        let ids: Vec<BuildingId> = buildings.iter().map(|(b, _)| BuildingId(b.id)).collect();
+        let tags = sv.store.register().tags_at_home_in(&ids).await?;
+        let due = due_visits(&tags, &plan);
+        out.push(BlockSummary {
+            counts: counts_of(&tags),
+            overdue: due.iter().filter(|d| d.due_at < now).count(),
+            due_soon: due
+                .iter()
+                .filter(|d| d.due_at >= now && d.due_at <= horizon)
+                .count(),
+            block,
+        });
+    }
+    Ok(out)
+}
+
 /// The blocks the caller knows: a worker's own, a secretary's neighbourhood's.
 pub async fn my_blocks(sv: &Services, who: &Caller) -> Result<Vec<PlaceRecord>> {
     let Some(nb) = who.actor.neighbourhood_id else {

@@ -63,15 +63,42 @@ async fn home(
         .then(|| area_view(&state, lang, totals.office_m2, totals.service_m2, None));
     let sections = vec![section(&state, lang, actor, scope).await?];
     let day = day_view(&state, &user).await?;
+    let blocks_in_mind = blocks_in_mind(&state, &user).await?;
     let heading = state.i18n.t_args(
         lang,
         "home.welcome",
         std::slice::from_ref(&user.account.display_name),
     );
     let scope_label = scope_record.title();
-    let extra = context! { heading, scope_label, stats, areas, sections, day };
+    let extra = context! { heading, scope_label, stats, areas, sections, day, blocks_in_mind };
     let title = state.i18n.t(lang, "nav.home");
     Ok(page(&state, lang, Some(&user), "home.html", &title, extra)?.into_response())
+}
+
+/// A worker's blocks in mind (心中有数): the seed's groups counted, and how many households
+/// are overdue or due a visit within the week; each a link to the block.
+async fn blocks_in_mind(
+    state: &AppState,
+    user: &crate::session::CurrentUser,
+) -> Result<Vec<serde_json::Value>, AppError> {
+    let lang = user.lang;
+    let rows =
+        doorstep_services::register::block::summaries(&state.services, &user.caller()).await?;
+    Ok(rows
+        .iter()
+        .map(|b| {
+            let counts: Vec<serde_json::Value> = super::care::SEED_ORDER
+                .iter()
+                .map(|t| {
+                    let n = b.counts.iter().find(|(c, _)| c == t.code()).map_or(0, |(_, n)| *n);
+                    serde_json::json!({"label": state.i18n.t(lang, &format!("care_tag.{t}")), "count": n})
+                })
+                .collect();
+            serde_json::json!({"href": format!("/care/blocks/{}", b.block.id), "name": b.block.title(), "counts": counts,
+                "due": state.i18n.t_args(lang, "care.home_due", &[b.overdue.to_string(), b.due_soon.to_string()]),
+                "overdue": b.overdue > 0})
+        })
+        .collect())
 }
 
 /// The day's work: the boxes to do now (each a link to its list), the newest requests,
