@@ -325,6 +325,7 @@ mod tests {
             "already_held",
             "future_date",
             "registered_elsewhere",
+            "too_old",
         ] {
             if !i.has(&format!("field_error.{code}")) {
                 missing.push(format!("field_error.{code}"));

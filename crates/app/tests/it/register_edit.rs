@@ -272,6 +272,14 @@ async fn a_visit_kept_offline_is_sent_once(b: Backend) {
         .await
         .unwrap();
     assert_eq!(r.status(), 422, "with the token, the body is what is wrong");
+    // A visit from further back than a month is refused, not counted in the coverage.
+    let mut stale = body.clone();
+    stale["visited_at"] = "2026-10-20T02:00:00Z".into();
+    stale["client_key"] = "k-2026-10-20-0001".into();
+    let r = send(&w1, Some(&csrf), stale).await.unwrap();
+    assert_eq!(r.status(), 422);
+    let e: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(e["fields"]["visited_at"]["code"], "too_old", "{e}");
     let r = send(&w1, Some(&csrf), body.clone()).await.unwrap();
     assert_eq!(r.status(), 201);
     let first: serde_json::Value = r.json().await.unwrap();

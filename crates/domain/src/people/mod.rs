@@ -6,9 +6,12 @@ mod id_number;
 pub use id_number::{IdError, IdNumber, check_char};
 
 crate::coded_enum! {
-    /// The groups the seed names, which every worker knows for her block, plus those an
-    /// admin defines (`custom`).
+    /// The groups the seed names, which every worker knows for her block, in the seed's
+    /// order (志愿者骨干, 独居老人, 重大病人, 残疾人, 精神病人, 困难人群: counts are shown
+    /// so), plus those an admin defines (`custom`).
     pub enum CareTag {
+        /// 志愿者骨干
+        CoreVolunteer = "core_volunteer",
         /// 独居老人
         ElderlyAlone = "elderly_alone",
         /// 重、大病人
@@ -19,8 +22,6 @@ crate::coded_enum! {
         MentalDisorder = "mental_disorder",
         /// 困难人群 (低保, 低收入, 困难)
         Hardship = "hardship",
-        /// 志愿者骨干
-        CoreVolunteer = "core_volunteer",
     }
 }
 

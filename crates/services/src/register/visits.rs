@@ -31,6 +31,9 @@ fn text(v: &Option<String>, max: usize, field: &str, e: &mut FieldErrors) -> Opt
     Some(t.to_string())
 }
 
+/// How far back a visit may be logged (one kept on a phone offline for days included).
+pub const MAX_DAYS_BACK: i64 = 30;
+
 /// A visit's input, checked.
 struct Checked {
     kind: VisitKind,
@@ -66,7 +69,14 @@ fn checked(input: &VisitInput, now: DateTime<Utc>) -> Result<Checked> {
     let met = text(&input.met, 100, "met", &mut e);
     let notes = text(&input.notes, 2000, "notes", &mut e);
     let finding = text(&input.finding, 2000, "finding", &mut e);
-    // A visit kept on the phone keeps its time, but not a time to come.
+    // A visit kept on the phone keeps its time, but not a time to come; nor one so far
+    // back that it would rewrite the block's record (coverage, the due list).
+    if input
+        .visited_at
+        .is_some_and(|t| t < now - chrono::Duration::days(MAX_DAYS_BACK))
+    {
+        e.add("visited_at", "too_old");
+    }
     let at = input.visited_at.filter(|t| *t <= now).unwrap_or(now);
     let (Some(_), Some(key)) = (household, key) else {
         return Err(e.into());

@@ -501,7 +501,7 @@ pub fn openapi() -> Value {
                     "met": {"type": "string", "maxLength": 100},
                     "notes": {"type": "string", "maxLength": 2000},
                     "finding": {"type": "string", "maxLength": 2000, "description": "what residents said that needs doing: it becomes a request owned by the visiting worker"},
-                    "visited_at": {"type": "string", "format": "date-time", "description": "when, for a visit kept on the phone offline (a time to come is taken as now)"},
+                    "visited_at": {"type": "string", "format": "date-time", "description": "when, for a visit kept on the phone offline (a time to come is taken as now; more than 30 days back is refused, code too_old)"},
                     "client_key": {"type": "string", "minLength": 8, "maxLength": 64, "pattern": "^[A-Za-z0-9-]+$", "description": "made on the phone; a resend with the same key answers 200 with the first visit instead of making another"}
                 }, "additionalProperties": false});
                 ("log_visit".into(), "A door-to-door visit to a household of the caller's block (201); a resend with the same client_key is 200 with the first visit".into(), "care".into(), vec![], Some(body), 201, json!({"type": "object"}))

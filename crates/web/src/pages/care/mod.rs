@@ -56,15 +56,6 @@ pub fn routes() -> Router<AppState> {
 pub(crate) const KEEP_ON_PHONE: &str = "private, no-cache";
 
 /// The seed's groups in its order, for counts: 志愿者骨干, 独居老人, 重大病人, 残疾人,
-/// 精神病人, 困难人群.
-pub(crate) const SEED_ORDER: &[doorstep_domain::people::CareTag] = {
-    use doorstep_domain::people::CareTag::*;
-    &[
-        CoreVolunteer,
-        ElderlyAlone,
-        SeriousIllness,
-        Disability,
-        MentalDisorder,
-        Hardship,
-    ]
-};
+/// 精神病人, 困难人群 (the order `CareTag` is declared in).
+pub(crate) const SEED_ORDER: &[doorstep_domain::people::CareTag] =
+    doorstep_domain::people::CareTag::ALL;
