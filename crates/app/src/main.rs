@@ -378,6 +378,12 @@ async fn rotate_keys(config: &Config) -> anyhow::Result<ExitCode> {
     let m = doorstep_services::requests::phones::seal_all(&sv, true)
         .await
         .map_err(|e| anyhow::anyhow!("rotation stopped: {}", e.code()))?;
+    if n + m > 0 {
+        // Values sealed under the old key leave the free pages too (SQLite).
+        doorstep_services::requests::phones::compact(&sv)
+            .await
+            .map_err(|e| anyhow::anyhow!("compacting: {}", e.code()))?;
+    }
     println!("re-sealed {n} residents and {m} requests' phones under the current key");
     Ok(ExitCode::SUCCESS)
 }

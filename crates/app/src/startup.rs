@@ -169,12 +169,10 @@ async fn seal_phones(sv: &Services) -> anyhow::Result<()> {
         );
         return Ok(());
     }
-    let n = doorstep_services::requests::phones::seal_all(sv, false)
+    let n = doorstep_services::requests::phones::seal_at_startup(sv)
         .await
         .map_err(|e| anyhow::anyhow!("sealing requests' phones: {}", e.code()))?;
     if n > 0 {
-        // Their full form must not linger in free pages or the log.
-        sv.store.compact().await?;
         tracing::info!(requests = n, "sealed requests' phones stored in full");
     }
     Ok(())

@@ -210,22 +210,19 @@ impl Store {
     }
 
     /// Rewrites the database so that values it no longer holds (a phone stored in full
-    /// before it was sealed) leave its free pages and write-ahead log too: on SQLite a
-    /// checkpoint and `VACUUM`; on PostgreSQL `VACUUM` (a full rewrite needs `VACUUM FULL`
-    /// by an operator, see the README).
-    pub async fn compact(&self) -> Result<()> {
-        let steps: &[&str] = match self.backend() {
-            Backend::Sqlite => &[
-                "PRAGMA wal_checkpoint(TRUNCATE)",
-                "VACUUM",
-                "PRAGMA wal_checkpoint(TRUNCATE)",
-            ],
-            Backend::Postgres => &["VACUUM"],
-        };
-        for sql in steps {
-            db::Sql::new(*sql).execute(&mut self.db()).await?;
+    /// before it was sealed) leave its free pages and write-ahead log too: on SQLite
+    /// `VACUUM` and a checkpoint that empties the log; false when another connection
+    /// still held the log (call again). On PostgreSQL only `VACUUM FULL` rewrites a
+    /// table, which locks it: an operator runs it (README), not the server.
+    pub async fn compact(&self) -> Result<bool> {
+        if self.backend() == Backend::Postgres {
+            return Ok(true);
         }
-        Ok(())
+        db::Sql::new("VACUUM").execute(&mut self.db()).await?;
+        let busy: i64 = db::Sql::new("PRAGMA wal_checkpoint(TRUNCATE)")
+            .scalar(&mut self.db())
+            .await?;
+        Ok(busy == 0)
     }
 
     pub async fn close(&self) {

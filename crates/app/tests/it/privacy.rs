@@ -344,6 +344,15 @@ async fn every_role_meets_only_its_own_rights_on_the_register(b: Backend) {
         .client()
         .post(app.url("/api/v1/visits"))
         .bearer_auth(&token)
+        .json(&json!({"household_id": h, "kind": "care", "notes": "按时服药，情绪稳定", "client_key": "care-visit-0001"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let r = app
+        .client()
+        .post(app.url("/api/v1/visits"))
+        .bearer_auth(&token)
         .json(&json!({"household_id": h, "kind": "care", "finding": "水管漏水，需要物业上门", "client_key": "case-visit-0001"}))
         .send()
         .await

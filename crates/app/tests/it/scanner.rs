@@ -88,7 +88,15 @@ async fn forward(State(p): State<Arc<Proxy>>, req: Request) -> Response {
     };
     p.findings.scanned.fetch_add(1, Ordering::Relaxed);
     if !may_hold_full_values(&parts.method, parts.uri.path()) {
-        let found = leaks(&got);
+        let workbook = headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|t| t.contains("spreadsheetml"));
+        let found = if workbook {
+            leaks(cells(&got).as_bytes())
+        } else {
+            leaks(&got)
+        };
         if !found.is_empty() {
             let line = format!("{} {path} → {code}: {}", parts.method, found.join(", "));
             eprintln!("LEAK {line}");
@@ -107,9 +115,32 @@ fn status(code: StatusCode) -> Response {
     r
 }
 
-/// The reveal (page and API) and the secretary's audited full export.
+/// Every cell of every sheet of a workbook, one per line (a workbook is compressed: its
+/// bytes say nothing until read).
+fn cells(xlsx: &[u8]) -> String {
+    use calamine::Reader;
+    let Ok(mut wb) = calamine::open_workbook_auto_from_rs(std::io::Cursor::new(xlsx.to_vec()))
+    else {
+        return "unreadable workbook".into();
+    };
+    let mut out = String::new();
+    for (_, range) in wb.worksheets() {
+        for row in range.rows() {
+            for c in row {
+                out.push_str(&c.to_string());
+                out.push('\n');
+            }
+        }
+    }
+    out
+}
+
+/// The reveal (page and API) and the secretary's audited full export; and the roster
+/// template, whose example row is GB 11643's own example number and China Mobile's
+/// service line, fixed text rather than anyone's data.
 fn may_hold_full_values(method: &Method, path: &str) -> bool {
-    method == Method::POST && (path.ends_with("/reveal") || path == "/care/export.xlsx")
+    (method == Method::POST && (path.ends_with("/reveal") || path == "/care/export.xlsx"))
+        || (method == Method::GET && path == "/care/import/template.xlsx")
 }
 
 /// Full mobile numbers and valid ID numbers in `body`, each masked in the finding.
@@ -155,4 +186,14 @@ fn the_scanner_finds_full_numbers_and_nothing_else() {
     // Longer numbers, tokens and invalid checksums are not phones or ID numbers.
     assert!(leaks(b"1701234567890 a13812345678 13812345678b 12345678901").is_empty());
     assert!(leaks(b"110105194912310021").is_empty());
+}
+
+#[test]
+fn the_scanner_reads_inside_workbooks() {
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet();
+    ws.write_string(0, 0, "13812345678").unwrap();
+    let bytes = wb.save_to_buffer().unwrap();
+    assert!(leaks(&bytes).is_empty(), "compressed: the bytes hide it");
+    assert_eq!(leaks(cells(&bytes).as_bytes()).len(), 1);
 }

@@ -30,8 +30,13 @@ impl Actor {
     /// A roster export: a secretary's neighbourhood (in full, with a reason, too), a
     /// worker's blocks (masked only).
     pub fn may_export_roster(&self, full: bool) -> bool {
-        self.neighbourhood_id.is_some()
-            && (self.role == Role::Secretary || (self.role == Role::Worker && !full))
+        self.may_keep_register() && (self.role == Role::Secretary || !full)
+    }
+
+    /// Who keeps some block's people (adds residents, logs visits) at all: workers and
+    /// secretaries of a neighbourhood; which block is [`Actor::may_know_block`]'s.
+    pub fn may_keep_register(&self) -> bool {
+        matches!(self.role, Role::Worker | Role::Secretary) && self.neighbourhood_id.is_some()
     }
 
     /// The register from above (coverage, counts): admins and secretaries.
@@ -200,6 +205,7 @@ mod tests {
                 "{role:?} {nb:?}"
             );
             assert_eq!(a.may_see_care_overview(), import);
+            assert_eq!(a.may_keep_register(), masked);
         }
     }
 }

@@ -6,7 +6,7 @@ use crate::{Caller, Error, Result, Services, allowed};
 use chrono::NaiveDate;
 use doorstep_domain::people::{IdNumber, Residency, Sex};
 use doorstep_domain::policy::{BlockPlace, Decision};
-use doorstep_domain::{BuildingId, Entity, FieldErrors, HouseholdId, Role};
+use doorstep_domain::{BuildingId, Entity, FieldErrors, HouseholdId, RequestId};
 use doorstep_store::{CareTagRecord, Household, NewResident, Resident, Visit};
 
 /// What a form or an import row says of a resident.
@@ -179,13 +179,13 @@ pub async fn add(sv: &Services, who: &Caller, input: &ResidentInput) -> Result<R
 /// worker or secretary of a neighbourhood). Checked before the input, so that nobody
 /// learns from the answers what they may not touch.
 pub async fn may_add(sv: &Services, who: &Caller, building: Option<BuildingId>) -> Result<()> {
+    allowed(if who.actor.may_keep_register() {
+        Decision::Allow
+    } else {
+        Decision::Forbidden
+    })?;
     let Some(b) = building else {
-        let keeper = matches!(who.actor.role, Role::Worker | Role::Secretary);
-        return allowed(if keeper && who.actor.neighbourhood_id.is_some() {
-            Decision::Allow
-        } else {
-            Decision::Forbidden
-        });
+        return Ok(());
     };
     let building = sv
         .store
@@ -216,13 +216,19 @@ pub struct HouseholdView {
     pub read_only: bool,
 }
 
-/// How the caller may see a household: (its block, knows the block, on an open case).
-/// Refused when neither.
+/// How the caller may see a household: its building and block, whether she knows the
+/// block, and otherwise the open requests of hers that came from visits to it (the case
+/// grant). Refused when neither.
 async fn access(
     sv: &Services,
     who: &Caller,
     h: &Household,
-) -> Result<(doorstep_store::PlaceRecord, BlockPlace, bool, bool)> {
+) -> Result<(
+    doorstep_store::PlaceRecord,
+    BlockPlace,
+    bool,
+    Vec<RequestId>,
+)> {
     let building = sv
         .store
         .places()
@@ -231,14 +237,16 @@ async fn access(
         .ok_or(Error::NotFound)?;
     let block = super::building_block(sv, &building).await?;
     let knows = who.actor.may_know_block(&block) == Decision::Allow;
-    let on_case = !knows
-        && sv
-            .store
+    let cases = if knows {
+        Vec::new()
+    } else {
+        sv.store
             .register()
-            .on_open_case(h.id, who.actor.account_id)
-            .await?;
-    allowed(who.actor.may_see_household(&block, on_case))?;
-    Ok((building, block, knows, on_case))
+            .open_cases(h.id, who.actor.account_id)
+            .await?
+    };
+    allowed(who.actor.may_see_household(&block, !cases.is_empty()))?;
+    Ok((building, block, knows, cases))
 }
 
 /// The household a request came from (a visit's finding), if the caller may open it.
@@ -251,7 +259,9 @@ pub async fn household_of_request(
     let Some(id) = reg.household_of_request(request).await? else {
         return Ok(None);
     };
-    let h = reg.find_household(id).await?.ok_or(Error::NotFound)?;
+    let Some(h) = reg.find_household(id).await? else {
+        return Ok(None);
+    };
     match access(sv, who, &h).await {
         Ok(_) => Ok(Some(id)),
         Err(Error::Forbidden | Error::NotFound) => Ok(None),
@@ -262,7 +272,8 @@ pub async fn household_of_request(
 pub async fn household(sv: &Services, who: &Caller, id: HouseholdId) -> Result<HouseholdView> {
     let reg = sv.store.register();
     let h = reg.find_household(id).await?.ok_or(Error::NotFound)?;
-    let (building, block, knows, on_case) = access(sv, who, &h).await?;
+    let (building, block, knows, cases) = access(sv, who, &h).await?;
+    let on_case = !cases.is_empty();
     let residents = reg.residents_of(&[id]).await?;
     let rids: Vec<_> = residents.iter().map(|r| r.id).collect();
     let kinds = reg.tag_kinds(who.actor.subdistrict_id).await?;
@@ -284,7 +295,14 @@ pub async fn household(sv: &Services, who: &Caller, id: HouseholdId) -> Result<H
     };
     Ok(HouseholdView {
         building_label: format!("{estate} {} {}", building.title(), h.room_label()),
-        visits: reg.visits_to(id, 20).await?,
+        // On a case, the visits that made her requests, not the household's history
+        // (notes of other visits can say what a hidden tag would).
+        visits: reg
+            .visits_to(id, 20)
+            .await?
+            .into_iter()
+            .filter(|v| knows || v.request_id.is_some_and(|r| cases.contains(&r)))
+            .collect(),
         kinds,
         read_only: !knows,
         household: h,

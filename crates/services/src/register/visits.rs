@@ -36,6 +36,8 @@ pub const MAX_DAYS_BACK: i64 = 30;
 
 /// A visit's input, checked.
 struct Checked {
+    /// Logged too far back (refused, unless it is the resend of a visit stored in time).
+    too_old: bool,
     kind: VisitKind,
     key: String,
     met: Option<String>,
@@ -71,18 +73,16 @@ fn checked(input: &VisitInput, now: DateTime<Utc>) -> Result<Checked> {
     let finding = text(&input.finding, 2000, "finding", &mut e);
     // A visit kept on the phone keeps its time, but not a time to come; nor one so far
     // back that it would rewrite the block's record (coverage, the due list).
-    if input
+    let too_old = input
         .visited_at
-        .is_some_and(|t| t < now - chrono::Duration::days(MAX_DAYS_BACK))
-    {
-        e.add("visited_at", "too_old");
-    }
+        .is_some_and(|t| t < now - chrono::Duration::days(MAX_DAYS_BACK));
     let at = input.visited_at.filter(|t| *t <= now).unwrap_or(now);
     let (Some(_), Some(key)) = (household, key) else {
         return Err(e.into());
     };
     e.into_result(())?;
     Ok(Checked {
+        too_old,
         kind,
         key: key.to_string(),
         met,
@@ -126,11 +126,19 @@ async fn in_reach(sv: &Services, who: &Caller, id: HouseholdId) -> Result<Househ
 pub async fn log(sv: &Services, who: &Caller, input: &VisitInput) -> Result<Logged> {
     // Who may visit the household is settled before the input is judged, so that the
     // answers tell an outsider nothing.
+    allowed(if who.actor.may_keep_register() {
+        doorstep_domain::policy::Decision::Allow
+    } else {
+        doorstep_domain::policy::Decision::Forbidden
+    })?;
     let h = match input.household_id {
         Some(id) => Some(in_reach(sv, who, id).await?),
         None => None,
     };
     let c = checked(input, sv.now())?;
+    if c.too_old && sv.store.register().visit_by_key(&c.key).await?.is_none() {
+        return Err(Error::validation("visited_at", "too_old"));
+    }
     let (key, finding) = (c.key, c.finding);
     let h = h.ok_or_else(|| Error::validation("household_id", "required"))?;
     // The finding is checked as a request before the visit is stored, so that a visit is

@@ -29,28 +29,62 @@ pub(crate) fn full(sv: &Services, r: &RequestRecord) -> Result<Option<String>> {
 }
 
 /// Seals every phone still stored in full, and with `rotate` re-seals those sealed under
-/// an older key, a batch at a time while the server serves. Returns how many changed.
+/// an older key, a batch (one transaction) at a time while the server serves. Returns how
+/// many changed.
 pub async fn seal_all(sv: &Services, rotate: bool) -> Result<usize> {
     let v = sv.vault()?;
     let stale_for = rotate.then(|| v.key_id());
     let mut done = 0;
     loop {
-        let batch = sv.store.requests().phones_to_seal(stale_for, 500).await?;
-        let mut progressed = false;
-        for was in &batch {
-            let plain = plain(v, was)?;
-            let (shown, sealed) = (mask_phone(&plain), v.seal(&plain));
-            if sv.store.requests().seal_phone(was, &shown, &sealed).await? {
-                done += 1;
-                progressed = true;
-            }
+        let read = sv.store.requests().phones_to_seal(stale_for, 500).await?;
+        let mut batch = Vec::with_capacity(read.len());
+        for was in read {
+            let plain = plain(v, &was)?;
+            batch.push((was, mask_phone(&plain), v.seal(&plain)));
         }
+        let n = sv.store.requests().seal_phones(&batch).await?;
+        done += n;
         // A batch that moved nothing was all changed under us (or is empty): stop rather
         // than spin; the next run takes what is left.
-        if !progressed {
+        if n == 0 {
             return Ok(done);
         }
     }
+}
+
+/// The startup pass: seals the phones stored in full, then compacts the database so
+/// their full form leaves its free pages too. A mark kept in the database until the
+/// compaction is done makes a pass cut short (a crash, a restart) compact next time.
+pub async fn seal_at_startup(sv: &Services) -> Result<usize> {
+    const MARK: &str = "phones_compact_pending";
+    let meta = sv.store.meta();
+    if !sv
+        .store
+        .requests()
+        .phones_to_seal(None, 1)
+        .await?
+        .is_empty()
+    {
+        meta.set(MARK, "1").await?;
+    }
+    let n = seal_all(sv, false).await?;
+    if meta.get(MARK).await?.as_deref() == Some("1") {
+        compact(sv).await?;
+        meta.set(MARK, "0").await?;
+    }
+    Ok(n)
+}
+
+/// Compacts the database, retrying while other connections hold its log (a few seconds
+/// at most); an error if it stays busy.
+pub async fn compact(sv: &Services) -> Result<()> {
+    for _ in 0..50 {
+        if sv.store.compact().await? {
+            return Ok(());
+        }
+        crate::clock::pause(std::time::Duration::from_millis(100)).await;
+    }
+    Err(Error::Unavailable)
 }
 
 fn plain(v: &Vault, was: &StoredPhone) -> Result<String> {

@@ -196,8 +196,13 @@ pub(super) async fn run(sql: Sql, target: Target<'_>, want: Want) -> Result<Outc
 /// order (as built by `push_bind`), else none. SQLite keeps numbered parameters in a list
 /// it walks to name each one, and sqlx-sqlite names every parameter of a statement, so a
 /// multi-row `VALUES` or a long `IN (…)` costs the square of its parameters; plain `?`
-/// have no names and bind in order. Quoted text is left alone.
+/// have no names and bind in order. Text with anything that could hide or add a
+/// placeholder (a double-quoted name, a comment, a `?`) is left as written; so is a `$n`
+/// in single quotes.
 pub(super) fn positional(text: &str, args: usize) -> Option<String> {
+    if ["\"", "--", "/*", "?"].iter().any(|x| text.contains(x)) {
+        return None;
+    }
     let mut out = String::with_capacity(text.len());
     let (mut next, mut quoted) = (1usize, false);
     let mut chars = text.char_indices().peekable();

@@ -48,4 +48,9 @@ fn sequential_placeholders_become_plain_for_sqlite() {
         Some("SELECT '$1 each', ?")
     );
     assert_eq!(positional("SELECT $x", 0), None);
+    // Anything that could hide or add a placeholder: left as written.
+    assert_eq!(positional("SELECT \"$1\", $1", 1), None);
+    assert_eq!(positional("SELECT $1 -- $2", 1), None);
+    assert_eq!(positional("SELECT $1 /* $2 */", 1), None);
+    assert_eq!(positional("SELECT ?, $1", 1), None);
 }

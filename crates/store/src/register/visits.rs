@@ -166,6 +166,17 @@ impl RegisterStore<'_> {
         Ok(visits.len())
     }
 
+    /// The visit recorded under a client key, if any.
+    pub async fn visit_by_key(self, key: &str) -> Result<Option<Visit>> {
+        Sql::new("SELECT * FROM visits WHERE client_key = $1")
+            .bind(key)
+            .fetch_optional(&mut self.0.db())
+            .await?
+            .as_ref()
+            .map(read_visit)
+            .transpose()
+    }
+
     /// Links the request a visit's finding became.
     pub async fn link_visit_request(self, visit: VisitId, request: RequestId) -> Result<()> {
         Sql::new("UPDATE visits SET request_id = $1 WHERE id = $2")
@@ -186,20 +197,26 @@ impl RegisterStore<'_> {
             .transpose()
     }
 
-    /// Whether `account` owns or handles an open request that came from a visit to
-    /// `household` (the case grant of the care register).
-    pub async fn on_open_case(self, household: HouseholdId, account: AccountId) -> Result<bool> {
+    /// The open requests `account` owns or handles that came from visits to `household`
+    /// (the case grant of the care register).
+    pub async fn open_cases(
+        self,
+        household: HouseholdId,
+        account: AccountId,
+    ) -> Result<Vec<RequestId>> {
         let open = crate::requests::open_states();
-        Ok(Sql::new(format!(
-            "SELECT 1 AS x FROM visits v JOIN requests r ON r.id = v.request_id \
+        Sql::new(format!(
+            "SELECT DISTINCT r.id FROM visits v JOIN requests r ON r.id = v.request_id \
              WHERE v.household_id = $1 AND r.state{open} \
-             AND (r.owner_id = $2 OR r.handler_account_id = $2) LIMIT 1"
+             AND (r.owner_id = $2 OR r.handler_account_id = $2) ORDER BY r.id"
         ))
         .bind(household)
         .bind(account)
-        .fetch_optional(&mut self.0.db())
+        .fetch_all(&mut self.0.db())
         .await?
-        .is_some())
+        .iter()
+        .map(|r| r.id("id"))
+        .collect()
     }
 
     /// The last visit to each of some households.

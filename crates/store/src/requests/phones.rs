@@ -48,21 +48,27 @@ impl RequestStore<'_> {
             .collect()
     }
 
-    /// Stores a phone's masked form and sealed value, if the row still holds what was
-    /// read. Not a change of the request: no version, event or audit entry.
-    pub async fn seal_phone(self, was: &StoredPhone, shown: &str, sealed: &str) -> Result<bool> {
-        let done = Sql::new(
-            "UPDATE requests SET resident_phone = $1, resident_phone_sealed = $2 \
-             WHERE id = $3 AND resident_phone = $4 \
-             AND COALESCE(resident_phone_sealed, '') = $5",
-        )
-        .bind(shown)
-        .bind(sealed)
-        .bind(was.request_id)
-        .bind(&was.shown)
-        .bind(was.sealed.clone().unwrap_or_default())
-        .execute(&mut self.0.db())
-        .await?;
-        Ok(done == 1)
+    /// Stores each phone's masked form and sealed value, where the row still holds what
+    /// was read, in one transaction; how many were stored. Not a change of the request:
+    /// no version, event or audit entry.
+    pub async fn seal_phones(self, batch: &[(StoredPhone, String, String)]) -> Result<usize> {
+        let mut tx = self.0.begin().await?;
+        let mut done = 0;
+        for (was, shown, sealed) in batch {
+            done += Sql::new(
+                "UPDATE requests SET resident_phone = $1, resident_phone_sealed = $2 \
+                 WHERE id = $3 AND resident_phone = $4 \
+                 AND COALESCE(resident_phone_sealed, '') = $5",
+            )
+            .bind(shown.as_str())
+            .bind(sealed.as_str())
+            .bind(was.request_id)
+            .bind(was.shown.as_str())
+            .bind(was.sealed.clone().unwrap_or_default())
+            .execute(&mut tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(usize::try_from(done).unwrap_or(usize::MAX))
     }
 }
