@@ -34,16 +34,7 @@ impl Phases {
         reset_peak();
         let t = Stopwatch::start();
         let out = f();
-        let secs = t.secs();
-        let peak = peak_mb().map(|m| (m * 10.0).round() / 10.0);
-        self.0.push(
-            json!({"phase": name, "seconds": (secs * 1e4).round() / 1e4, "peak_rss_mb": peak}),
-        );
-        eprintln!(
-            "{name:<14} {secs:>9.3} s  peak {:>8.1} MB",
-            peak_mb().unwrap_or(0.0)
-        );
-        (out, secs)
+        (out, self.record(name, t.secs()))
     }
 
     /// [`Phases::run`] for work that awaits.
@@ -55,7 +46,11 @@ impl Phases {
         reset_peak();
         let t = Stopwatch::start();
         let out = f.await;
-        let secs = t.secs();
+        (out, self.record(name, t.secs()))
+    }
+
+    /// Notes a phase's time and the peak memory since it began.
+    fn record(&mut self, name: &str, secs: f64) -> f64 {
         let peak = peak_mb().map(|m| (m * 10.0).round() / 10.0);
         self.0.push(
             json!({"phase": name, "seconds": (secs * 1e4).round() / 1e4, "peak_rss_mb": peak}),
@@ -64,7 +59,7 @@ impl Phases {
             "{name:<22} {secs:>9.3} s  peak {:>8.1} MB",
             peak.unwrap_or(0.0)
         );
-        (out, secs)
+        secs
     }
 }
 

@@ -123,13 +123,25 @@ pub async fn block_of(sv: &Services, r: &Resident) -> Result<doorstep_domain::po
         .find_household(r.household_id)
         .await?
         .ok_or(crate::Error::NotFound)?;
+    Ok(household_place(sv, &h).await?.1)
+}
+
+/// A household's building and the block it belongs to, for the rules.
+pub async fn household_place(
+    sv: &Services,
+    h: &doorstep_store::Household,
+) -> Result<(
+    doorstep_store::PlaceRecord,
+    doorstep_domain::policy::BlockPlace,
+)> {
     let building = sv
         .store
         .places()
         .find(doorstep_domain::Entity::Building, h.building_id.get())
         .await?
         .ok_or(crate::Error::NotFound)?;
-    building_block(sv, &building).await
+    let block = building_block(sv, &building).await?;
+    Ok((building, block))
 }
 
 /// The block a building belongs to, for the rules (none: the secretary's alone).

@@ -229,13 +229,7 @@ async fn access(
     bool,
     Vec<RequestId>,
 )> {
-    let building = sv
-        .store
-        .places()
-        .find(Entity::Building, h.building_id.get())
-        .await?
-        .ok_or(Error::NotFound)?;
-    let block = super::building_block(sv, &building).await?;
+    let (building, block) = super::household_place(sv, h).await?;
     let knows = who.actor.may_know_block(&block) == Decision::Allow;
     let cases = if knows {
         Vec::new()

@@ -5,7 +5,7 @@
 use crate::{Caller, Error, Result, Services, allowed};
 use chrono::{DateTime, Utc};
 use doorstep_domain::people::VisitKind;
-use doorstep_domain::{Entity, FieldErrors, HouseholdId};
+use doorstep_domain::{FieldErrors, HouseholdId};
 use doorstep_store::{Household, NewVisit, RequestRecord, Visit};
 
 /// What the visit form sends.
@@ -109,15 +109,9 @@ async fn in_reach(sv: &Services, who: &Caller, id: HouseholdId) -> Result<Househ
         .find_household(id)
         .await?
         .ok_or_else(|| Error::validation("household_id", "invalid_reference"))?;
-    let building = sv
-        .store
-        .places()
-        .find(Entity::Building, h.building_id.get())
-        .await?
-        .ok_or(Error::NotFound)?;
     allowed(
         who.actor
-            .may_know_block(&super::building_block(sv, &building).await?),
+            .may_know_block(&super::household_place(sv, &h).await?.1),
     )?;
     Ok(h)
 }
