@@ -13,7 +13,46 @@ backend_tests!(
     forms_need_the_session_token_and_same_origin,
     responses_carry_security_headers,
     api_tokens_authenticate_until_revoked,
+    sign_in_follows_only_this_sites_paths,
 );
+
+/// Issue 9, item 1: a `next` with a tab after the slash passed the old check and the
+/// browser, dropping the tab, went to another site after a real sign-in; a line break
+/// answered 500.
+async fn sign_in_follows_only_this_sites_paths(b: Backend) {
+    let app = TestApp::spawn(b).await;
+    for (next, want) in [
+        ("/\t/evil.example/", "/"),
+        ("/\n/evil.example/", "/"),
+        ("/\\evil.example", "/"),
+        ("https://evil.example/", "/"),
+        ("/requests?box=open", "/requests?box=open"),
+    ] {
+        let r = app
+            .client()
+            .post(app.url("/login"))
+            .form(&[
+                ("username", "w1"),
+                ("password", crate::support::PASSWORD),
+                ("next", next),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 303, "{next:?}");
+        assert_eq!(r.headers()["location"], want, "{next:?}");
+    }
+    // The sign-in page itself: the form keeps only a safe `next`.
+    let r = app
+        .client()
+        .get(app.url("/login?next=%2F%09%2Fevil.example%2F"))
+        .send()
+        .await
+        .unwrap();
+    let page = r.text().await.unwrap();
+    assert!(!page.contains("evil.example"), "{page}");
+    app.stop().await;
+}
 
 async fn setup_creates_the_first_admin_once(b: Backend) {
     let app = TestApp::spawn_empty(b).await;

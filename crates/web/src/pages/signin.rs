@@ -21,11 +21,24 @@ pub fn routes() -> Router<AppState> {
         .route("/lang/{code}", get(switch_lang))
 }
 
-/// Only local paths are followed after sign-in (no open redirect).
+/// Only paths of this site are followed after sign-in (no open redirect): `next` is
+/// parsed as a browser would parse it (which drops tabs and line breaks and reads `\`
+/// as `/`), kept only if it stays on this origin, and handed back as the parsed path and
+/// query. Anything else, control characters included, goes home.
 pub(crate) fn safe_next(next: Option<&str>) -> String {
-    match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_string(),
-        _ => "/".to_string(),
+    let home = || "/".to_string();
+    let Some(n) = next.filter(|n| n.starts_with('/') && !n.chars().any(char::is_control)) else {
+        return home();
+    };
+    let Ok(base) = url::Url::parse("http://doorstep.invalid/") else {
+        return home();
+    };
+    match base.join(n) {
+        Ok(u) if u.origin() == base.origin() => match u.query() {
+            Some(q) => format!("{}?{q}", u.path()),
+            None => u.path().to_string(),
+        },
+        _ => home(),
     }
 }
 
@@ -154,4 +167,29 @@ async fn switch_lang(Path(code): Path<String>, headers: HeaderMap) -> Result<Res
         Redirect::to(&safe_next(back.as_deref())).into_response(),
         &cookie,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn only_this_sites_paths_are_followed() {
+        for (given, want) in [
+            (Some("/requests?box=open"), "/requests?box=open"),
+            (Some("/care/blocks/3"), "/care/blocks/3"),
+            (None, "/"),
+            (Some("https://evil.example/"), "/"),
+            (Some("//evil.example/"), "/"),
+            (Some("/\\evil.example/"), "/"),
+            (Some("/\t/evil.example/"), "/"),
+            (Some("/\n/evil.example/"), "/"),
+            (Some("/\r\nSet-Cookie: x=1"), "/"),
+            (Some("/%09/evil.example/"), "/%09/evil.example/"),
+            (Some("/a/../b"), "/b"),
+            (Some("/ü"), "/%C3%BC"),
+        ] {
+            assert_eq!(safe_next(given), want, "{given:?}");
+        }
+    }
 }
