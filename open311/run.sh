@@ -19,5 +19,6 @@ for _ in $(seq 1 240); do
   sleep 0.5
 done
 [ -n "$base" ] || { cat "$dir/out.log"; echo "demo did not start" >&2; exit 1; }
-key="$("$bin" token create mudan7-sec --name "open311 client test")"
+# A subdistrict-wide client (as the 12345 hotline would be): it files anywhere in Huamu.
+key="$("$bin" token create admin --name "open311 client test (12345 hotline)")"
 OPEN311_ROOT="$base/open311/v2" OPEN311_API_KEY="$key" "$python" "$here/client_test.py"

@@ -110,6 +110,18 @@ async fn open311_georeport_v2_end_to_end(b: Backend) {
         let e: Value = r.json().await.unwrap();
         assert!(e[0]["description"].as_str().unwrap().contains(why), "{e}");
     }
+    // Issue 9, item 3: the key holder's scope holds here as at the desk: 牡丹六's
+    // secretary files nothing in 牡丹七.
+    let other = app.token("sec2").await;
+    let r = post(format!("?api_key={other}"), base(vec![]))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    let e: Value = r.json().await.unwrap();
+    assert!(
+        e[0]["description"].as_str().unwrap().contains("this place"),
+        "{e}"
+    );
     let r = post(format!("?api_key={key}"), base(vec![])).await.unwrap();
     assert_eq!(r.status(), 201);
     let created: Value = r.json().await.unwrap();

@@ -128,6 +128,18 @@ pub async fn report(
     intake(sv, nb, &values, Channel::Web, &files, ip, "resident-web").await
 }
 
+/// Whether the staff account behind an Open311 key may file a resident's report in
+/// neighbourhood `nb`: the rules of the desk, for every channel (a worker or secretary
+/// in her own neighbourhood, an admin anywhere in the subdistrict).
+pub fn may_file_for(account: &doorstep_store::Account, nb: NeighbourhoodId) -> Result<()> {
+    let actor = account.actor();
+    if actor.may_take_requests() && actor.request_neighbourhood(Some(nb)).is_ok() {
+        Ok(())
+    } else {
+        Err(Error::Forbidden)
+    }
+}
+
 /// Intake with no staff account behind it (the resident's page, Open311): the
 /// neighbourhood's receiver (its secretary) owns the request from the start. `values`
 /// are already validated; `actor` names the channel in the audit log.

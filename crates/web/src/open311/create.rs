@@ -235,6 +235,13 @@ async fn file_request(
         .await
         .map_err(|e| fail(StatusCode::BAD_REQUEST, e.description))?;
     let (nb, building, point) = place(state, sd, form).await?;
+    // The same rules as every channel: a key of 牡丹七 files nothing in 牡丹六.
+    svc::may_file_for(&account, nb).map_err(|_| {
+        fail(
+            StatusCode::FORBIDDEN,
+            "api_key may not file requests for this place",
+        )
+    })?;
     let email = email(form)?;
     let body = intake_body(form, item, building, point);
     // Validated like every other intake: the desk's fields, on the Open311 channel.
