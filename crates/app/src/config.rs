@@ -53,6 +53,8 @@ pub struct Config {
     pub archived_retention_days: u64,
     /// Requests one address may send through the resident web page or Open311 in an hour.
     pub resident_reports_per_hour: usize,
+    /// Requests one Open311 key may file per hour.
+    pub open311_reports_per_hour: usize,
     /// A working-day table (TOML, as `crates/domain/src/calendar_cn.toml`) whose years
     /// replace or extend the built-in ones.
     pub calendar_file: Option<PathBuf>,
@@ -83,6 +85,7 @@ const KEYS: &[&str] = &[
     "walk_speed_mps",
     "archived_retention_days",
     "resident_reports_per_hour",
+    "open311_reports_per_hour",
     "calendar_file",
     "trusted_proxies",
     "encryption_key",
@@ -106,6 +109,7 @@ impl Default for Config {
             walk_speed_mps: 1.2,
             archived_retention_days: 3 * 365,
             resident_reports_per_hour: 10,
+            open311_reports_per_hour: 600,
             calendar_file: None,
             trusted_proxies: Vec::new(),
             encryption_key: None,
@@ -237,6 +241,9 @@ impl Config {
             "resident_reports_per_hour" => {
                 self.resident_reports_per_hour = positive(num::<u64>(v)?)? as usize
             }
+            "open311_reports_per_hour" => {
+                self.open311_reports_per_hour = positive(num::<u64>(v)?)? as usize
+            }
             "trusted_proxies" | "encryption_key" | "previous_encryption_keys" | "calendar_file" => {
                 self.set_more(key, v)?
             }
@@ -338,6 +345,7 @@ impl Config {
             max_body_bytes: self.max_body_bytes,
             trusted_origins: origin.into_iter().collect(),
             resident_reports_per_hour: self.resident_reports_per_hour,
+            open311_reports_per_hour: self.open311_reports_per_hour,
             trusted_proxies: self.trusted_proxies.clone(),
         }
     }
@@ -411,6 +419,10 @@ impl Config {
             (
                 "resident_reports_per_hour",
                 self.resident_reports_per_hour.to_string(),
+            ),
+            (
+                "open311_reports_per_hour",
+                self.open311_reports_per_hour.to_string(),
             ),
         ];
         vals.extend(self.describe_more());

@@ -46,6 +46,8 @@ pub struct WebConfig {
     /// Requests one client address may send in an hour through the resident web page
     /// and Open311 (no account, so the address is what is limited).
     pub resident_reports_per_hour: usize,
+    /// Requests one Open311 key may file per hour (its own limit, not its address's).
+    pub open311_reports_per_hour: usize,
     /// Proxies whose `X-Forwarded-For` names the client (none: the header is ignored).
     pub trusted_proxies: Vec<client::Net>,
 }
@@ -69,6 +71,8 @@ pub struct AppState {
     pub(crate) throttle: Arc<throttle::Throttle>,
     /// Resident reports (web page, Open311) per client address.
     pub(crate) report_throttle: Arc<throttle::Throttle>,
+    /// Open311 requests filed per key (account id).
+    pub(crate) key_throttle: Arc<throttle::Throttle<i64>>,
     /// Tracking-code lookups per client address.
     pub(crate) lookup_throttle: Arc<throttle::Throttle>,
     /// Whether the database holds the demo (shown as a banner on every page).
@@ -85,6 +89,7 @@ impl AppState {
             setup_token: Arc::new(Mutex::new(None)),
             throttle: Arc::default(),
             report_throttle: Arc::default(),
+            key_throttle: Arc::default(),
             lookup_throttle: Arc::default(),
             demo,
         }

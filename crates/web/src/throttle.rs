@@ -1,5 +1,5 @@
-//! Attempts per client address in a sliding window (sign-in, resident reports, tracking
-//! lookups), timed by the injected clock.
+//! Attempts per client address (sign-in, resident reports, tracking lookups) or per key
+//! (an Open311 client's requests) in a sliding window, timed by the injected clock.
 
 use chrono::{DateTime, Utc};
 use std::collections::{HashMap, VecDeque};
@@ -7,24 +7,26 @@ use std::net::IpAddr;
 use std::sync::Mutex;
 use std::time::Duration;
 
-#[derive(Debug, Default)]
-pub struct Throttle {
-    hits: Mutex<HashMap<IpAddr, VecDeque<DateTime<Utc>>>>,
+#[derive(Debug)]
+pub struct Throttle<K = IpAddr> {
+    hits: Mutex<HashMap<K, VecDeque<DateTime<Utc>>>>,
+}
+
+impl<K> Default for Throttle<K> {
+    fn default() -> Self {
+        Throttle {
+            hits: Mutex::new(HashMap::new()),
+        }
+    }
 }
 
 fn within(window: Duration) -> chrono::Duration {
     chrono::Duration::from_std(window).unwrap_or(chrono::Duration::MAX)
 }
 
-impl Throttle {
+impl<K: std::hash::Hash + Eq + Copy> Throttle<K> {
     /// Records an attempt at `now`; false when the address is over its limit.
-    pub fn allow(
-        &self,
-        ip: Option<IpAddr>,
-        limit: usize,
-        window: Duration,
-        now: DateTime<Utc>,
-    ) -> bool {
+    pub fn allow(&self, ip: Option<K>, limit: usize, window: Duration, now: DateTime<Utc>) -> bool {
         let Some(ip) = ip else { return true };
         let mut hits = self.hits.lock().unwrap_or_else(|p| p.into_inner());
         let q = hits.entry(ip).or_default();
@@ -39,7 +41,7 @@ impl Throttle {
     }
 
     /// Counts an attempt (a failed sign-in) without asking whether it was allowed.
-    pub fn record(&self, ip: Option<IpAddr>, window: Duration, now: DateTime<Utc>) {
+    pub fn record(&self, ip: Option<K>, window: Duration, now: DateTime<Utc>) {
         let Some(ip) = ip else { return };
         let mut hits = self.hits.lock().unwrap_or_else(|p| p.into_inner());
         let q = hits.entry(ip).or_default();
@@ -53,7 +55,7 @@ impl Throttle {
     /// oldest counted attempt leaves the window (whole seconds, at least one).
     pub fn retry_after(
         &self,
-        ip: Option<IpAddr>,
+        ip: Option<K>,
         limit: usize,
         window: Duration,
         now: DateTime<Utc>,
@@ -76,7 +78,7 @@ impl Throttle {
     /// `Err(429)` with its Retry-After when the address is at its limit (no attempt counted).
     pub fn check(
         &self,
-        ip: Option<IpAddr>,
+        ip: Option<K>,
         limit: usize,
         window: Duration,
         now: DateTime<Utc>,
@@ -90,7 +92,7 @@ impl Throttle {
     /// Counts an allowed attempt, or `Err(429)` with its Retry-After.
     pub fn take(
         &self,
-        ip: Option<IpAddr>,
+        ip: Option<K>,
         limit: usize,
         window: Duration,
         now: DateTime<Utc>,

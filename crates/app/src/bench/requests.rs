@@ -231,6 +231,7 @@ impl Server {
             bind: "127.0.0.1:0".into(),
             database_url: database_url.into(),
             resident_reports_per_hour: usize::MAX / 2,
+            open311_reports_per_hour: usize::MAX / 2,
             log: "warn".into(),
             ..Default::default()
         };

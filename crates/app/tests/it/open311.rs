@@ -6,7 +6,10 @@ use crate::support::TestApp;
 use doorstep_store::Backend;
 use serde_json::Value;
 
-backend_tests!(open311_georeport_v2_end_to_end);
+backend_tests!(
+    open311_georeport_v2_end_to_end,
+    open311_clients_are_limited_by_their_key
+);
 
 async fn open311_georeport_v2_end_to_end(b: Backend) {
     let app = TestApp::spawn(b).await;
@@ -28,6 +31,11 @@ async fn open311_georeport_v2_end_to_end(b: Backend) {
     assert_eq!(
         d["endpoints"][0]["specification"],
         "http://wiki.open311.org/GeoReport_v2"
+    );
+    // Issue 9, item 9: endpoint URLs are absolute.
+    assert_eq!(
+        d["endpoints"][0]["url"],
+        format!("{}/open311/v2", app.base).as_str()
     );
     let (s, e) = get_json(url("services.json?jurisdiction_id=&api_key=")).await;
     assert_eq!(s, 400, "two subdistricts: the jurisdiction must be named");
@@ -264,5 +272,72 @@ async fn open311_georeport_v2_end_to_end(b: Backend) {
     let (_, one) = get_json(url(&format!("requests/{id}.json?jurisdiction_id={j}"))).await;
     assert_eq!(one[0]["status"], "closed");
     assert_eq!(one[0]["status_notes"], "已办结");
+    app.stop().await;
+}
+
+/// Issue 9, item 9: an Open311 client is limited by its key (its own hourly limit, set
+/// to 3 for the tests), rejected attempts do not use it up, a 429 says when to retry,
+/// and a multipart form gets a message that says what to send instead.
+async fn open311_clients_are_limited_by_their_key(b: Backend) {
+    let app = TestApp::spawn(b).await;
+    let c = reqwest::Client::new();
+    let j = app.fx.sd.to_string();
+    let key = app.token("sec1").await;
+    let post = |key: &str, description: &str| {
+        let form = vec![
+            ("jurisdiction_id", j.clone()),
+            ("service_code", app.fx.service_item1.to_string()),
+            ("lat", "31.2101".to_string()),
+            ("long", "121.5501".to_string()),
+            ("description", description.to_string()),
+            ("api_key", key.to_string()),
+        ];
+        c.post(app.url("/open311/v2/requests.json"))
+            .form(&form)
+            .send()
+    };
+    // Rejected attempts (no description) count for nothing.
+    for _ in 0..5 {
+        assert_eq!(post(&key, "").await.unwrap().status(), 400);
+    }
+    for i in 0..3 {
+        let r = post(&key, &format!("路灯不亮 {i}")).await.unwrap();
+        assert_eq!(r.status(), 201, "{i}");
+    }
+    let r = post(&key, "路灯不亮 3").await.unwrap();
+    assert_eq!(r.status(), 429);
+    let wait: u64 = r.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=3600).contains(&wait), "{wait}");
+    let e: Value = r.json().await.unwrap();
+    assert_eq!(e[0]["code"], 429);
+    // Another key from the same address has its own limit.
+    let admin = app.token("admin").await;
+    assert_eq!(post(&admin, "路灯不亮").await.unwrap().status(), 201);
+    // An hour later the key may file again.
+    app.clock.advance(chrono::Duration::minutes(61));
+    assert_eq!(post(&key, "路灯不亮 4").await.unwrap().status(), 201);
+    // A multipart form is told what to send.
+    let form = reqwest::multipart::Form::new()
+        .text("jurisdiction_id", j.clone())
+        .text("api_key", key.clone());
+    let r = c
+        .post(app.url("/open311/v2/requests.json"))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let e: Value = r.json().await.unwrap();
+    assert!(
+        e[0]["description"]
+            .as_str()
+            .unwrap()
+            .contains("application/x-www-form-urlencoded"),
+        "{e}"
+    );
     app.stop().await;
 }

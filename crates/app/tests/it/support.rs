@@ -228,6 +228,8 @@ impl TestApp {
             database_url: db.url.clone(),
             // A test key for the care register (tests only).
             encryption_key: Some("dGVzdCBrZXkgZm9yIHRoZSBjYXJlIHJlZ2lzdGVyISE=".into()),
+            // Small, so that a test reaches an Open311 key's hourly limit.
+            open311_reports_per_hour: 3,
             ..Default::default()
         };
         let clock = ManualClock::new(start_time());

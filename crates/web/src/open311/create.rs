@@ -209,16 +209,26 @@ async fn file_request(
 ) -> Result<serde_json::Value, Failure> {
     let sv = &state.services;
     let account = key_holder(state, form).await?;
-    let limit = state.config.resident_reports_per_hour;
+    // A client is limited by its key, not by the address it calls from (a hotline's
+    // server is one address for thousands of residents); only filed requests count.
+    let (limit, key) = (
+        state.config.open311_reports_per_hour,
+        Some(account.id.get()),
+    );
     if let Err(crate::AppError::TooManyRequests { retry_after }) =
         state
-            .report_throttle
-            .take(ip, limit, REPORT_WINDOW, sv.now())
+            .key_throttle
+            .check(key, limit, REPORT_WINDOW, sv.now())
     {
-        return Err(fail(
-            StatusCode::TOO_MANY_REQUESTS,
-            format!("too many requests from this address; try again in {retry_after} seconds"),
-        ));
+        return Err(Failure {
+            retry_after: Some(retry_after),
+            ..fail(
+                StatusCode::TOO_MANY_REQUESTS,
+                format!(
+                    "this api_key has filed {limit} requests in the past hour; try again in {retry_after} seconds"
+                ),
+            )
+        });
     }
     let sd = jurisdiction(state, form.get("jurisdiction_id").map(String::as_str)).await?;
     if sd != account.subdistrict_id {
@@ -260,6 +270,7 @@ async fn file_request(
             ),
             other => other.into(),
         })?;
+    state.key_throttle.record(key, REPORT_WINDOW, sv.now());
     Ok(json!([{
         "service_request_id": r.id.to_string(),
         "token": r.tracking_code,
@@ -282,6 +293,18 @@ pub(super) async fn create(
     }
     let (parts, body) = req.into_parts();
     let lang = negotiate(&parts.headers, true);
+    let multipart = parts
+        .headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.to_ascii_lowercase().starts_with("multipart/"));
+    if multipart {
+        return fail(
+            StatusCode::BAD_REQUEST,
+            "send the fields as application/x-www-form-urlencoded, as GeoReport v2 says; multipart forms (media uploads) are not taken here",
+        )
+        .respond(f);
+    }
     let ip = client_ip(&parts);
     let bytes: Bytes = match axum::body::to_bytes(body, 64 * 1024).await {
         Ok(b) => b,

@@ -25,19 +25,29 @@ pub(super) fn split(file: &str) -> Option<(&str, Format)> {
 pub(super) struct Failure {
     pub status: StatusCode,
     pub description: String,
+    /// Seconds until a limited client may try again (a 429's `Retry-After`).
+    pub retry_after: Option<u64>,
 }
 
 pub(super) fn fail(status: StatusCode, description: impl Into<String>) -> Failure {
     Failure {
         status,
         description: description.into(),
+        retry_after: None,
     }
 }
 
 impl Failure {
     pub(super) fn respond(self, f: Format) -> Response {
         let body = json!([{"code": self.status.as_u16(), "description": self.description}]);
-        answer(f, self.status, "errors", "error", &body)
+        let mut res = answer(f, self.status, "errors", "error", &body);
+        if let Some(v) = self
+            .retry_after
+            .and_then(|s| header::HeaderValue::from_str(&s.to_string()).ok())
+        {
+            res.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+        res
     }
 }
 

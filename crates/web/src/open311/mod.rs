@@ -98,7 +98,12 @@ async fn top(
     };
     let lang = negotiate(&headers, true);
     match name {
-        "discovery" => respond(f, "discovery", "discovery", Ok(discovery())),
+        "discovery" => respond(
+            f,
+            "discovery",
+            "discovery",
+            Ok(discovery(&root(&state, &headers))),
+        ),
         "services" => {
             let r = async {
                 let sd = jurisdiction(&state, q.get("jurisdiction_id").map(String::as_str)).await?;
@@ -117,14 +122,37 @@ async fn top(
     }
 }
 
-fn discovery() -> Value {
+/// This server's address as its clients reach it: the configured public URL, else the
+/// request's host.
+fn root(state: &AppState, headers: &axum::http::HeaderMap) -> String {
+    if let Some(o) = state.config.trusted_origins.first() {
+        return o.clone();
+    }
+    let host = headers
+        .get(axum::http::header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .filter(|h| {
+            h.chars()
+                .all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c))
+        })
+        .unwrap_or("localhost");
+    let scheme = if state.config.secure_cookies {
+        "https"
+    } else {
+        "http"
+    };
+    format!("{scheme}://{host}")
+}
+
+/// The discovery document; endpoint URLs are absolute, as the spec's clients expect.
+fn discovery(root: &str) -> Value {
     json!({
         "changeset": "2026-11-28T00:00:00Z",
         "contact": "Doorstep (家门口) — the subdistrict's neighbourhood service stations",
         "key_service": "API tokens are issued to staff accounts on /me; pass one as api_key",
         "endpoints": [{
             "specification": "http://wiki.open311.org/GeoReport_v2",
-            "url": "/open311/v2",
+            "url": format!("{root}/open311/v2"),
             "changeset": "2026-11-28T00:00:00Z",
             "type": "production",
             "formats": ["application/json", "text/xml"],
