@@ -7,8 +7,67 @@ use serde_json::{Value, json};
 
 backend_tests!(
     a_request_goes_from_intake_to_closed,
-    desk_staff_work_a_request_through_the_pages
+    desk_staff_work_a_request_through_the_pages,
+    the_texts_of_a_move_have_limits
 );
+
+/// Issue 9, item 5: a 1 MB reply was stored and shown to residents on /track; a NUL
+/// answered 500 on PostgreSQL and was stored on SQLite. Every text of a move has a
+/// maximum and no control characters: 422, and nothing changes.
+async fn the_texts_of_a_move_have_limits(b: Backend) {
+    let app = TestApp::spawn(b).await;
+    // The fixture's request is w1's own.
+    let sec = app.token("w1").await;
+    let c = reqwest::Client::new();
+    let id = app.fx.request1;
+    let mv = |body: Value| {
+        c.post(app.url(&format!("/api/v1/requests/{id}/moves")))
+            .bearer_auth(&sec)
+            .json(&body)
+            .send()
+    };
+    let cases = [
+        (
+            json!({"version": 1, "move": "resolve_on_spot", "reply": "已处理\u{0}"}),
+            "reply",
+            "invalid_characters",
+        ),
+        (
+            json!({"version": 1, "move": "resolve_on_spot", "reply": "好".repeat(100_000)}),
+            "reply",
+            "too_long",
+        ),
+        (
+            json!({"version": 1, "move": "assign", "to": {"kind": "post", "id": "物业\n经理"}}),
+            "to",
+            "invalid_characters",
+        ),
+        (
+            json!({"version": 1, "move": "request_extension", "days": 3, "reason": "x".repeat(501)}),
+            "reason",
+            "too_long",
+        ),
+    ];
+    for (body, field, code) in cases {
+        let r = mv(body).await.unwrap();
+        assert_eq!(r.status(), 422, "{field} {code}");
+        let e: Value = r.json().await.unwrap();
+        assert_eq!(e["fields"][field]["code"], code, "{e}");
+    }
+    let stored = app
+        .store()
+        .requests()
+        .get(doorstep_domain::RequestId(id))
+        .await
+        .unwrap();
+    assert_eq!(stored.version, 1, "nothing was written");
+    // Line breaks are fine in a reply.
+    let r = mv(json!({"version": 1, "move": "resolve_on_spot", "reply": "已处理。\n谢谢"}))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    app.stop().await;
+}
 
 async fn a_request_goes_from_intake_to_closed(b: Backend) {
     let app = TestApp::spawn(b).await;

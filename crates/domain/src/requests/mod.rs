@@ -164,7 +164,31 @@ pub enum Move {
     Absorb { from: RequestId },
 }
 
+/// The most characters of the texts a move carries: a reply (shown to the resident on
+/// the tracking page), a return note, an extension's reason, a post or partner name.
+pub const MAX_REPLY_CHARS: usize = 2000;
+pub const MAX_NOTE_CHARS: usize = 1000;
+pub const MAX_REASON_CHARS: usize = 500;
+pub const MAX_HANDLER_NAME_CHARS: usize = 100;
+
 impl Move {
+    /// The texts the move carries: (field, text, most characters, may span lines).
+    pub fn texts(&self) -> Vec<(&'static str, &str, usize, bool)> {
+        match self {
+            Move::ResolveOnSpot { reply } | Move::Resolve { reply } => {
+                vec![("reply", reply, MAX_REPLY_CHARS, true)]
+            }
+            Move::Return { note, .. } => vec![("note", note, MAX_NOTE_CHARS, true)],
+            Move::RequestExtension { reason, .. } => {
+                vec![("reason", reason, MAX_REASON_CHARS, false)]
+            }
+            Move::Assign {
+                to: Handler::Post(s) | Handler::Partner(s),
+            } => vec![("to", s, MAX_HANDLER_NAME_CHARS, false)],
+            _ => Vec::new(),
+        }
+    }
+
     /// The move's code (its `move` tag), as translation keys end in.
     pub fn code(&self) -> &'static str {
         match self {

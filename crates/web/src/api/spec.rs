@@ -422,7 +422,10 @@ pub fn openapi() -> Value {
             OpKind::MoveRequest => {
                 let body = json!({"type": "object", "required": ["version", "move"], "properties": {
                     "version": {"type": "integer", "description": "the version the move is based on; a stale one is a 409"},
-                    "move": {"type": "string", "enum": ["resolve_on_spot", "assign", "accept", "return", "start", "resolve", "follow_up", "close", "request_extension", "decide_extension", "escalate", "merge"]}
+                    "move": {"type": "string", "enum": ["resolve_on_spot", "assign", "accept", "return", "start", "resolve", "follow_up", "close", "request_extension", "decide_extension", "escalate", "merge"]},
+                    "reply": {"type": "string", "minLength": 1, "maxLength": doorstep_domain::requests::MAX_REPLY_CHARS, "description": "resolve, resolve_on_spot: shown to the resident; line breaks allowed, other control characters refused"},
+                    "note": {"type": "string", "minLength": 1, "maxLength": doorstep_domain::requests::MAX_NOTE_CHARS, "description": "return: line breaks allowed"},
+                    "reason": {"type": "string", "minLength": 1, "maxLength": doorstep_domain::requests::MAX_REASON_CHARS, "description": "request_extension: one line"}
                 }, "additionalProperties": true});
                 ("move_request".into(), "A workflow move (assign, accept, return, start, resolve, follow_up…); illegal moves are a 409. A follow_up notes its channel (phone or visit) and is taken by someone other than who resolved it".into(), "requests".into(), vec![id_param()], Some(body), 200, json!({"type": "object"}))
             }
