@@ -15,6 +15,8 @@ use std::sync::Arc;
 pub enum AppError {
     /// 400: the body or query could not be read at all.
     BadRequest(String),
+    /// A body over the configured limit (`max_body_bytes`).
+    PayloadTooLarge,
     /// 401: not signed in (pages redirect to the sign-in page).
     Unauthorized,
     /// 403: signed in, but outside one's role or scope.
@@ -42,6 +44,7 @@ impl AppError {
     pub fn status(&self) -> StatusCode {
         match self {
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::Unauthorized => StatusCode::UNAUTHORIZED,
             AppError::Forbidden => StatusCode::FORBIDDEN,
             AppError::NotFound => StatusCode::NOT_FOUND,
@@ -56,6 +59,7 @@ impl AppError {
     pub fn code(&self) -> &'static str {
         match self {
             AppError::BadRequest(_) => "bad_request",
+            AppError::PayloadTooLarge => "payload_too_large",
             AppError::Unauthorized => "unauthorized",
             AppError::Forbidden => "forbidden",
             AppError::NotFound => "not_found",
@@ -191,6 +195,7 @@ fn framework_error(res: &Response) -> Option<Arc<AppError>> {
     }
     let err = match res.status() {
         StatusCode::NOT_FOUND | StatusCode::METHOD_NOT_ALLOWED => AppError::NotFound,
+        StatusCode::PAYLOAD_TOO_LARGE => AppError::PayloadTooLarge,
         StatusCode::BAD_REQUEST | StatusCode::UNPROCESSABLE_ENTITY => {
             AppError::BadRequest(String::new())
         }

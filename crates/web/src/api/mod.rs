@@ -202,7 +202,13 @@ impl<S: Send + Sync> FromRequest<S> for ApiJson {
             .is_some_and(|v| v.starts_with("application/json") || v.contains("+json"));
         let bytes = axum::body::Bytes::from_request(req, state)
             .await
-            .map_err(|e| AppError::BadRequest(e.body_text()))?;
+            .map_err(|e| {
+                if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                    AppError::PayloadTooLarge
+                } else {
+                    AppError::BadRequest(e.body_text())
+                }
+            })?;
         // An empty body is an empty object (e.g. POST …/archive without a version).
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Ok(ApiJson(serde_json::Map::new()));

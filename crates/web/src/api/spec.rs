@@ -125,6 +125,7 @@ fn error_responses(codes: &[u16]) -> Map<String, Value> {
         403 => "outside the caller's role or scope",
         404 => "no such record (or in another subdistrict)",
         409 => "duplicate, stale version, or still in use",
+        413 => "body over the server's limit (`max_body_bytes`)",
         422 => "invalid fields (see `fields`)",
         503 => "database unreachable",
         _ => "error",
@@ -546,7 +547,7 @@ pub fn openapi() -> Value {
         }
         let errs: &[u16] = match (op.kind, body.is_some()) {
             (OpKind::Health, _) => &[503],
-            (_, true) => &[400, 401, 403, 404, 409, 422, 503],
+            (_, true) => &[400, 401, 403, 404, 409, 413, 422, 503],
             (_, false) => &[400, 401, 403, 404, 422, 503],
         };
         responses.extend(error_responses(errs));
