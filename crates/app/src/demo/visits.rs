@@ -63,9 +63,9 @@ async fn blocks(
             .filter(|h| h.people > 0)
             .map(|h| (h.household.id, None))
             .collect();
-        for (h, t) in reg.tags_in(buildings).await? {
-            let days = CareTag::parse(&t.tag).and_then(CareTag::default_visit_days);
-            if let (Some(d), Some(e)) = (days, plan.get_mut(&h)) {
+        for t in reg.tags_at_home_in(buildings).await? {
+            let days = CareTag::parse(&t.tag.tag).and_then(CareTag::default_visit_days);
+            if let (Some(d), Some(e)) = (days, plan.get_mut(&t.household_id)) {
                 *e = Some(e.map_or(d, |x| x.min(d)));
             }
         }

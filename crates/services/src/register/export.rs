@@ -41,9 +41,11 @@ pub async fn export(sv: &Services, who: &Caller, full: Option<RevealReason>) -> 
         .collect();
     let residents = reg.residents_in(&ids).await?;
     let mut tags: HashMap<ResidentId, Vec<&'static str>> = HashMap::new();
-    for (_, t) in reg.tags_in(&ids).await? {
-        if let Some(tag) = CareTag::parse(&t.tag) {
-            tags.entry(t.resident_id).or_default().push(tag_word(tag));
+    for t in reg.tags_at_home_in(&ids).await? {
+        if let Some(tag) = CareTag::parse(&t.tag.tag) {
+            tags.entry(t.tag.resident_id)
+                .or_default()
+                .push(tag_word(tag));
         }
     }
     let v = sv.vault()?;

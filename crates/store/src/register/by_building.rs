@@ -7,7 +7,7 @@ use super::{
     CareTagRecord, Household, RegisterStore, Resident, read_household, read_resident, read_tag,
 };
 use crate::Result;
-use crate::db::Sql;
+use crate::db::{DbRow, Sql};
 use chrono::{DateTime, Utc};
 use doorstep_domain::{BuildingId, HouseholdId};
 
@@ -41,104 +41,81 @@ pub struct HouseholdSummary {
 }
 
 impl RegisterStore<'_> {
-    /// The residents (still living there) of the households in `buildings`.
-    pub async fn residents_in(self, buildings: &[BuildingId]) -> Result<Vec<Resident>> {
+    /// The rows of `head … building_id IN (buildings) tail`; none for no buildings.
+    async fn in_buildings(
+        self,
+        head: &str,
+        buildings: &[BuildingId],
+        tail: &str,
+    ) -> Result<Vec<DbRow>> {
         if buildings.is_empty() {
             return Ok(Vec::new());
         }
-        let mut q = Sql::new(
-            "SELECT r.* FROM residents r JOIN households h ON h.id = r.household_id \
-             WHERE r.archived_at IS NULL AND h.building_id IN (",
-        );
-        q.push_binds(buildings.iter().copied())
-            .push(") ORDER BY r.household_id, r.id");
-        q.fetch_all(&mut self.0.db())
-            .await?
-            .iter()
-            .map(read_resident)
-            .collect()
+        let mut q = Sql::new(head);
+        q.push_binds(buildings.iter().copied()).push(tail);
+        q.fetch_all(&mut self.0.db()).await
     }
 
-    /// The tags holding now of the residents (still living there) in `buildings`, each
-    /// with the resident's household.
-    pub async fn tags_in(
-        self,
-        buildings: &[BuildingId],
-    ) -> Result<Vec<(HouseholdId, CareTagRecord)>> {
-        if buildings.is_empty() {
-            return Ok(Vec::new());
-        }
-        let mut q = Sql::new(
-            "SELECT t.*, r.household_id AS home FROM care_tags t \
-             JOIN residents r ON r.id = t.resident_id JOIN households h ON h.id = r.household_id \
-             WHERE t.ended_on IS NULL AND r.archived_at IS NULL AND h.building_id IN (",
-        );
-        q.push_binds(buildings.iter().copied())
-            .push(") ORDER BY t.resident_id, t.started_on, t.id");
-        q.fetch_all(&mut self.0.db())
-            .await?
-            .iter()
-            .map(|r| Ok((r.id("home")?, read_tag(r)?)))
-            .collect()
+    /// The residents (still living there) of the households in `buildings`.
+    pub async fn residents_in(self, buildings: &[BuildingId]) -> Result<Vec<Resident>> {
+        self.in_buildings(
+            "SELECT r.* FROM residents r JOIN households h ON h.id = r.household_id \
+             WHERE r.archived_at IS NULL AND h.building_id IN (",
+            buildings,
+            ") ORDER BY r.household_id, r.id",
+        )
+        .await?
+        .iter()
+        .map(read_resident)
+        .collect()
     }
 
     /// Households and people per building of `buildings` (buildings without households
     /// are left out).
     pub async fn building_counts(self, buildings: &[BuildingId]) -> Result<Vec<BuildingCount>> {
-        if buildings.is_empty() {
-            return Ok(Vec::new());
-        }
-        let mut q = Sql::new(
+        self.in_buildings(
             "SELECT h.building_id, COUNT(DISTINCT h.id) AS households, COUNT(r.id) AS people \
              FROM households h LEFT JOIN residents r ON r.household_id = h.id \
              AND r.archived_at IS NULL WHERE h.archived_at IS NULL AND h.building_id IN (",
-        );
-        q.push_binds(buildings.iter().copied())
-            .push(") GROUP BY h.building_id");
-        q.fetch_all(&mut self.0.db())
-            .await?
-            .iter()
-            .map(|r| {
-                Ok(BuildingCount {
-                    building_id: r.id("building_id")?,
-                    households: r.get("households")?,
-                    people: r.get("people")?,
-                })
+            buildings,
+            ") GROUP BY h.building_id",
+        )
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(BuildingCount {
+                building_id: r.id("building_id")?,
+                households: r.get("households")?,
+                people: r.get("people")?,
             })
-            .collect()
+        })
+        .collect()
     }
 
     /// The tags holding now of the residents (still living there) in `buildings`, each
     /// with its holder's home and that home's last visit.
     pub async fn tags_at_home_in(self, buildings: &[BuildingId]) -> Result<Vec<TagAtHome>> {
-        if buildings.is_empty() {
-            return Ok(Vec::new());
-        }
-        let mut q = Sql::new(
+        self.in_buildings(
             "SELECT t.*, h.id AS home, h.building_id, h.unit, h.room, \
              (SELECT MAX(v.visited_at) FROM visits v WHERE v.household_id = h.id) AS last_visit \
              FROM care_tags t JOIN residents r ON r.id = t.resident_id \
              JOIN households h ON h.id = r.household_id \
              WHERE t.ended_on IS NULL AND r.archived_at IS NULL AND h.building_id IN (",
-        );
-        q.push_binds(buildings.iter().copied())
-            .push(") ORDER BY t.resident_id, t.started_on, t.id");
-        q.fetch_all(&mut self.0.db())
-            .await?
-            .iter()
-            .map(|r| {
-                Ok(TagAtHome {
-                    tag: read_tag(r)?,
-                    household_id: r.id("home")?,
-                    building_id: r.id("building_id")?,
-                    room_label: super::room_label(
-                        &r.get::<String>("unit")?,
-                        &r.get::<String>("room")?,
-                    ),
-                    last_visit: r.get("last_visit")?,
-                })
+            buildings,
+            ") ORDER BY t.resident_id, t.started_on, t.id",
+        )
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(TagAtHome {
+                tag: read_tag(r)?,
+                household_id: r.id("home")?,
+                building_id: r.id("building_id")?,
+                room_label: super::room_label(&r.get::<String>("unit")?, &r.get::<String>("room")?),
+                last_visit: r.get("last_visit")?,
             })
-            .collect()
+        })
+        .collect()
     }
 
     /// The households (still in use) in `buildings` with how many people live in each and
@@ -148,27 +125,23 @@ impl RegisterStore<'_> {
         self,
         buildings: &[BuildingId],
     ) -> Result<Vec<HouseholdSummary>> {
-        if buildings.is_empty() {
-            return Ok(Vec::new());
-        }
-        let mut q = Sql::new(
+        self.in_buildings(
             "SELECT h.*, (SELECT COUNT(*) FROM residents r WHERE r.household_id = h.id \
              AND r.archived_at IS NULL) AS people, (SELECT MAX(v.visited_at) FROM visits v \
              WHERE v.household_id = h.id) AS last_visit FROM households h \
              WHERE h.archived_at IS NULL AND h.building_id IN (",
-        );
-        q.push_binds(buildings.iter().copied())
-            .push(") ORDER BY h.building_id, h.unit, h.room");
-        q.fetch_all(&mut self.0.db())
-            .await?
-            .iter()
-            .map(|r| {
-                Ok(HouseholdSummary {
-                    household: read_household(r)?,
-                    people: r.get("people")?,
-                    last_visit: r.get("last_visit")?,
-                })
+            buildings,
+            ") ORDER BY h.building_id, h.unit, h.room",
+        )
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(HouseholdSummary {
+                household: read_household(r)?,
+                people: r.get("people")?,
+                last_visit: r.get("last_visit")?,
             })
-            .collect()
+        })
+        .collect()
     }
 }

@@ -111,14 +111,14 @@ pub(crate) async fn the_register_keeps_households_residents_tags_and_visits(s: S
     let by_household = reg.residents_of(&[h.id, h2.id]).await.unwrap();
     assert_eq!(reg.residents_in(&[building]).await.unwrap(), by_household);
     let ids: Vec<_> = by_household.iter().map(|r| r.id).collect();
-    let tags_in = reg.tags_in(&[building]).await.unwrap();
-    assert!(tags_in.iter().all(|(home, t)| {
+    let tags_in = reg.tags_at_home_in(&[building]).await.unwrap();
+    assert!(tags_in.iter().all(|t| {
         by_household
             .iter()
-            .any(|r| r.id == t.resident_id && r.household_id == *home)
+            .any(|r| r.id == t.tag.resident_id && r.household_id == t.household_id)
     }));
     assert_eq!(
-        tags_in.into_iter().map(|(_, t)| t).collect::<Vec<_>>(),
+        tags_in.into_iter().map(|t| t.tag).collect::<Vec<_>>(),
         reg.tags_of(&ids, false).await.unwrap()
     );
     let sized = reg.household_summaries_in(&[building]).await.unwrap();
@@ -144,7 +144,7 @@ pub(crate) async fn the_register_keeps_households_residents_tags_and_visits(s: S
             )
         ]
     );
-    assert_eq!(reg.tags_in(&[]).await.unwrap(), vec![]);
+    assert_eq!(reg.tags_at_home_in(&[]).await.unwrap(), vec![]);
     reg.end_tag(alone.id, day("2026-11-01"), &ctx())
         .await
         .unwrap();
@@ -310,8 +310,11 @@ async fn tag_counts(
     buildings: &[BuildingId],
 ) -> Vec<(String, i64)> {
     let mut counts = std::collections::BTreeMap::<String, std::collections::BTreeSet<_>>::new();
-    for (_, t) in reg.tags_in(buildings).await.unwrap() {
-        counts.entry(t.tag).or_default().insert(t.resident_id);
+    for t in reg.tags_at_home_in(buildings).await.unwrap() {
+        counts
+            .entry(t.tag.tag)
+            .or_default()
+            .insert(t.tag.resident_id);
     }
     counts
         .into_iter()
