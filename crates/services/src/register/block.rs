@@ -128,6 +128,23 @@ fn counts_of(tags: &[TagAtHome]) -> Vec<(String, i64)> {
         .collect()
 }
 
+/// The ids of a known block's buildings (no labels: what counts and due lists need).
+async fn building_ids(
+    sv: &Services,
+    block: &PlaceRecord,
+    place: &BlockPlace,
+) -> Result<Vec<PlaceRecord>> {
+    let q = ListQuery {
+        filters: vec![("block_id", doorstep_domain::Value::Int(block.id))],
+        ..ListQuery::new(Scope::Neighbourhood {
+            subdistrict_id: place.subdistrict_id,
+            neighbourhood_id: place.neighbourhood_id,
+        })
+        .all()
+    };
+    Ok(sv.store.places().list(Entity::Building, &q).await?.items)
+}
+
 /// The block `id` and its buildings, if the caller knows it; with each building's label
 /// and its place in the neighbourhood's order ("… 2号" before "… 10号").
 async fn block_and_buildings(
@@ -143,15 +160,11 @@ async fn block_and_buildings(
         .ok_or(Error::NotFound)?;
     let place = super::place_of_block(&block).ok_or(Error::NotFound)?;
     allowed(who.actor.may_know_block(&place))?;
+    let buildings = building_ids(sv, &block, &place).await?;
     let scope = Scope::Neighbourhood {
         subdistrict_id: place.subdistrict_id,
         neighbourhood_id: place.neighbourhood_id,
     };
-    let q = ListQuery {
-        filters: vec![("block_id", doorstep_domain::Value::Int(block.id))],
-        ..ListQuery::new(scope).all()
-    };
-    let buildings = sv.store.places().list(Entity::Building, &q).await?.items;
     let order: HashMap<i64, (usize, String)> = crate::places::building_choices(sv, scope)
         .await?
         .into_iter()
@@ -286,9 +299,17 @@ pub async fn summaries(sv: &Services, who: &Caller) -> Result<Vec<BlockSummary>>
     let now = sv.now();
     let horizon = now + Duration::days(DUE_AHEAD_DAYS);
     let mut out = Vec::new();
-    for b in my_blocks(sv, who).await? {
-        let (block, _, buildings) = block_and_buildings(sv, who, b.id).await?;
-        let ids: Vec<BuildingId> = buildings.iter().map(|(b, _)| BuildingId(b.id)).collect();
+    // The home page asks on every visit: the blocks my_blocks checked, their buildings'
+    // ids, no labels or order.
+    for block in my_blocks(sv, who).await? {
+        let Some(place) = super::place_of_block(&block) else {
+            continue;
+        };
+        let ids: Vec<BuildingId> = building_ids(sv, &block, &place)
+            .await?
+            .iter()
+            .map(|b| BuildingId(b.id))
+            .collect();
         let tags = sv.store.register().tags_at_home_in(&ids).await?;
         let due = due_visits(&tags, &plan);
         out.push(BlockSummary {

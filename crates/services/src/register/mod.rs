@@ -100,6 +100,16 @@ pub async fn resident(
     Ok(r)
 }
 
+/// Refused unless the caller keeps some block's people (a worker or secretary of a
+/// neighbourhood): asked before any input is judged.
+pub(crate) fn keeper(who: &crate::Caller) -> Result<()> {
+    if who.actor.may_keep_register() {
+        Ok(())
+    } else {
+        Err(crate::Error::Forbidden)
+    }
+}
+
 /// A block record's place for the rules (none if it belongs to no neighbourhood).
 pub(crate) fn place_of_block(
     block: &doorstep_store::PlaceRecord,

@@ -179,11 +179,7 @@ pub async fn add(sv: &Services, who: &Caller, input: &ResidentInput) -> Result<R
 /// worker or secretary of a neighbourhood). Checked before the input, so that nobody
 /// learns from the answers what they may not touch.
 pub async fn may_add(sv: &Services, who: &Caller, building: Option<BuildingId>) -> Result<()> {
-    allowed(if who.actor.may_keep_register() {
-        Decision::Allow
-    } else {
-        Decision::Forbidden
-    })?;
+    super::keeper(who)?;
     let Some(b) = building else {
         return Ok(());
     };

@@ -120,11 +120,7 @@ async fn in_reach(sv: &Services, who: &Caller, id: HouseholdId) -> Result<Househ
 pub async fn log(sv: &Services, who: &Caller, input: &VisitInput) -> Result<Logged> {
     // Who may visit the household is settled before the input is judged, so that the
     // answers tell an outsider nothing.
-    allowed(if who.actor.may_keep_register() {
-        doorstep_domain::policy::Decision::Allow
-    } else {
-        doorstep_domain::policy::Decision::Forbidden
-    })?;
+    super::keeper(who)?;
     let h = match input.household_id {
         Some(id) => Some(in_reach(sv, who, id).await?),
         None => None,
