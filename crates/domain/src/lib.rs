@@ -19,6 +19,7 @@ pub mod places;
 pub mod policy;
 pub mod requests;
 pub mod role;
+pub mod secret;
 
 pub use clock::{Clock, SystemClock};
 pub use fields::{FieldError, FieldErrors, FieldKind, FieldSpec, Value, Values, validate};

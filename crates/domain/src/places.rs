@@ -189,6 +189,7 @@ const SERVICE_ITEM: &[FieldSpec] = &[
     FieldSpec::int("time_limit_days", 1, 60).required().listed(),
     FieldSpec::text("post", 50).listed(),
     FieldSpec::new("remote_assist", FieldKind::Bool).listed(),
+    FieldSpec::new("publishable", FieldKind::Bool).listed(),
 ];
 
 impl Entity {

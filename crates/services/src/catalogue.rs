@@ -46,6 +46,7 @@ pub fn item(r: &PlaceRecord) -> ServiceItem {
         time_limit_days: r.get("time_limit_days").as_i64().unwrap_or(1).clamp(1, 60) as u32,
         post: text("post"),
         remote_assist: r.get("remote_assist").as_bool(),
+        publishable: r.get("publishable").as_bool(),
         phrasings: lines(r.get("phrasings")),
     }
 }

@@ -45,6 +45,7 @@ pub async fn add_catalogue(store: &Store, now: DateTime<Utc>) -> anyhow::Result<
                 ("time_limit_days", Value::Int(i64::from(it.time_limit_days))),
                 ("post", text(it.post.clone())),
                 ("remote_assist", Value::Bool(it.remote_assist)),
+                ("publishable", Value::Bool(it.publishable)),
             ])
         })
         .collect();

@@ -179,13 +179,19 @@ fn intake(
         _ => (None, None),
     };
     let with_phone = rng.random_bool(0.6);
+    let channel = channel(rng);
+    // About half of the residents' own reports allow the listing to show what they said
+    // (taken from the random code, so that the generator's draws stay as they were).
+    let public_description = Channel::FROM_RESIDENTS.contains(&channel)
+        && code.as_bytes().first().is_some_and(|b| b % 2 == 0);
     NewRequest {
         neighbourhood_id: nb.id,
         tracking_code: code,
-        channel: channel(rng),
+        channel,
         kind: m.kind,
         service_item_id: m.item.map(|it| it.id),
         description: m.description,
+        public_description,
         building_id: m.building.as_ref().map(|b| b.0),
         lat,
         lon,

@@ -74,7 +74,10 @@ async fn open311_georeport_v2_end_to_end(b: Backend) {
         app.fx.service_item1
     )))
     .await;
-    assert_eq!((s, def["attributes"].as_array().unwrap().len()), (200, 0));
+    // Every service takes one attribute: the resident's consent to show the description.
+    assert_eq!(s, 200);
+    assert_eq!(def["attributes"][0]["code"], "publish_description");
+    assert_eq!(def["attributes"][0]["values"][1]["key"], "yes");
     let (s, _) = get_json(url(&format!("services/99999.json?jurisdiction_id={j}"))).await;
     assert_eq!(s, 404);
     // POST: form-encoded, api_key in the body or the query; errors in the spec's format.
@@ -130,6 +133,16 @@ async fn open311_georeport_v2_end_to_end(b: Backend) {
         e[0]["description"].as_str().unwrap().contains("this place"),
         "{e}"
     );
+    let r = post(
+        String::new(),
+        base(vec![
+            ("api_key", key.clone()),
+            ("attribute[publish_description]", "maybe".into()),
+        ]),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 400, "consent is yes or no");
     let r = post(format!("?api_key={key}"), base(vec![])).await.unwrap();
     assert_eq!(r.status(), 201);
     let created: Value = r.json().await.unwrap();
@@ -155,9 +168,63 @@ async fn open311_georeport_v2_end_to_end(b: Backend) {
         (app.fx.nb1, Some(app.fx.building1), app.fx.sec1)
     );
     assert_eq!(rec.resident_email.as_deref(), Some("li.mei@example.com"));
+    // Issue 9, item 2: nothing is public until an admin marks the catalogue item
+    // publishable; then only what residents filed themselves, the description only with
+    // their consent, the place at the building.
+    let (s, _) = get_json(url(&format!("requests/{id}.json?jurisdiction_id={j}"))).await;
+    assert_eq!(s, 404, "the item is not publishable yet");
+    let admin = app.token("admin").await;
+    let r = c
+        .patch(app.url(&format!("/api/v1/service_items/{}", app.fx.service_item1)))
+        .bearer_auth(&admin)
+        .json(&serde_json::json!({"version": 1, "publishable": true}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    let desk = c
+        .post(app.url("/api/v1/requests"))
+        .bearer_auth(&key)
+        .json(&serde_json::json!({"neighbourhood_id": app.fx.nb1, "channel": "desk", "kind": "report",
+            "service_item_id": app.fx.service_item1, "description": "在窗口说的事", "public_description": true}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(desk.status(), 201);
+    let desk: Value = desk.json().await.unwrap();
+    let desk_id = desk["id"].to_string();
+    let (s, _) = get_json(url(&format!("requests/{desk_id}.json?jurisdiction_id={j}"))).await;
+    assert_eq!(s, 404, "what is told at the desk is never public");
+    let r = post(
+        format!("?api_key={key}"),
+        base(vec![("attribute[publish_description]", "yes".into())]),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 201);
+    let consented: Value = r.json().await.unwrap();
+    let consented = consented[0]["service_request_id"].as_str().unwrap();
+    let (_, shown) = get_json(url(&format!(
+        "requests/{consented}.json?jurisdiction_id={j}"
+    )))
+    .await;
+    assert_eq!(shown[0]["description"], "垃圾箱房满溢，气味很大");
     // GET: by id (a one-element array), by token, by search; never the submitter's contacts.
     let (s, one) = get_json(url(&format!("requests/{id}.json?jurisdiction_id={j}"))).await;
     assert_eq!(s, 200);
+    assert_eq!(one[0]["description"], "", "no consent, no description");
+    let b = app
+        .store()
+        .places()
+        .find(doorstep_domain::Entity::Building, app.fx.building1)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (one[0]["lat"].as_f64(), one[0]["long"].as_f64()),
+        (b.get("lat").as_f64(), b.get("lon").as_f64()),
+        "the building's point, not the resident's"
+    );
     assert_eq!(one.as_array().unwrap().len(), 1);
     assert_eq!(
         (one[0]["status"].as_str(), one[0]["service_code"].as_str()),
@@ -168,6 +235,12 @@ async fn open311_georeport_v2_end_to_end(b: Backend) {
     );
     let (_, tok) = get_json(url(&format!("tokens/{token}.json"))).await;
     assert_eq!(tok[0]["service_request_id"], id.as_str());
+    // Guessing tokens is limited per address, as on the tracking page.
+    let mut statuses = Vec::new();
+    for _ in 0..60 {
+        statuses.push(get_json(url("tokens/ABCDEFGHJK.json")).await.0);
+    }
+    assert_eq!(statuses.last(), Some(&429), "{statuses:?}");
     let (s, list) = get_json(url(&format!(
         "requests.json?jurisdiction_id={j}&status=open&service_code={}",
         app.fx.service_item1
@@ -204,13 +277,17 @@ async fn open311_georeport_v2_end_to_end(b: Backend) {
         "requests.json?jurisdiction_id={j}&service_code=general"
     )))
     .await;
-    assert!(ids_of(&general).contains(&fixture) && !ids_of(&general).contains(&id));
+    assert!(
+        ids_of(&general).is_empty(),
+        "nothing outside the catalogue is public"
+    );
     let (_, both) = get_json(url(&format!(
         "requests.json?jurisdiction_id={j}&service_code=general,{}",
         app.fx.service_item1
     )))
     .await;
-    assert!(ids_of(&both).contains(&fixture) && ids_of(&both).contains(&id));
+    assert!(!ids_of(&both).contains(&fixture) && ids_of(&both).contains(&id));
+    assert!(!ids_of(&both).contains(&desk_id));
     let (_, closed) = get_json(url(&format!(
         "requests.json?jurisdiction_id={j}&status=closed"
     )))
@@ -221,7 +298,11 @@ async fn open311_georeport_v2_end_to_end(b: Backend) {
         app.fx.request1
     )))
     .await;
-    assert_eq!(by_id.as_array().unwrap().len(), 2);
+    assert_eq!(
+        ids_of(&by_id),
+        vec![id.clone()],
+        "the desk's request stays private"
+    );
     let (_, old) = get_json(url(&format!("requests.json?jurisdiction_id={j}&start_date=2020-01-01T00:00:00Z&end_date=2020-02-01T00:00:00Z"))).await;
     assert!(old.as_array().unwrap().is_empty());
     let (s, e) = get_json(url(&format!(

@@ -193,6 +193,10 @@ async fn residents_report_from_the_web_and_follow_by_code(b: Backend) {
         "buildings of the neighbourhood are offered"
     );
     assert!(html.contains("enctype=\"multipart/form-data\""));
+    assert!(
+        html.contains("name=\"public_description\"") && html.contains("允许公开我的描述"),
+        "the resident chooses whether the description may be public"
+    );
     let before = count_requests(&app).await;
     // Bad input: a wrong phone, a non-image, an unknown building; nothing is stored.
     let desc = ("description", "楼道里堆满了纸箱，影响通行");
@@ -241,6 +245,7 @@ async fn residents_report_from_the_web_and_follow_by_code(b: Backend) {
                 ("building_id", &building),
                 ("resident_phone", "13912345678"),
                 ("resident_name", "李梅"),
+                ("public_description", "on"),
             ],
             Some(PNG),
         ))
@@ -276,8 +281,8 @@ async fn residents_report_from_the_web_and_follow_by_code(b: Backend) {
         .unwrap()
         .unwrap();
     assert_eq!(
-        (rec.owner_id.get(), rec.channel),
-        (app.fx.sec1, doorstep_domain::requests::Channel::Web)
+        (rec.owner_id.get(), rec.channel, rec.public_description),
+        (app.fx.sec1, doorstep_domain::requests::Channel::Web, true)
     );
     assert_eq!(
         app.store().attachments().list(rec.id).await.unwrap().len(),

@@ -194,6 +194,7 @@ pub fn new_request(f: &Fixture) -> doorstep_store::NewRequest {
         kind: doorstep_domain::requests::Kind::Consultation,
         service_item_id: None,
         description: "垃圾分类咨询".into(),
+        public_description: false,
         building_id: None,
         lat: None,
         lon: None,

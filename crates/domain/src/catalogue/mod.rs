@@ -51,6 +51,12 @@ pub struct ServiceItem {
     pub post: String,
     /// Can be done by video link with the subdistrict service centre (远程帮办).
     pub remote_assist: bool,
+    /// Requests under it that residents filed themselves may appear in the public
+    /// listing (Open311): matters of the shared place (a broken light, piled-up
+    /// corridors), never a resident's own affairs (assistance, health, legal, family).
+    /// Admins set it; off unless they do.
+    #[serde(default)]
+    pub publishable: bool,
     /// How residents say it in their own words ("楼上装修太吵"): searched almost as much
     /// as the name, and edited by admins like the rest of the item.
     #[serde(default)]

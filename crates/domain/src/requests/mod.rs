@@ -28,6 +28,15 @@ crate::coded_enum! {
 }
 
 impl Kind {
+    /// The kinds that concern the neighbourhood rather than the resident's own affairs:
+    /// the only ones the public listing may show (with a publishable catalogue item).
+    pub const PUBLISHABLE: &'static [Kind] = &[
+        Kind::Report,
+        Kind::Complaint,
+        Kind::Suggestion,
+        Kind::Praise,
+    ];
+
     /// Working days allowed: consultations and suggestions 1, help, complaints and reports
     /// 5 (complex matters get up to 15 through an approved extension).
     pub fn time_limit_days(self) -> u32 {

@@ -38,6 +38,7 @@ pub const REQUEST_FIELDS: &[FieldSpec] = &[
     FieldSpec::new("kind", FieldKind::Choice(Kind::CODES)).required(),
     FieldSpec::new("service_item_id", FieldKind::Ref("service_items")),
     FieldSpec::long_text("description", 2000).required(),
+    FieldSpec::new("public_description", FieldKind::Bool),
     FieldSpec::new("building_id", FieldKind::Ref("buildings")),
     FieldSpec::float("lat", 18.0, 54.0),
     FieldSpec::float("lon", 73.0, 136.0),
@@ -131,6 +132,9 @@ pub(crate) async fn create_checked(
             kind,
             service_item_id: id(v, "service_item_id"),
             description: text(v, "description").unwrap_or_default(),
+            // Only a resident's own words, by the resident's own choice, are ever public.
+            public_description: Channel::FROM_RESIDENTS.contains(&channel)
+                && v.get("public_description").is_some_and(Value::as_bool),
             building_id: id(v, "building_id"),
             lat: v.get("lat").and_then(Value::as_f64),
             lon: v.get("lon").and_then(Value::as_f64),

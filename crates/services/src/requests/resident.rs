@@ -33,6 +33,7 @@ pub const RESIDENT_FIELDS: &[FieldSpec] = &[
     FieldSpec::new("neighbourhood_id", FieldKind::Ref("neighbourhoods")).required(),
     FieldSpec::new("kind", FieldKind::Choice(RESIDENT_KINDS)).required(),
     FieldSpec::long_text("description", 2000).required(),
+    FieldSpec::new("public_description", FieldKind::Bool),
     FieldSpec::new("building_id", FieldKind::Ref("buildings")),
     FieldSpec::text("address", 200),
     FieldSpec::text("resident_name", 30),
@@ -354,7 +355,35 @@ pub async fn nearest_building(
 
 /// Requests as the public interface lists them.
 pub async fn public(sv: &Services, f: &PublicFilter) -> Result<Vec<PublicRequest>> {
-    Ok(sv.store.requests().public(f).await?)
+    let rows = sv.store.requests().public(f).await?;
+    Ok(rows.into_iter().map(for_the_public).collect())
+}
+
+/// The places of the public listing are coarsened to about 100 m (three decimals) when
+/// a request has no building.
+const PUBLIC_DECIMALS: f64 = 1000.0;
+
+/// A listed request with only what may be public: no contacts, no address in the
+/// resident's words, no tracking code (the resident's key), the description only when
+/// the resident allowed it, and the place as the building's point (or coarsened).
+fn for_the_public(mut p: PublicRequest) -> PublicRequest {
+    let r = &mut p.record;
+    if !r.public_description {
+        r.description.clear();
+    }
+    let coarse = |x: f64| (x * PUBLIC_DECIMALS).round() / PUBLIC_DECIMALS;
+    (r.lat, r.lon) = match (p.building_point, r.lat.zip(r.lon)) {
+        (Some((lat, lon)), _) => (Some(lat), Some(lon)),
+        (None, Some((lat, lon))) => (Some(coarse(lat)), Some(coarse(lon))),
+        (None, None) => (None, None),
+    };
+    r.tracking_code.clear();
+    r.resident_name = None;
+    r.resident_phone = None;
+    r.resident_phone_sealed = None;
+    r.resident_email = None;
+    r.address = None;
+    p
 }
 
 /// One request, as the public interface shows it.

@@ -55,6 +55,7 @@ impl RequestStore<'_> {
                 kind: n.kind,
                 service_item_id: n.service_item_id,
                 description: n.description.clone(),
+                public_description: n.public_description,
                 building_id: n.building_id,
                 lat: n.lat,
                 lon: n.lon,
@@ -100,7 +101,7 @@ async fn subdistricts_of(
 
 /// The columns a request has from intake, in the order [`bind_new`] binds them.
 pub(super) const NEW_COLUMNS: &str = "subdistrict_id, neighbourhood_id, tracking_code, \
-    channel, kind, service_item_id, description, building_id, lat, lon, resident_name, \
+    channel, kind, service_item_id, description, public_description, building_id, lat, lon, resident_name, \
     resident_phone, resident_phone_sealed, resident_email, address, owner_id, deadline_at";
 
 /// Binds what a request has from intake ([`NEW_COLUMNS`]).
@@ -116,6 +117,7 @@ pub(super) fn bind_new<'a, 'b>(
         .bind(n.kind)
         .bind(n.service_item_id)
         .bind(&n.description)
+        .bind(n.public_description)
         .bind(n.building_id)
         .bind(n.lat)
         .bind(n.lon)

@@ -33,6 +33,8 @@ pub struct NewRequest {
     pub kind: Kind,
     pub service_item_id: Option<ServiceItemId>,
     pub description: String,
+    /// The resident allowed the public listing to show the description.
+    pub public_description: bool,
     pub building_id: Option<BuildingId>,
     pub lat: Option<f64>,
     pub lon: Option<f64>,
@@ -61,6 +63,8 @@ pub struct RequestRecord {
     pub kind: Kind,
     pub service_item_id: Option<ServiceItemId>,
     pub description: String,
+    /// The resident allowed the public listing to show the description.
+    pub public_description: bool,
     pub building_id: Option<BuildingId>,
     pub lat: Option<f64>,
     pub lon: Option<f64>,
@@ -204,6 +208,7 @@ pub(crate) fn read_request(r: &DbRow) -> Result<RequestRecord> {
         kind: r.code("kind")?,
         service_item_id: r.opt_id("service_item_id")?,
         description: r.get("description")?,
+        public_description: r.get("public_description")?,
         building_id: r.opt_id("building_id")?,
         lat: r.get("lat")?,
         lon: r.get("lon")?,
@@ -253,15 +258,23 @@ impl RequestStore<'_> {
     }
 
     /// A request by its tracking code (the resident's tracking page, Open311 tokens).
+    /// The code is looked up by its first four characters and compared in full in
+    /// constant time: how long the answer takes says nothing of how much of a guess
+    /// was right.
     pub async fn find_by_code(self, code: &str) -> Result<Option<RequestRecord>> {
-        match Sql::new("SELECT * FROM requests WHERE tracking_code = $1")
-            .bind(code)
-            .fetch_optional(&mut self.0.db())
-            .await?
-        {
-            Some(r) => Ok(Some(read_request(&r)?)),
-            None => Ok(None),
+        let selector: String = code.chars().take(4).collect();
+        let rows = Sql::new("SELECT * FROM requests WHERE substr(tracking_code, 1, 4) = $1")
+            .bind(selector)
+            .fetch_all(&mut self.0.db())
+            .await?;
+        let mut found = None;
+        for r in &rows {
+            let stored: String = r.get("tracking_code")?;
+            if doorstep_domain::secret::constant_time_eq(stored.as_bytes(), code.as_bytes()) {
+                found = Some(read_request(r)?);
+            }
         }
+        Ok(found)
     }
 
     /// The request's timeline, oldest first.

@@ -4,6 +4,7 @@ use super::{RequestRecord, RequestStore, open_states, read_request};
 use crate::Result;
 use crate::db::Sql;
 use chrono::{DateTime, Utc};
+use doorstep_domain::requests::{Channel, Kind};
 use doorstep_domain::{RequestId, ServiceItemId, SubdistrictId};
 
 /// A request as the public sees it (Open311): the record with its catalogue item's name
@@ -32,8 +33,10 @@ pub struct PublicFilter {
 }
 
 impl RequestStore<'_> {
-    /// Requests for the public interface, newest first. What residents said at their own
-    /// door during a visit is never public (by id neither).
+    /// Requests for the public interface, newest first (by id too, only these): what
+    /// residents filed themselves (web page, Open311), of a kind that concerns the
+    /// neighbourhood ([`Kind::PUBLISHABLE`]) and a catalogue item an admin marked
+    /// publishable. What was told at the desk, on the phone or at the door never is.
     pub async fn public(self, f: &PublicFilter) -> Result<Vec<PublicRequest>> {
         if f.ids.as_ref().is_some_and(Vec::is_empty) || f.items.as_ref().is_some_and(Vec::is_empty)
         {
@@ -42,11 +45,15 @@ impl RequestStore<'_> {
         let mut q = Sql::new(
             "SELECT r.*, s.name AS service_name, e.name AS estate_name, b.number AS building_number, \
              b.lat AS b_lat, b.lon AS b_lon FROM requests r \
-             LEFT JOIN service_items s ON s.id = r.service_item_id \
+             JOIN service_items s ON s.id = r.service_item_id \
              LEFT JOIN buildings b ON b.id = r.building_id LEFT JOIN estates e ON e.id = b.estate_id \
-             WHERE r.subdistrict_id = $1 AND r.channel <> 'visit'",
+             WHERE r.subdistrict_id = $1 AND s.publishable = TRUE AND r.channel IN (",
         )
         .bind(f.subdistrict_id);
+        q.push_binds(Channel::FROM_RESIDENTS.iter().copied())
+            .push(") AND r.kind IN (")
+            .push_binds(Kind::PUBLISHABLE.iter().copied())
+            .push(")");
         if let Some(ids) = &f.ids {
             // The spec: listed ids override every other filter.
             q.push(" AND r.id IN (")

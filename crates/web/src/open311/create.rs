@@ -61,12 +61,26 @@ fn field_failure(state: &AppState, lang: Lang, e: &FieldErrors) -> Failure {
     fail(StatusCode::BAD_REQUEST, why.join("; "))
 }
 
-/// Open311 has no request kinds: a catalogue service is a call for help, a matter
+/// Open311 has no request kinds: a catalogue service is a report (反映), a matter
 /// outside the catalogue (`general`) a complaint, as 12345 files citizens' reports.
 fn kind_for(item: Option<ServiceItemId>) -> &'static str {
     match item {
         None => "complaint",
-        Some(_) => "help",
+        Some(_) => "report",
+    }
+}
+
+/// The service attribute `publish_description` (`yes`/`no`, default `no`): whether the
+/// resident allows the public listing to show the description.
+fn publish_description(form: &HashMap<String, String>) -> Result<bool, Failure> {
+    let key = format!("attribute[{}]", super::PUBLISH_DESCRIPTION);
+    match form.get(&key).map(|v| v.trim()).unwrap_or("") {
+        "" | "no" => Ok(false),
+        "yes" => Ok(true),
+        other => Err(fail(
+            StatusCode::BAD_REQUEST,
+            format!("{key} is yes or no, not {other}"),
+        )),
     }
 }
 
@@ -147,6 +161,7 @@ fn intake_body(
     item: Option<ServiceItemId>,
     building: Option<BuildingId>,
     point: Option<(f64, f64)>,
+    public_description: bool,
 ) -> serde_json::Map<String, serde_json::Value> {
     let mut body = serde_json::Map::new();
     let trimmed = |k: &str| form.get(k).map(|v| v.trim()).filter(|v| !v.is_empty());
@@ -156,6 +171,7 @@ fn intake_body(
         "description".into(),
         json!(form.get("description").cloned().unwrap_or_default()),
     );
+    body.insert("public_description".into(), json!(public_description));
     if let Some(i) = item {
         body.insert("service_item_id".into(), json!(i));
     }
@@ -253,7 +269,7 @@ async fn file_request(
         )
     })?;
     let email = email(form)?;
-    let body = intake_body(form, item, building, point);
+    let body = intake_body(form, item, building, point, publish_description(form)?);
     // Validated like every other intake: the desk's fields, on the Open311 channel.
     let mut values = svc::validate(&body).map_err(|e| field_failure(state, lang, &e))?;
     if let Some(e) = email {

@@ -7,6 +7,12 @@
 //! with the state in `status_notes`. GET answers never carry the submitter's name, phone
 //! or e-mail. Creating needs an `api_key`: an API token of a staff account (made on
 //! /me), named in the audit log; the request is owned by the neighbourhood's receiver.
+//!
+//! The listing (search and by id) shows only requests residents filed themselves, of a
+//! kind that concerns the neighbourhood, under a catalogue item an admin marked
+//! publishable; the description only where the resident said `publish_description=yes`;
+//! the place at the building; never the token. Token lookups share the tracking page's
+//! per-address limit.
 
 mod create;
 mod format;
@@ -27,6 +33,9 @@ use std::collections::HashMap;
 
 /// The service code of matters outside the catalogue.
 pub const GENERAL: &str = "general";
+
+/// The one attribute every service takes: may the listing show the description?
+const PUBLISH_DESCRIPTION: &str = "publish_description";
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -70,7 +79,7 @@ async fn services_json(
                 "service_code": i.id.to_string(),
                 "service_name": i.get("name").as_str().unwrap_or(""),
                 "description": i.get("description").as_str().unwrap_or(""),
-                "metadata": false,
+                "metadata": true,
                 "type": "realtime",
                 "keywords": cat,
                 "group": tr(&format!("choice.category.{cat}")),
@@ -81,7 +90,7 @@ async fn services_json(
         "service_code": GENERAL,
         "service_name": tr("open311.general"),
         "description": tr("open311.general_description"),
-        "metadata": false, "type": "realtime", "keywords": "", "group": "",
+        "metadata": true, "type": "realtime", "keywords": "", "group": "",
     }));
     Ok(out)
 }
@@ -160,19 +169,39 @@ fn discovery(root: &str) -> Value {
     })
 }
 
+/// The attribute of every service definition: the resident's consent to show the
+/// description in the public listing (what was said stays private otherwise).
+fn publish_attribute(state: &AppState, lang: Lang) -> Value {
+    let tr = |k: &str| state.i18n.t(lang, k);
+    json!({
+        "variable": true,
+        "code": PUBLISH_DESCRIPTION,
+        "datatype": "singlevaluelist",
+        "required": false,
+        "datatype_description": tr("open311.publish_hint"),
+        "order": 1,
+        "description": tr("open311.publish"),
+        "values": [
+            {"key": "no", "name": tr("open311.publish_no")},
+            {"key": "yes", "name": tr("open311.publish_yes")},
+        ],
+    })
+}
+
 async fn service_definition(
     State(state): State<AppState>,
     Path(file): Path<String>,
     Query(q): Query<HashMap<String, String>>,
+    headers: axum::http::HeaderMap,
 ) -> Response {
     let Some((code, f)) = split(&file) else {
         return fail(StatusCode::NOT_FOUND, "use .json or .xml").respond(Format::Json);
     };
+    let lang = negotiate(&headers, true);
     let r = async {
         let sd = jurisdiction(&state, q.get("jurisdiction_id").map(String::as_str)).await?;
         service_item(&state, sd, code).await?;
-        // No service takes extra attributes (metadata is false everywhere).
-        Ok(json!({"service_code": code, "attributes": []}))
+        Ok(json!({"service_code": code, "attributes": [publish_attribute(&state, lang)]}))
     }
     .await;
     respond(f, "service_definition", "service_definition", r)

@@ -4,6 +4,9 @@ use super::format::{Failure, Format, fail, respond, split};
 use super::{GENERAL, jurisdiction, service_item};
 use crate::AppState;
 use crate::i18n::{Lang, negotiate};
+use crate::session::client_ip;
+use crate::{LOOKUP_WINDOW, LOOKUPS_PER_WINDOW};
+use axum::extract::Request;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -45,13 +48,11 @@ fn public_json(p: &PublicRequest, state: &AppState, lang: Lang) -> Value {
     if let Some(into) = r.workflow.merged_into {
         notes = format!("{notes} · {} {into}", tr("request.merged_into"));
     }
-    let (lat, lon) = match (r.lat.zip(r.lon), p.building_point) {
-        (Some(pt), _) | (None, Some(pt)) => (Some(pt.0), Some(pt.1)),
-        _ => (None, None),
-    };
-    // The tracking code (`token`) is the resident's key to the tracking page and their
-    // rating: it is answered to whoever made the request (POST) and never listed. The
-    // resident's own address words may name a flat: only the building is public.
+    // The services hand over only what may be public (the place at the building, the
+    // description when the resident allowed it). The tracking code (`token`) is the
+    // resident's key to the tracking page and their rating: it is answered to whoever
+    // made the request (POST) and never listed. The resident's own address words may
+    // name a flat: only the building is public.
     json!({
         "service_request_id": r.id.to_string(),
         "status": if open { "open" } else { "closed" },
@@ -67,8 +68,8 @@ fn public_json(p: &PublicRequest, state: &AppState, lang: Lang) -> Value {
         "address": p.building_label.clone().unwrap_or_default(),
         "address_id": r.building_id.map(|b| b.to_string()).unwrap_or_default(),
         "zipcode": "",
-        "lat": lat,
-        "long": lon,
+        "lat": r.lat,
+        "long": r.lon,
         "media_url": "",
     })
 }
@@ -193,11 +194,31 @@ pub(super) async fn one_request(
     respond(f, "service_requests", "request", r)
 }
 
-pub(super) async fn token(State(state): State<AppState>, Path(file): Path<String>) -> Response {
+pub(super) async fn token(
+    State(state): State<AppState>,
+    Path(file): Path<String>,
+    req: Request,
+) -> Response {
     let Some((tok, f)) = split(&file) else {
         return fail(StatusCode::NOT_FOUND, "use .json or .xml").respond(Format::Json);
     };
+    let (parts, _) = req.into_parts();
     let r = async {
+        // A token is a resident's key: guesses are limited per address, as on /track.
+        let now = state.services.now();
+        if let Err(crate::AppError::TooManyRequests { retry_after }) =
+            state
+                .lookup_throttle
+                .take(client_ip(&parts), LOOKUPS_PER_WINDOW, LOOKUP_WINDOW, now)
+        {
+            return Err(Failure {
+                retry_after: Some(retry_after),
+                ..fail(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "too many token lookups; try again later",
+                )
+            });
+        }
         match svc::by_code(&state.services, &tok.to_uppercase()).await? {
             Some(r) => {
                 Ok(json!([{"service_request_id": r.id.to_string(), "token": r.tracking_code}]))
