@@ -309,6 +309,8 @@ mod tests {
             "too_many",
             "file_too_large",
             "file_wrong_type",
+            "image_unreadable",
+            "image_too_large",
             "invalid_period",
             "invalid_date",
             "not_by_resolver",

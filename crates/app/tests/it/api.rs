@@ -452,7 +452,7 @@ async fn every_documented_operation_is_routed(b: Backend) {
         ("requests", app.fx.request1),
         ("accounts", app.fx.w1),
     ];
-    let png = b"\x89PNG\r\n\x1a\nfixture".to_vec();
+    let png = crate::support::PNG.to_vec();
     let att: Value = api()
         .post(app.url(&format!("/api/v1/requests/{}/attachments", app.fx.request1)))
         .bearer_auth(&t)

@@ -302,6 +302,18 @@ async fn attachments_are_checked_scoped_and_audited(b: Backend) {
         403,
         "outside the neighbourhood"
     );
+    // Issue 9, item 4: a PNG signature followed by a page is not an image.
+    let r = post(
+        &sec,
+        b"\x89PNG\r\n\x1a\n<html><script>alert(1)</script>".to_vec(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 422);
+    assert!(
+        r.text().await.unwrap().contains("无法读取"),
+        "the problem is named"
+    );
     let r = post(&sec, PNG.to_vec()).await.unwrap();
     assert_eq!(r.status(), 201);
     let a: Value = r.json().await.unwrap();
@@ -315,7 +327,16 @@ async fn attachments_are_checked_scoped_and_audited(b: Backend) {
         .await
         .unwrap();
     assert_eq!(get.headers()["content-type"], "image/png");
-    assert_eq!(get.bytes().await.unwrap().as_ref(), PNG);
+    assert_eq!(
+        get.headers()["content-disposition"],
+        format!(
+            "inline; filename=\"request-{}-{}.png\"",
+            app.fx.request1, a["id"]
+        )
+        .as_str()
+    );
+    let stored = get.bytes().await.unwrap();
+    assert!(stored.starts_with(b"\x89PNG\r\n\x1a\n") && stored.ends_with(b"IEND\xaeB`\x82"));
     let audit = app
         .store()
         .audit()

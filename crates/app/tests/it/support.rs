@@ -448,8 +448,10 @@ pub fn v_int(v: &serde_json::Value) -> i64 {
     v.as_i64().unwrap_or_else(|| panic!("not an integer: {v}"))
 }
 
-/// The first bytes of a PNG: enough for the upload checks, which sniff the signature.
-pub const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDRphoto";
+/// A real 1 × 1 PNG with transparency (uploads are decoded, and stored as PNG).
+pub const PNG: &[u8] =
+    b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89\
+\0\0\0\rIDATx\xdac\xfc\xcf\xc0P\x0f\0\x04\x85\x01\x80\x84\xa9\x8c!\0\0\0\0IEND\xaeB`\x82";
 
 /// Percent-encodes a query value (every byte but ASCII letters and digits).
 pub fn url_encode(s: &str) -> String {

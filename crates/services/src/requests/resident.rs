@@ -113,7 +113,7 @@ pub async fn report(
     }
     let mut files = Vec::new();
     for p in photos {
-        match super::attachments::prepare("photo", p) {
+        match super::attachments::prepare("photo", p).await {
             Ok(a) => files.push(a),
             Err(Error::Validation(e)) => {
                 errors.0.extend(e.0);

@@ -458,12 +458,12 @@ pub fn openapi() -> Value {
                 ("get_request_figures".into(), "Figures of requests received in a period: volume by kind and category, on-time, on-the-spot, resolution and satisfaction rates, median hours to resolve; overall and per neighbourhood".into(), "requests".into(), params, None, 200, json!({"type": "object"}))
             }
             OpKind::AddAttachment => {
-                let body = json!({"type": "string", "format": "binary", "description": "a JPEG, PNG or WebP image of at most 5 MiB (checked by its bytes); at most 3 per request"});
+                let body = json!({"type": "string", "format": "binary", "description": "a JPEG, PNG or WebP image of at most 5 MiB and 10,000 pixels on its longer side, checked by its bytes and decoded (422 image_unreadable / image_too_large otherwise); at most 3 per request. A fresh copy is stored: no metadata (EXIF, GPS), upright, at most 2,560 pixels on its longer side, PNG when it has transparency and JPEG otherwise"});
                 ("add_request_attachment".into(), "Attach an image to a request".into(), "requests".into(), vec![id_param()], Some(body), 201, json!({"type": "object"}))
             }
             OpKind::GetAttachment => {
                 let params = vec![id_param(), json!({"name": "attachment_id", "in": "path", "required": true, "schema": {"type": "integer"}})];
-                ("get_request_attachment".into(), "An image of a request (each view is audited)".into(), "requests".into(), params, None, 200, json!({"type": "string", "format": "binary"}))
+                ("get_request_attachment".into(), "An image of a request, as stored (image/jpeg or image/png; each view is audited)".into(), "requests".into(), params, None, 200, json!({"type": "string", "format": "binary"}))
             }
             OpKind::CircleSummary => (
                 "get_circle".into(),
