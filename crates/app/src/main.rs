@@ -64,6 +64,19 @@ enum Command {
         #[command(subcommand)]
         command: KeysCommand,
     },
+    /// Write a consistent copy of the SQLite database (the server may keep running) to a
+    /// new FILE, and check it. PostgreSQL: use pg_dump (README, Backups).
+    Backup {
+        /// The backup file to create (it must not exist).
+        file: PathBuf,
+    },
+    /// Replace the SQLite database with a backup FILE, after checking its integrity and
+    /// schema version; the server must be stopped. The replaced database is kept beside
+    /// it as `….before-restore-TIME`.
+    Restore {
+        /// The backup file (made by `doorstep backup`).
+        file: PathBuf,
+    },
     /// Ask a running server whether it and its database are healthy (exit 0 if so).
     Healthcheck {
         /// Base URL of the server (default: from `bind`).
@@ -262,6 +275,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             runtime.block_on(demo(&config))
         }
         Command::Healthcheck { url } => runtime.block_on(check_health(&config, url)),
+        Command::Backup { file } => runtime.block_on(backup(&config, &file)),
+        Command::Restore { file } => runtime.block_on(restore(&config, &file)),
     }
 }
 
@@ -356,6 +371,28 @@ async fn serve(config: &Config) -> anyhow::Result<ExitCode> {
         public_base(config, app.addr())
     );
     app.run_until_stopped().await?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `doorstep backup FILE`.
+async fn backup(config: &Config, file: &std::path::Path) -> anyhow::Result<ExitCode> {
+    let info = doorstep::backup_cmd::backup(config, file).await?;
+    let described = doorstep::backup_cmd::describe(&info);
+    println!("Backed up to {}: {described}", file.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `doorstep restore FILE`.
+async fn restore(config: &Config, file: &std::path::Path) -> anyhow::Result<ExitCode> {
+    let now = doorstep_domain::Clock::now(&doorstep_domain::SystemClock);
+    let stamp = now.format("%Y%m%dT%H%M%SZ").to_string();
+    let (info, kept) = doorstep::backup_cmd::restore(config, file, &stamp).await?;
+    let described = doorstep::backup_cmd::describe(&info);
+    println!("Restored {}: {described}", file.display());
+    if let Some(k) = kept {
+        println!("The replaced database is kept as {}", k.display());
+    }
+    println!("Start the server: it applies any newer migrations first.");
     Ok(ExitCode::SUCCESS)
 }
 

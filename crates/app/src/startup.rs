@@ -14,6 +14,8 @@ pub struct Application {
     listener: tokio::net::TcpListener,
     state: AppState,
     addr: SocketAddr,
+    /// A SQLite database is this server's while it runs (a restore waits for it to stop).
+    _lock: Option<crate::backup_cmd::DatabaseLock>,
 }
 
 impl Application {
@@ -32,6 +34,7 @@ impl Application {
         // The catalogue's word dictionary loads while the database opens, not on the
         // first search at the counter.
         let warm = tokio::task::spawn_blocking(doorstep_domain::catalogue::text::warm_up);
+        let lock = crate::backup_cmd::lock_database(&config.database_url)?;
         let store = open_store(config).await?;
         if config.auto_migrate {
             store
@@ -73,6 +76,7 @@ impl Application {
             listener,
             state,
             addr,
+            _lock: lock,
         })
     }
 

@@ -15,6 +15,7 @@
 
 mod accounts;
 mod audit;
+mod backup;
 mod db;
 mod error;
 mod geo;
@@ -30,6 +31,9 @@ mod tokens;
 
 pub use accounts::{Account, AccountFilter, AccountPatch, AccountStore, NewAccount};
 pub use audit::{AuditEntry, AuditFilter, AuditLog, AuditRecord};
+pub use backup::{
+    BackupInfo, inspect_backup, known_schema_version, replace_with_backup, sqlite_file,
+};
 pub use db::Page;
 pub use error::StoreError;
 pub use geo::{BuildingPoint, FacilityRow, GeoStore, NetworkMeta};

@@ -139,7 +139,7 @@ fn report(nb: i64, fields: &[(&str, &str)], photo: Option<&'static [u8]>) -> For
     f
 }
 
-async fn count_requests(app: &TestApp) -> i64 {
+pub(crate) async fn count_requests(app: &TestApp) -> i64 {
     app.store()
         .requests()
         .list(&doorstep_store::RequestFilter {
