@@ -2,7 +2,7 @@
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use doorstep::config::{Config, DEMO_DATABASE_URL, Source};
+use doorstep::config::{Config, DEMO_DATABASE_URL, LogFormat, Source};
 use doorstep::startup::{Application, open_store, public_base};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -205,10 +205,14 @@ fn main() -> ExitCode {
 fn init_logging(config: &Config) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(&config.log));
-    let _ = tracing_subscriber::fmt()
+    let logs = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_target(false)
-        .try_init();
+        .with_target(false);
+    let _ = match config.log_format {
+        LogFormat::Text => logs.try_init(),
+        // One JSON object per line, for a log collector.
+        LogFormat::Json => logs.json().flatten_event(true).try_init(),
+    };
 }
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {

@@ -29,8 +29,8 @@ pub use error::{Error, Result, allowed};
 pub mod records {
     pub use doorstep_store::{
         Account, AuditRecord, CareOverview, CareTagRecord, DuplicateCandidate, FigureRow, Figures,
-        Household, PlaceRecord, PublicFilter, PublicRequest, RequestOrder, RequestRecord, Resident,
-        TagKind, Visit,
+        Household, PlaceRecord, PoolStats, PublicFilter, PublicRequest, RequestOrder,
+        RequestRecord, Resident, TagKind, Visit,
     };
 }
 
@@ -125,6 +125,16 @@ impl Services {
                 Err(Error::Unavailable)
             }
         }
+    }
+
+    /// The database pool's use now, for `/metrics`.
+    pub fn pool_stats(&self) -> records::PoolStats {
+        self.store.pool_stats()
+    }
+
+    /// The intake queue's counters (waiting intakes, batch sizes), for `/metrics`.
+    pub fn intake_stats(&self) -> &requests::IntakeStats {
+        &self.intake.stats
     }
 
     pub fn calendar(&self) -> &WorkCalendar {

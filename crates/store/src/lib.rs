@@ -104,6 +104,14 @@ impl WriteCtx {
     }
 }
 
+/// A connection pool's use (for `/metrics`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolStats {
+    pub open: u32,
+    pub idle: usize,
+    pub max: u32,
+}
+
 /// The store: cheap to clone, shared by every request.
 #[derive(Debug, Clone)]
 pub struct Store {
@@ -227,6 +235,22 @@ impl Store {
             .scalar(&mut self.db())
             .await?;
         Ok(busy == 0)
+    }
+
+    /// The connection pool's use now: open connections, idle ones, and the most it opens.
+    pub fn pool_stats(&self) -> PoolStats {
+        match &self.pool {
+            Pool::Sqlite(p) => PoolStats {
+                open: p.size(),
+                idle: p.num_idle(),
+                max: p.options().get_max_connections(),
+            },
+            Pool::Postgres(p) => PoolStats {
+                open: p.size(),
+                idle: p.num_idle(),
+                max: p.options().get_max_connections(),
+            },
+        }
     }
 
     pub async fn close(&self) {

@@ -3,6 +3,7 @@
 //! (starting a minute after start-up), the register's retention rule.
 
 use crate::{AppState, LOOKUP_WINDOW, REPORT_WINDOW};
+use doorstep_domain::clock::Stopwatch;
 use doorstep_services::{clock, jobs};
 use std::time::Duration;
 
@@ -12,11 +13,21 @@ pub(crate) async fn run(state: AppState) {
     loop {
         clock::pause(Duration::from_secs(60)).await;
         tick += 1;
-        if let Err(e) = jobs::escalate_overdue(sv).await {
+        let watch = Stopwatch::start();
+        let done = jobs::escalate_overdue(sv).await;
+        state
+            .metrics
+            .observe_job("escalate_overdue", done.is_ok(), watch.secs());
+        if let Err(e) = done {
             tracing::warn!(error = %e, "deadline job failed; it runs again in a minute");
         }
         if tick % (24 * 60) == 1 {
-            match doorstep_services::jobs::erase_archived(sv).await {
+            let watch = Stopwatch::start();
+            let done = doorstep_services::jobs::erase_archived(sv).await;
+            state
+                .metrics
+                .observe_job("erase_archived", done.is_ok(), watch.secs());
+            match done {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(erased = n, "archived residents' personal data erased"),
                 Err(e) => {
@@ -25,7 +36,12 @@ pub(crate) async fn run(state: AppState) {
             }
         }
         if tick.is_multiple_of(5) {
-            if let Err(e) = jobs::purge_sessions(sv).await {
+            let watch = Stopwatch::start();
+            let done = jobs::purge_sessions(sv).await;
+            state
+                .metrics
+                .observe_job("purge_sessions", done.is_ok(), watch.secs());
+            if let Err(e) = done {
                 tracing::warn!(error = %e, "could not purge expired sessions");
             }
             let now = sv.now();

@@ -13,6 +13,7 @@ pub mod client;
 mod error;
 mod forms;
 pub mod i18n;
+mod metrics;
 mod open311;
 mod pages;
 mod params;
@@ -50,6 +51,8 @@ pub struct WebConfig {
     pub open311_reports_per_hour: usize,
     /// Proxies whose `X-Forwarded-For` names the client (none: the header is ignored).
     pub trusted_proxies: Vec<client::Net>,
+    /// Addresses that may read `/metrics` without a token.
+    pub metrics_from: Vec<client::Net>,
 }
 
 /// The window of the per-address limit on resident reports.
@@ -77,6 +80,8 @@ pub struct AppState {
     pub(crate) lookup_throttle: Arc<throttle::Throttle>,
     /// Whether the database holds the demo (shown as a banner on every page).
     pub(crate) demo: bool,
+    /// This server's counters for `/metrics`.
+    pub(crate) metrics: Arc<metrics::Metrics>,
 }
 
 impl AppState {
@@ -92,6 +97,7 @@ impl AppState {
             key_throttle: Arc::default(),
             lookup_throttle: Arc::default(),
             demo,
+            metrics: Arc::default(),
         }
     }
 
@@ -122,6 +128,7 @@ pub fn router(state: AppState) -> Router {
         .merge(api::routes())
         .merge(open311::routes())
         .merge(assets::routes())
+        .route("/metrics", axum::routing::get(metrics::serve))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             error::render_errors,
@@ -132,6 +139,10 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn_with_state(
             Arc::new(state.config.trusted_proxies.clone()),
             client::identify,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            metrics::track,
         ))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)

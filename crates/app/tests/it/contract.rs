@@ -6,7 +6,10 @@ use crate::support::TestApp;
 use doorstep_store::Backend;
 use serde_json::Value;
 
-backend_tests!(every_refusal_is_the_documented_json);
+backend_tests!(
+    every_refusal_is_the_documented_json,
+    metrics_are_for_operators_only
+);
 
 fn api() -> reqwest::Client {
     reqwest::Client::new()
@@ -44,5 +47,85 @@ async fn every_refusal_is_the_documented_json(b: Backend) {
             "{path}: {e}"
         );
     }
+    app.stop().await;
+}
+
+/// Issue 9, item 12: `/metrics` in Prometheus text for an admin's token (or the
+/// configured addresses, none here); to anyone else it does not exist.
+async fn metrics_are_for_operators_only(b: Backend) {
+    let app = TestApp::spawn(b).await;
+    let (admin, sec) = (app.token("admin").await, app.token("sec1").await);
+    let r = api()
+        .post(app.url("/api/v1/requests"))
+        .bearer_auth(&sec)
+        .json(
+            &serde_json::json!({"neighbourhood_id": app.fx.nb1, "channel": "desk",
+            "kind": "consultation", "description": "垃圾分类怎么投放"}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let r = api()
+        .get(app.url(&format!("/api/v1/requests/{}", app.fx.request1)))
+        .bearer_auth(&sec)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    for who in [None, Some(&sec)] {
+        let mut q = api().get(app.url("/metrics"));
+        if let Some(t) = who {
+            q = q.bearer_auth(t);
+        }
+        assert_eq!(q.send().await.unwrap().status(), 404, "{who:?}");
+    }
+    let r = api()
+        .get(app.url("/metrics"))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(
+        r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/plain; version=0.0.4")
+    );
+    let text = r.text().await.unwrap();
+    for line in [
+        "doorstep_http_requests_total{route=\"/api/v1/requests/{id}\",method=\"GET\",status=\"200\"} 1",
+        "doorstep_http_requests_total{route=\"/api/v1/requests\",method=\"POST\",status=\"201\"} 1",
+        "doorstep_http_request_duration_seconds_count{route=\"/api/v1/requests/{id}\"} 1",
+        "doorstep_intake_batch_size_count 1",
+        "doorstep_intake_waiting 0",
+        "doorstep_db_pool_max_connections ",
+    ] {
+        assert!(text.contains(line), "{line} missing in\n{text}");
+    }
+    // The refused scrapes are counted under their route; random paths under one name.
+    assert!(
+        text.contains("route=\"/metrics\",method=\"GET\",status=\"404\"} 2"),
+        "{text}"
+    );
+    let _ = api()
+        .get(app.url("/no/such/page/12345"))
+        .send()
+        .await
+        .unwrap();
+    let text = api()
+        .get(app.url("/metrics"))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        text.contains("route=\"unmatched\"") && !text.contains("12345"),
+        "{text}"
+    );
     app.stop().await;
 }

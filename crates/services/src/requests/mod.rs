@@ -15,6 +15,7 @@ pub mod resident;
 pub mod view;
 
 pub(crate) use queue::IntakeQueue;
+pub use queue::{BATCH_BUCKETS, IntakeStats};
 
 use crate::{Caller, Error, Result, Services, allowed};
 use chrono::{DateTime, Duration, Utc};

@@ -4,7 +4,8 @@
 //! takes each intake directly.
 
 use doorstep_store::{Backend, NewRequest, RequestRecord, Store, StoreError, WriteCtx};
-use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
 use tokio::sync::{mpsc, oneshot};
 
 /// The most intakes written in one transaction.
@@ -16,10 +17,36 @@ struct Job {
     reply: oneshot::Sender<Result<RequestRecord, StoreError>>,
 }
 
+/// The upper bounds of the batch-size histogram.
+pub const BATCH_BUCKETS: [usize; 7] = [1, 2, 4, 8, 16, 32, MAX_BATCH];
+
+/// What the queue has done since the server started (for `/metrics`).
+#[derive(Debug, Default)]
+pub struct IntakeStats {
+    /// Intakes submitted and not yet answered.
+    pub waiting: AtomicUsize,
+    /// Batches written, per [`BATCH_BUCKETS`] bucket (cumulative counts are built when
+    /// shown), with the sum of their sizes.
+    pub batches: [AtomicU64; BATCH_BUCKETS.len()],
+    pub batched: AtomicU64,
+}
+
+impl IntakeStats {
+    fn record_batch(&self, size: usize) {
+        let i = BATCH_BUCKETS
+            .iter()
+            .position(|b| size <= *b)
+            .unwrap_or(BATCH_BUCKETS.len() - 1);
+        self.batches[i].fetch_add(1, Ordering::Relaxed);
+        self.batched.fetch_add(size as u64, Ordering::Relaxed);
+    }
+}
+
 /// The queue in front of the store's intake (one per server).
 #[derive(Default)]
 pub(crate) struct IntakeQueue {
     tx: OnceLock<mpsc::UnboundedSender<Job>>,
+    pub(crate) stats: Arc<IntakeStats>,
 }
 
 impl IntakeQueue {
@@ -31,12 +58,26 @@ impl IntakeQueue {
         new: NewRequest,
         ctx: WriteCtx,
     ) -> Result<RequestRecord, StoreError> {
+        let stats = &self.stats;
+        stats.waiting.fetch_add(1, Ordering::Relaxed);
+        let answer = self.write(store, new, ctx).await;
+        stats.waiting.fetch_sub(1, Ordering::Relaxed);
+        answer
+    }
+
+    async fn write(
+        &self,
+        store: &Store,
+        new: NewRequest,
+        ctx: WriteCtx,
+    ) -> Result<RequestRecord, StoreError> {
         if store.backend() == Backend::Postgres {
+            self.stats.record_batch(1);
             return store.requests().create(&new, &ctx).await;
         }
         let tx = self.tx.get_or_init(|| {
             let (tx, rx) = mpsc::unbounded_channel();
-            tokio::spawn(writer(store.clone(), rx));
+            tokio::spawn(writer(store.clone(), rx, self.stats.clone()));
             tx
         });
         let (reply, answer) = oneshot::channel();
@@ -46,7 +87,7 @@ impl IntakeQueue {
     }
 }
 
-async fn writer(store: Store, mut rx: mpsc::UnboundedReceiver<Job>) {
+async fn writer(store: Store, mut rx: mpsc::UnboundedReceiver<Job>, stats: Arc<IntakeStats>) {
     while let Some(first) = rx.recv().await {
         let mut jobs = vec![first];
         while jobs.len() < MAX_BATCH {
@@ -55,6 +96,7 @@ async fn writer(store: Store, mut rx: mpsc::UnboundedReceiver<Job>) {
                 Err(_) => break,
             }
         }
+        stats.record_batch(jobs.len());
         let items: Vec<(&NewRequest, &WriteCtx)> = jobs.iter().map(|j| (&j.new, &j.ctx)).collect();
         match store.requests().create_batch(&items).await {
             Ok(records) => {

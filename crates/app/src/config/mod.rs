@@ -47,6 +47,8 @@ pub struct Config {
     pub auto_migrate: bool,
     /// tracing filter, e.g. `info` or `doorstep=debug,tower_http=info`.
     pub log: String,
+    /// `text` (for people) or `json` (one object per line, for a log collector).
+    pub log_format: LogFormat,
     /// Walking speed for the 15-minute circle, metres per second.
     pub walk_speed_mps: f64,
     /// Days an archived resident's (moved away, died) personal data is kept, then erased.
@@ -60,11 +62,20 @@ pub struct Config {
     pub calendar_file: Option<PathBuf>,
     /// Proxies (addresses or networks) whose `X-Forwarded-For` names the client.
     pub trusted_proxies: Vec<doorstep_web::client::Net>,
+    /// Addresses (or networks) that may read `/metrics` without an admin token.
+    pub metrics_from: Vec<doorstep_web::client::Net>,
     /// The master key that seals ID numbers and phones (base64, 32 bytes); never printed.
     pub encryption_key: Option<String>,
     /// Keys that sealed older values, kept during a rotation (comma-separated).
     pub previous_encryption_keys: Vec<String>,
     pub sources: BTreeMap<&'static str, Source>,
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
 }
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/doorstep.sqlite";
@@ -82,12 +93,14 @@ const KEYS: &[&str] = &[
     "max_body_bytes",
     "auto_migrate",
     "log",
+    "log_format",
     "walk_speed_mps",
     "archived_retention_days",
     "resident_reports_per_hour",
     "open311_reports_per_hour",
     "calendar_file",
     "trusted_proxies",
+    "metrics_from",
     "encryption_key",
     "previous_encryption_keys",
 ];
@@ -106,12 +119,17 @@ impl Default for Config {
             max_body_bytes: 2 * 1024 * 1024,
             auto_migrate: true,
             log: "info".into(),
+            log_format: LogFormat::Text,
             walk_speed_mps: 1.2,
             archived_retention_days: 3 * 365,
             resident_reports_per_hour: 10,
             open311_reports_per_hour: 600,
             calendar_file: None,
             trusted_proxies: Vec::new(),
+            metrics_from: ["127.0.0.1", "::1"]
+                .iter()
+                .filter_map(|a| a.parse().ok())
+                .collect(),
             encryption_key: None,
             previous_encryption_keys: Vec::new(),
             sources: KEYS.iter().map(|k| (*k, Source::Default)).collect(),
@@ -230,6 +248,13 @@ impl Config {
                 }
             }
             "log" => self.log = v.to_string(),
+            "log_format" => {
+                self.log_format = match v.trim() {
+                    "text" => LogFormat::Text,
+                    "json" => LogFormat::Json,
+                    _ => bail!("`{v}` is neither text nor json"),
+                }
+            }
             "walk_speed_mps" => {
                 let s: f64 = num(v)?;
                 if !(0.3..=3.0).contains(&s) {
@@ -244,33 +269,36 @@ impl Config {
             "open311_reports_per_hour" => {
                 self.open311_reports_per_hour = positive(num::<u64>(v)?)? as usize
             }
-            "trusted_proxies" | "encryption_key" | "previous_encryption_keys" | "calendar_file" => {
-                self.set_more(key, v)?
-            }
+            "trusted_proxies"
+            | "metrics_from"
+            | "encryption_key"
+            | "previous_encryption_keys"
+            | "calendar_file" => self.set_more(key, v)?,
             other => bail!("unknown setting `{other}`"),
         }
         Ok(())
     }
 
-    fn trusted_proxies_text(&self) -> String {
-        self.trusted_proxies
-            .iter()
+    fn nets_text(nets: &[doorstep_web::client::Net]) -> String {
+        nets.iter()
             .map(|n| n.to_string())
             .collect::<Vec<_>>()
             .join(",")
     }
 
+    fn nets(v: &str) -> anyhow::Result<Vec<doorstep_web::client::Net>> {
+        v.split(',')
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .map(|p| p.parse().map_err(|e: String| anyhow::anyhow!(e)))
+            .collect()
+    }
+
     /// The settings that are lists, keys or files.
     fn set_more(&mut self, key: &str, v: &str) -> anyhow::Result<()> {
         match key {
-            "trusted_proxies" => {
-                self.trusted_proxies = v
-                    .split(',')
-                    .map(str::trim)
-                    .filter(|p| !p.is_empty())
-                    .map(|p| p.parse().map_err(|e: String| anyhow::anyhow!(e)))
-                    .collect::<anyhow::Result<_>>()?;
-            }
+            "trusted_proxies" => self.trusted_proxies = Self::nets(v)?,
+            "metrics_from" => self.metrics_from = Self::nets(v)?,
             "encryption_key" => {
                 doorstep_services::vault::Vault::new(v, &[]).map_err(|e| anyhow::anyhow!("{e}"))?;
                 self.encryption_key = Some(v.trim().to_string());
@@ -347,6 +375,7 @@ impl Config {
             resident_reports_per_hour: self.resident_reports_per_hour,
             open311_reports_per_hour: self.open311_reports_per_hour,
             trusted_proxies: self.trusted_proxies.clone(),
+            metrics_from: self.metrics_from.clone(),
         }
     }
 
@@ -358,7 +387,15 @@ impl Config {
                 if self.trusted_proxies.is_empty() {
                     "# (none: X-Forwarded-For is ignored)".into()
                 } else {
-                    quote(&self.trusted_proxies_text())
+                    quote(&Self::nets_text(&self.trusted_proxies))
+                },
+            ),
+            (
+                "metrics_from",
+                if self.metrics_from.is_empty() {
+                    "# (none: /metrics needs an admin token)".into()
+                } else {
+                    quote(&Self::nets_text(&self.metrics_from))
                 },
             ),
             (
@@ -415,6 +452,13 @@ impl Config {
             ("max_body_bytes", self.max_body_bytes.to_string()),
             ("auto_migrate", self.auto_migrate.to_string()),
             ("log", quote(&self.log)),
+            (
+                "log_format",
+                quote(match self.log_format {
+                    LogFormat::Text => "text",
+                    LogFormat::Json => "json",
+                }),
+            ),
             ("walk_speed_mps", self.walk_speed_mps.to_string()),
             (
                 "resident_reports_per_hour",
@@ -476,106 +520,4 @@ pub fn mask_url_password(u: &str) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn env(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
-    }
-
-    #[test]
-    fn layers_defaults_file_and_environment() {
-        let dir = std::env::temp_dir().join(format!("doorstep-config-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let file = dir.join("doorstep.toml");
-        std::fs::write(
-            &file,
-            "bind = \"0.0.0.0:9000\"\nsession_idle_minutes = 10\n",
-        )
-        .unwrap();
-        let c = Config::load_from(
-            Some(&file),
-            &env(&[
-                ("DOORSTEP_SESSION_IDLE_MINUTES", "20"),
-                ("DOORSTEP_DATABASE_URL", "postgres://u:pw@db/doorstep"),
-            ]),
-        )
-        .unwrap();
-        assert_eq!(c.bind, "0.0.0.0:9000");
-        assert_eq!(c.sources["bind"], Source::File(file.clone()));
-        assert_eq!(c.session_idle_minutes, 20);
-        assert_eq!(
-            c.sources["session_idle_minutes"],
-            Source::Env("DOORSTEP_SESSION_IDLE_MINUTES".into())
-        );
-        assert_eq!(c.sources["lockout_minutes"], Source::Default);
-        let text = c.describe();
-        assert!(text.contains("postgres://u:****@db/doorstep"), "{text}");
-        assert!(!text.contains("pw@"), "the password must never be printed");
-        std::fs::remove_dir_all(dir).unwrap();
-    }
-
-    #[test]
-    fn a_calendar_file_adds_years_and_a_bad_one_is_refused_naming_it() {
-        let dir = std::env::temp_dir().join(format!("doorstep-config-cal-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let file = dir.join("calendar.toml");
-        std::fs::write(
-            &file,
-            "[2028]\nsource = \"notice\"\nholidays = [\"2028-01-03\"]\n",
-        )
-        .unwrap();
-        let path = file.display().to_string();
-        let c = Config::load_from(None, &env(&[("DOORSTEP_CALENDAR_FILE", &path)])).unwrap();
-        let cal = c.calendar().unwrap();
-        assert_eq!(cal.years[&2028], "notice");
-        assert!(cal.years.contains_key(&2026), "the built-in years stay");
-        assert!(c.describe().contains(&path));
-        std::fs::write(&file, "[2028]\nholidays = [\"2028-02-30\"]\n").unwrap();
-        let e = Config::load_from(None, &env(&[("DOORSTEP_CALENDAR_FILE", &path)])).unwrap_err();
-        let e = format!("{e:#}");
-        assert!(
-            e.contains("DOORSTEP_CALENDAR_FILE") && e.contains(&path) && e.contains("2028-02-30"),
-            "{e}"
-        );
-        std::fs::remove_dir_all(dir).unwrap();
-    }
-
-    #[test]
-    fn the_encryption_key_is_checked_and_never_printed() {
-        let key = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
-        let c = Config::load_from(None, &env(&[("DOORSTEP_ENCRYPTION_KEY", key)])).unwrap();
-        assert!(c.vault().unwrap().is_some());
-        let text = c.describe();
-        assert!(
-            !text.contains(key) && text.contains("encryption_key = \"****\""),
-            "{text}"
-        );
-        let e =
-            Config::load_from(None, &env(&[("DOORSTEP_ENCRYPTION_KEY", "too-short")])).unwrap_err();
-        assert!(format!("{e:#}").contains("32 bytes"), "{e:#}");
-        assert!(Config::default().vault().unwrap().is_none());
-    }
-
-    #[test]
-    fn bad_values_name_their_source() {
-        let e = Config::load_from(None, &env(&[("DOORSTEP_BIND", "nonsense")])).unwrap_err();
-        assert!(format!("{e:#}").contains("DOORSTEP_BIND"), "{e:#}");
-        let dir = std::env::temp_dir().join(format!("doorstep-config-bad-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let file = dir.join("c.toml");
-        std::fs::write(&file, "bindd = \"x\"\n").unwrap();
-        let e = Config::load_from(Some(&file), &BTreeMap::new()).unwrap_err();
-        assert!(
-            format!("{e:#}").contains("unknown setting `bindd`"),
-            "{e:#}"
-        );
-        std::fs::write(&file, "bind = \n").unwrap();
-        let e = Config::load_from(Some(&file), &BTreeMap::new()).unwrap_err();
-        assert!(format!("{e:#}").contains("line 1"), "{e:#}");
-        std::fs::remove_dir_all(dir).unwrap();
-    }
-}
+mod tests;
