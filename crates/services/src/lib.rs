@@ -15,6 +15,7 @@ pub mod clock;
 mod error;
 pub mod figures;
 pub mod jobs;
+pub mod limits;
 pub mod places;
 pub mod register;
 pub mod requests;

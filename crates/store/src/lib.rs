@@ -19,6 +19,7 @@ mod backup;
 mod db;
 mod error;
 mod geo;
+mod limits;
 mod meta;
 mod places;
 mod register;
@@ -37,6 +38,7 @@ pub use backup::{
 pub use db::Page;
 pub use error::StoreError;
 pub use geo::{BuildingPoint, FacilityRow, GeoStore, NetworkMeta};
+pub use limits::{Hits, LimitStore};
 pub use meta::MetaStore;
 pub use places::{ListQuery, PlaceRecord, PlaceStore, PlaceTotals, RoomAreas};
 pub use register::{
@@ -299,6 +301,10 @@ impl Store {
     }
     pub fn register(&self) -> RegisterStore<'_> {
         RegisterStore(self)
+    }
+
+    pub fn limits(&self) -> LimitStore<'_> {
+        LimitStore(self)
     }
 
     pub fn meta(&self) -> MetaStore<'_> {

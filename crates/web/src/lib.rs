@@ -27,6 +27,7 @@ pub use error::AppError;
 
 use axum::Router;
 use doorstep_services::Services;
+use doorstep_services::limits::Bucket;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -71,13 +72,13 @@ pub struct AppState {
     /// The one-time setup token, while the database has no account.
     pub(crate) setup_token: Arc<Mutex<Option<String>>>,
     /// Sign-in and setup attempts per client address.
-    pub(crate) throttle: Arc<throttle::Throttle>,
+    pub(crate) throttle: throttle::Throttle,
     /// Resident reports (web page, Open311) per client address.
-    pub(crate) report_throttle: Arc<throttle::Throttle>,
+    pub(crate) report_throttle: throttle::Throttle,
     /// Open311 requests filed per key (account id).
-    pub(crate) key_throttle: Arc<throttle::Throttle<i64>>,
+    pub(crate) key_throttle: throttle::Throttle,
     /// Tracking-code lookups per client address.
-    pub(crate) lookup_throttle: Arc<throttle::Throttle>,
+    pub(crate) lookup_throttle: throttle::Throttle,
     /// Whether the database holds the demo (shown as a banner on every page).
     pub(crate) demo: bool,
     /// This server's counters for `/metrics`.
@@ -92,10 +93,10 @@ impl AppState {
             i18n: Arc::new(i18n::I18n::load()),
             templates: Arc::new(render::environment()),
             setup_token: Arc::new(Mutex::new(None)),
-            throttle: Arc::default(),
-            report_throttle: Arc::default(),
-            key_throttle: Arc::default(),
-            lookup_throttle: Arc::default(),
+            throttle: throttle::Throttle::new(Bucket::SignIn),
+            report_throttle: throttle::Throttle::new(Bucket::Report),
+            key_throttle: throttle::Throttle::new(Bucket::Open311Key),
+            lookup_throttle: throttle::Throttle::new(Bucket::Lookup),
             demo,
             metrics: Arc::default(),
         }

@@ -3,6 +3,7 @@
 //! backend (PostgreSQL with `--features pg-tests`).
 
 mod scanner;
+mod servers;
 mod support;
 
 mod accounts;

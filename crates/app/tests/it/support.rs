@@ -224,9 +224,21 @@ impl TestApp {
     }
 
     async fn start(db: TestDb, fx: Fixture) -> TestApp {
+        let url = db.url.clone();
+        Self::start_on(Some(db), url, fx).await.expect("build app")
+    }
+
+    /// Another server on this one's database, as a deployment runs several app servers
+    /// on one PostgreSQL (on SQLite the first server's lock refuses it).
+    pub async fn spawn_beside(&self) -> anyhow::Result<TestApp> {
+        let url = self.db.as_ref().expect("db").url.clone();
+        Self::start_on(None, url, self.fx.clone()).await
+    }
+
+    async fn start_on(db: Option<TestDb>, url: String, fx: Fixture) -> anyhow::Result<TestApp> {
         let config = Config {
             bind: "127.0.0.1:0".into(),
-            database_url: db.url.clone(),
+            database_url: url,
             // A test key for the care register (tests only).
             encryption_key: Some("dGVzdCBrZXkgZm9yIHRoZSBjYXJlIHJlZ2lzdGVyISE=".into()),
             // Small, so that a test reaches an Open311 key's hourly limit.
@@ -236,9 +248,8 @@ impl TestApp {
             ..Default::default()
         };
         let clock = ManualClock::new(start_time());
-        let app = Application::build_with_clock(&config, Some(false), Arc::new(clock.clone()))
-            .await
-            .expect("build app");
+        let app =
+            Application::build_with_clock(&config, Some(false), Arc::new(clock.clone())).await?;
         let direct = format!("http://{}", app.addr());
         let findings = Arc::<crate::scanner::Findings>::default();
         let base = crate::scanner::start(direct, findings.clone()).await;
@@ -255,7 +266,7 @@ impl TestApp {
         let t = TestApp {
             base,
             findings,
-            db: Some(db),
+            db,
             clock,
             fx,
             setup_token,
@@ -271,11 +282,11 @@ impl TestApp {
                 .await
                 .is_ok_and(|r| r.status() == 200)
             {
-                return t;
+                return Ok(t);
             }
             tokio::task::yield_now().await;
         }
-        panic!("server did not become healthy");
+        anyhow::bail!("server did not become healthy");
     }
 
     pub fn store(&self) -> &Store {

@@ -5,6 +5,7 @@
 
 mod accounts;
 mod geo;
+mod limits;
 mod places;
 mod register;
 mod request_views;
@@ -155,6 +156,8 @@ contract_tests!(
     accounts::setup_happens_once,
     accounts::concurrent_account_changes_are_all_kept,
     geo::networks_are_stored_whole_and_replaced,
+    limits::concurrent_attempts_never_pass_a_limit,
+    limits::a_job_slot_is_claimed_once,
     requests::requests_move_under_version_checks_and_keep_their_timeline,
     requests::random_moves_keep_state_columns_and_timeline_in_step,
     request_views::merges_duplicates_figures_and_attachments,

@@ -15,6 +15,7 @@ use doorstep_domain::requests::Channel;
 use doorstep_domain::{
     BuildingId, FieldErrors, NeighbourhoodId, ServiceItemId, SubdistrictId, Value,
 };
+use doorstep_services::limits::Bucket;
 use doorstep_services::records::Account;
 use doorstep_services::requests::resident as svc;
 use doorstep_services::signin;
@@ -231,10 +232,10 @@ async fn file_request(
         state.config.open311_reports_per_hour,
         Some(account.id.get()),
     );
-    if let Err(crate::AppError::TooManyRequests { retry_after }) =
-        state
-            .key_throttle
-            .check(key, limit, REPORT_WINDOW, sv.now())
+    if let Err(crate::AppError::TooManyRequests { retry_after }) = state
+        .key_throttle
+        .check(sv, key, limit, REPORT_WINDOW)
+        .await
     {
         return Err(Failure {
             retry_after: Some(retry_after),
@@ -286,7 +287,7 @@ async fn file_request(
             ),
             other => other.into(),
         })?;
-    state.key_throttle.record(key, REPORT_WINDOW, sv.now());
+    doorstep_services::limits::record(sv, Bucket::Open311Key, account.id.get()).await?;
     Ok(json!([{
         "service_request_id": r.id.to_string(),
         "token": r.tracking_code,

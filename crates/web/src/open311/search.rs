@@ -205,12 +205,13 @@ pub(super) async fn token(
     let (parts, _) = req.into_parts();
     let r = async {
         // A token is a resident's key: guesses are limited per address, as on /track.
-        let now = state.services.now();
-        if let Err(crate::AppError::TooManyRequests { retry_after }) =
-            state
-                .lookup_throttle
-                .take(client_ip(&parts), LOOKUPS_PER_WINDOW, LOOKUP_WINDOW, now)
-        {
+        let lookup = state.lookup_throttle.take(
+            &state.services,
+            client_ip(&parts),
+            LOOKUPS_PER_WINDOW,
+            LOOKUP_WINDOW,
+        );
+        if let Err(crate::AppError::TooManyRequests { retry_after }) = lookup.await {
             return Err(Failure {
                 retry_after: Some(retry_after),
                 ..fail(

@@ -195,7 +195,8 @@ async fn report(State(state): State<AppState>, req: Request) -> Result<Response,
     // An address over its limit is turned away before its (up to 15 MB) body is read.
     state
         .report_throttle
-        .check(ip, limit, REPORT_WINDOW, sv.now())?;
+        .check(sv, ip, limit, REPORT_WINDOW)
+        .await?;
     let mp = Multipart::from_request(Request::from_parts(parts, body), &state)
         .await
         .map_err(|e| AppError::BadRequest(e.body_text()))?;
@@ -211,7 +212,8 @@ async fn report(State(state): State<AppState>, req: Request) -> Result<Response,
         .collect();
     if !state
         .report_throttle
-        .allow(ip, limit, REPORT_WINDOW, sv.now())
+        .allow(sv, ip, limit, REPORT_WINDOW)
+        .await?
     {
         let e = FieldErrors::single("description", "too_many_reports");
         return render_form(&state, lang, nb, &raw, &e, StatusCode::TOO_MANY_REQUESTS).await;
@@ -293,7 +295,8 @@ async fn track(
     let ip = client_ip(&parts);
     state
         .lookup_throttle
-        .take(ip, LOOKUPS_PER_WINDOW, LOOKUP_WINDOW, state.services.now())?;
+        .take(&state.services, ip, LOOKUPS_PER_WINDOW, LOOKUP_WINDOW)
+        .await?;
     let code: String = asked
         .chars()
         .filter(|c| !c.is_whitespace())
@@ -383,7 +386,8 @@ async fn rate(
     let sv = &state.services;
     state
         .lookup_throttle
-        .take(ip, LOOKUPS_PER_WINDOW, LOOKUP_WINDOW, sv.now())?;
+        .take(sv, ip, LOOKUPS_PER_WINDOW, LOOKUP_WINDOW)
+        .await?;
     let form = FormData::from_request(Request::from_parts(parts, body), &state).await?;
     let code = asked.trim().to_uppercase();
     let given = |k: &str| {

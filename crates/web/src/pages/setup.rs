@@ -102,7 +102,7 @@ async fn setup(State(state): State<AppState>, req: Request) -> Result<Response, 
     };
     let sv = &state.services;
     let limit = (state.config.ip_attempts, state.config.ip_window);
-    state.throttle.take(ip, limit.0, limit.1, sv.now())?;
+    state.throttle.take(sv, ip, limit.0, limit.1).await?;
     let get = |k: &str| form.get(k).unwrap_or("").trim().to_string();
     let s = Setup {
         subdistrict_name: get("subdistrict_name"),

@@ -102,7 +102,7 @@ async fn login(State(state): State<AppState>, req: Request) -> Result<Response, 
     // Only failed attempts count toward the address's limit: a station where ten people
     // sign in each morning behind one address is never locked out by its own successes.
     let (limit, window) = (state.config.ip_attempts, state.config.ip_window);
-    if let Some(secs) = state.throttle.retry_after(ip, limit, window, sv.now()) {
+    if let Some(secs) = state.throttle.retry_after(sv, ip, limit, window).await? {
         return wait("login.throttled", secs);
     }
     if username.is_empty() || password.is_empty() {
@@ -116,11 +116,11 @@ async fn login(State(state): State<AppState>, req: Request) -> Result<Response, 
             with_cookie(Redirect::to(&next).into_response(), &cookie)
         }
         Err(LoginFailure::BadCredentials) => {
-            state.throttle.record(ip, window, sv.now());
+            state.throttle.record(sv, ip).await?;
             again("login.bad_credentials", StatusCode::OK)
         }
         Err(LoginFailure::Locked) => {
-            state.throttle.record(ip, window, sv.now());
+            state.throttle.record(sv, ip).await?;
             wait("login.locked", sv.settings().lockout_duration.as_secs())
         }
     }
