@@ -146,6 +146,21 @@ pub type Values = BTreeMap<&'static str, Value>;
 /// nine digits), a landline with its area code (`0` + 2–3 digits + 7–8 digits), or a
 /// local 7–8 digit number not starting with 0 or 1. Spaces, hyphens and brackets are
 /// allowed; so is a `+86`/`0086` prefix.
+/// [`is_cn_phone`] as a regular expression (ECMA-262 and Rust alike), for the OpenAPI
+/// document: digits with spaces, `(`, `)` or `-` anywhere between them; a mobile number
+/// (1, then 3–9, 11 digits), a landline with its area code (0, then 10–12 digits) or
+/// without (7–8 digits, not starting 0 or 1); from abroad `+86` or `0086` and the number
+/// without the area code's 0. At most 24 characters.
+pub const CN_PHONE_PATTERN: &str = concat!(
+    r"^[ ()-]*(?:",
+    r"(?:\+ *86|0[ ()-]*0[ ()-]*8[ ()-]*6)[ ()-]*",
+    r"(?:1[ ()-]*[3-9](?:[ ()-]*[0-9]){9}|[2-9](?:[ ()-]*[0-9]){8,10})",
+    r"|1[ ()-]*[3-9](?:[ ()-]*[0-9]){9}",
+    r"|0[ ()-]*[1-9](?:[ ()-]*[0-9]){8,10}",
+    r"|[2-9](?:[ ()-]*[0-9]){6,7}",
+    r")[ ()-]*$"
+);
+
 pub fn is_cn_phone(text: &str) -> bool {
     if text.len() > 24
         || !text
@@ -307,15 +322,22 @@ fn parse_value(spec: &FieldSpec, raw: &serde_json::Value) -> Result<Value, Parse
                 _ => Err(("invalid", vec![])),
             };
         }
-        J::Number(n) => n.to_string(),
+        // A number is a number: a text field sent one is refused, not turned into text
+        // (a client that sends `"name": 0` has a bug worth hearing about).
+        J::Number(n) => match spec.kind {
+            FieldKind::Text { .. } | FieldKind::Phone | FieldKind::Choice(_) => {
+                return Err(("not_text", vec![]));
+            }
+            _ => n.to_string(),
+        },
         J::Array(_) | J::Object(_) => return Err(("invalid", vec![])),
     };
     match spec.kind {
-        FieldKind::Text { max, .. } => {
-            if text
-                .chars()
-                .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
-            {
+        FieldKind::Text { max, multiline } => {
+            // Control characters never; line breaks (and tabs) only where the field
+            // spans lines.
+            let allowed = |c: char| multiline && matches!(c, '\n' | '\r' | '\t');
+            if text.chars().any(|c| c.is_control() && !allowed(c)) {
                 Err(("invalid_characters", vec![]))
             } else if text.chars().count() > max {
                 Err(("too_long", vec![max.to_string()]))
@@ -424,6 +446,57 @@ mod tests {
         assert_eq!(v["area"], Value::Float(12.5));
         assert_eq!(v["office"], Value::Bool(true));
         assert_eq!(v["code"], Value::Null);
+    }
+
+    proptest::proptest! {
+        /// The OpenAPI document's phone pattern accepts exactly what the server does.
+        #[test]
+        fn the_phone_pattern_is_the_phone_check(
+            prefix in proptest::sample::select(vec!["", "+86", "+86 ", "0086", "00 86-", " ", "("]),
+            body in "[0-9 ()+-]{0,22}",
+            mobile in "1[3-9][0-9]{9}",
+            pick in 0usize..3,
+        ) {
+            let re = regex::Regex::new(CN_PHONE_PATTERN).unwrap();
+            let text = match pick {
+                0 => format!("{prefix}{body}"),
+                1 => format!("{prefix}{mobile}"),
+                _ => format!("{prefix}{}-{}", &mobile[..3], &mobile[3..]),
+            };
+            proptest::prop_assert_eq!(re.is_match(&text) && text.len() <= 24, is_cn_phone(&text), "{:?}", text);
+        }
+    }
+
+    #[test]
+    fn text_is_text_without_control_characters() {
+        const NOTES: &[FieldSpec] = &[
+            FieldSpec::text("name", 10),
+            FieldSpec::long_text("notes", 100),
+        ];
+        let code = |v: serde_json::Value, field: &str| {
+            validate(NOTES, &obj(v), None, &[])
+                .err()
+                .and_then(|e| e.0.into_iter().find(|x| x.field == field))
+                .map(|x| x.code)
+        };
+        assert_eq!(code(json!({"name": 0}), "name"), Some("not_text"));
+        assert_eq!(
+            code(json!({"name": "a\u{0}b"}), "name"),
+            Some("invalid_characters")
+        );
+        assert_eq!(
+            code(json!({"name": "一行\n两行"}), "name"),
+            Some("invalid_characters")
+        );
+        assert_eq!(code(json!({"notes": "一行\r\n两行\t缩进"}), "notes"), None);
+        assert_eq!(
+            code(json!({"notes": "响铃\u{7}"}), "notes"),
+            Some("invalid_characters")
+        );
+        assert_eq!(
+            code(json!({"notes": "x".repeat(101)}), "notes"),
+            Some("too_long")
+        );
     }
 
     #[test]

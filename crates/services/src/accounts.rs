@@ -179,10 +179,11 @@ pub async fn update(
     if own && (input.contains_key("role") || input.contains_key("disabled")) {
         return Err(Error::conflict("cannot_change_own_role"));
     }
+    let version = version.ok_or(Error::VersionRequired)?;
     Ok(sv
         .store
         .accounts()
-        .update(id, version, &sv.ctx(who), |cur| {
+        .update(id, Some(version), &sv.ctx(who), |cur| {
             Ok(patch(&validate(input, Some(&values(cur)))?))
         })
         .await?)

@@ -23,6 +23,8 @@ pub enum Error {
         fields: Vec<String>,
         current_version: Option<i64>,
     },
+    /// A change without the version it was based on (which could undo another's).
+    VersionRequired,
     /// Too many attempts.
     TooManyRequests,
     /// The database is unreachable.
@@ -57,6 +59,7 @@ impl Error {
             Error::Forbidden => "forbidden",
             Error::Validation(_) => "validation_failed",
             Error::Conflict { code, .. } => code,
+            Error::VersionRequired => "version_required",
             Error::TooManyRequests => "too_many_requests",
             Error::Unavailable => "unavailable",
             Error::Internal => "internal",

@@ -150,10 +150,11 @@ pub async fn update(
 ) -> Result<PlaceRecord> {
     let r = readable(sv, &who.actor, entity, id).await?;
     allowed(who.actor.may(Action::Update, entity, r.place()))?;
+    let version = version.ok_or(Error::VersionRequired)?;
     Ok(sv
         .store
         .places()
-        .update(entity, id, version, &sv.ctx(who), |cur| {
+        .update(entity, id, Some(version), &sv.ctx(who), |cur| {
             merged(entity, input, cur)
         })
         .await?)

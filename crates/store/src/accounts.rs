@@ -326,7 +326,7 @@ impl AccountStore<'_> {
     }
 
     /// Changes an account; disabling one ends its sessions. `change` sees the account as
-    /// read under the write lock.
+    /// read under the write lock. When nothing changes, nothing is written.
     pub async fn update<F>(
         self,
         id: AccountId,
@@ -354,6 +354,18 @@ impl AccountStore<'_> {
             });
         }
         let patch = change(&current)?;
+        // Nothing changes: nothing is written, and the version stays.
+        let unchanged = patch.display_name == current.display_name
+            && patch.role == current.role
+            && patch.neighbourhood_id == current.neighbourhood_id
+            && patch.partner_unit == current.partner_unit
+            && patch.phone == current.phone
+            && patch.locale == current.locale
+            && patch.disabled == current.disabled;
+        if unchanged {
+            tx.commit().await?;
+            return Ok(current);
+        }
         check_neighbourhood(&mut tx, current.subdistrict_id, patch.neighbourhood_id).await?;
         Sql::new(
             "UPDATE accounts SET display_name = $1, role = $2, neighbourhood_id = $3, \

@@ -29,6 +29,8 @@ pub enum AppError {
         fields: Vec<String>,
         current_version: Option<i64>,
     },
+    /// 428: a change sent without the version it was based on.
+    VersionRequired,
     /// 422: fields that failed validation.
     Validation(FieldErrors),
     /// 429: too many attempts from this address.
@@ -49,6 +51,7 @@ impl AppError {
             AppError::Forbidden => StatusCode::FORBIDDEN,
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::Conflict { .. } => StatusCode::CONFLICT,
+            AppError::VersionRequired => StatusCode::PRECONDITION_REQUIRED,
             AppError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
@@ -64,6 +67,7 @@ impl AppError {
             AppError::Forbidden => "forbidden",
             AppError::NotFound => "not_found",
             AppError::Conflict { code, .. } => code,
+            AppError::VersionRequired => "version_required",
             AppError::Validation(_) => "validation_failed",
             AppError::TooManyRequests { .. } => "too_many_requests",
             AppError::Unavailable => "unavailable",
@@ -156,6 +160,7 @@ impl From<doorstep_services::Error> for AppError {
                 fields,
                 current_version,
             },
+            E::VersionRequired => AppError::VersionRequired,
             E::TooManyRequests => AppError::TooManyRequests { retry_after: 60 },
             E::Unavailable => AppError::Unavailable,
             E::Internal => AppError::Internal,

@@ -310,6 +310,7 @@ mod tests {
             "file_too_large",
             "file_wrong_type",
             "image_unreadable",
+            "not_text",
             "image_too_large",
             "invalid_period",
             "invalid_date",

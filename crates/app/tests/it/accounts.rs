@@ -78,7 +78,7 @@ async fn accounts_are_managed_by_admins(b: Backend) {
     let r = api()
         .patch(app.url(&format!("/api/v1/accounts/{}", a["id"])))
         .bearer_auth(&admin)
-        .json(&json!({"disabled": true}))
+        .json(&json!({"version": a["version"], "disabled": true}))
         .send()
         .await
         .unwrap();

@@ -70,10 +70,19 @@ async fn the_catalogue_is_searched_in_residents_words(b: Backend) {
 
     // A change is found at once: the index follows the catalogue's version.
     let id = search("律师").await["items"][0]["id"].as_i64().unwrap();
+    let item: Value = c
+        .get(app.url(&format!("/api/v1/service_items/{id}")))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     let r = c
         .patch(app.url(&format!("/api/v1/service_items/{id}")))
         .bearer_auth(&admin)
-        .json(&json!({"name": "签约律师法律咨询预约"}))
+        .json(&json!({"version": item["version"], "name": "签约律师法律咨询预约"}))
         .send()
         .await
         .unwrap();

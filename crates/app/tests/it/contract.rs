@@ -8,7 +8,8 @@ use serde_json::Value;
 
 backend_tests!(
     every_refusal_is_the_documented_json,
-    metrics_are_for_operators_only
+    metrics_are_for_operators_only,
+    input_is_taken_as_documented_or_refused
 );
 
 fn api() -> reqwest::Client {
@@ -127,5 +128,47 @@ async fn metrics_are_for_operators_only(b: Backend) {
         text.contains("route=\"unmatched\"") && !text.contains("12345"),
         "{text}"
     );
+    app.stop().await;
+}
+
+/// Issue 9, item 8: what a client written from the document sends is taken as it says,
+/// and anything else is refused, never silently fixed.
+async fn input_is_taken_as_documented_or_refused(b: Backend) {
+    let app = TestApp::spawn(b).await;
+    let admin = app.token("admin").await;
+    let building = app.url(&format!("/api/v1/buildings/{}", app.fx.building1));
+    let get = |path: String| api().get(app.url(&path)).bearer_auth(&admin).send();
+    let patch = |body: Value| {
+        api()
+            .patch(&building)
+            .bearer_auth(&admin)
+            .json(&body)
+            .send()
+    };
+    // A PATCH without the version it read is refused (it could undo another's change).
+    let r = patch(serde_json::json!({"floors": 7})).await.unwrap();
+    assert_eq!(r.status(), 428, "{}", r.text().await.unwrap());
+    // An empty PATCH changes nothing and does not bump the version.
+    let r = patch(serde_json::json!({"version": 1})).await.unwrap();
+    assert_eq!(r.status(), 200);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["version"], 1, "{v}");
+    // A text field given a number, paging out of range, a flag that is not one: 422.
+    let r = patch(serde_json::json!({"version": 1, "number": 0}))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    let e: Value = r.json().await.unwrap();
+    assert_eq!(e["fields"]["number"]["code"], "not_text", "{e}");
+    for (path, param) in [
+        ("/api/v1/buildings?page=0", "page"),
+        ("/api/v1/buildings?per_page=-5", "per_page"),
+        ("/api/v1/circle/buildings?outside=maybe", "outside"),
+    ] {
+        let r = get(path.to_string()).await.unwrap();
+        assert_eq!(r.status(), 422, "{path}");
+        let e: Value = r.json().await.unwrap();
+        assert!(e["fields"][param]["code"].is_string(), "{path}: {e}");
+    }
     app.stop().await;
 }

@@ -371,7 +371,14 @@ impl CircleQuery {
                 }
             },
         };
-        let outside = matches!(self.outside.as_deref(), Some("1" | "true"));
+        let outside = match self.outside.as_deref().map(str::trim) {
+            None | Some("" | "0" | "false") => false,
+            Some("1" | "true") => true,
+            Some(_) => {
+                errors.add("outside", "invalid_choice");
+                false
+            }
+        };
         errors
             .into_result(Params {
                 category,

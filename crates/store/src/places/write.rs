@@ -163,6 +163,7 @@ impl PlaceStore<'_> {
 
     /// Changes a record. `change` sees the current record (read under the write lock) and
     /// returns the new values; `expected_version`, when given, must match the stored one.
+    /// When the values do not change, nothing is written and the version stays.
     pub async fn update<F>(
         self,
         entity: Entity,
@@ -179,6 +180,20 @@ impl PlaceStore<'_> {
         let new_values = change(&current)?;
         check_refs(&mut tx, entity, &new_values, current.place(), "").await?;
         let specs: Vec<_> = entity.fields().iter().filter(|s| s.editable).collect();
+        let changes: serde_json::Map<String, serde_json::Value> = specs
+            .iter()
+            .filter_map(|s| {
+                let old = current.get(s.name);
+                let new = new_values.get(s.name).unwrap_or(&Value::Null);
+                (old != new).then(|| (s.name.to_string(), serde_json::json!([old, new])))
+            })
+            .collect();
+        // Nothing changes: nothing is written, and the version stays (a client that sent
+        // back what it read has not made a new version).
+        if changes.is_empty() {
+            tx.commit().await?;
+            return Ok(current);
+        }
         let mut q = Sql::new(format!("UPDATE {} SET ", entity.table()));
         for s in &specs {
             let v = new_values.get(s.name).unwrap_or(&Value::Null);
@@ -198,14 +213,6 @@ impl PlaceStore<'_> {
                 current: current.version,
             });
         }
-        let changes: serde_json::Map<String, serde_json::Value> = specs
-            .iter()
-            .filter_map(|s| {
-                let old = current.get(s.name);
-                let new = new_values.get(s.name).unwrap_or(&Value::Null);
-                (old != new).then(|| (s.name.to_string(), serde_json::json!([old, new])))
-            })
-            .collect();
         let entry = AuditEntry::write(AuditAction::Update, entity, id, changes.into());
         audit::insert(&mut tx, ctx, entry).await?;
         let record = find_in(&mut tx, entity, id)

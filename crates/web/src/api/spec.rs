@@ -19,9 +19,13 @@ fn title_case(s: &str) -> String {
 
 fn field_schema(f: &FieldSpec) -> Value {
     match f.kind {
-        FieldKind::Text { max, .. } => json!({"type": "string", "maxLength": max}),
+        // No control characters (422 invalid_characters); line breaks and tabs only in
+        // fields that span lines.
+        FieldKind::Text { max, multiline } => json!({"type": "string", "maxLength": max,
+            "pattern": if multiline { r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$" } else { r"^[^\u0000-\u001F\u007F-\u009F]*$" }}),
         FieldKind::Phone => {
-            json!({"type": "string", "maxLength": 20, "pattern": "^[0-9 +()-]{5,20}$"})
+            json!({"type": "string", "maxLength": 24, "pattern": doorstep_domain::fields::CN_PHONE_PATTERN,
+                "description": "a dialable Chinese number: a mobile (11 digits), a landline with or without its area code, or either from abroad with +86; spaces, brackets and dashes between digits"})
         }
         FieldKind::Int { min, max } => json!({"type": "integer", "minimum": min, "maximum": max}),
         FieldKind::Float { min, max } => json!({"type": "number", "minimum": min, "maximum": max}),
@@ -31,6 +35,76 @@ fn field_schema(f: &FieldSpec) -> Value {
             json!({"type": "integer", "minimum": 1, "description": format!("id of a record in {t}")})
         }
     }
+}
+
+/// The body of a move: one object per move, with the fields that move requires.
+fn move_schema() -> Value {
+    use doorstep_domain::requests::{
+        FollowUpChannel, MAX_EXTRA_DAYS, MAX_HANDLER_NAME_CHARS, MAX_NOTE_CHARS, MAX_REASON_CHARS,
+        MAX_REPLY_CHARS, ReturnReason, Satisfaction,
+    };
+    let text = |max: usize, what: &str| json!({"type": "string", "minLength": 1, "maxLength": max, "description": what});
+    let rating = json!({"type": "string", "enum": Satisfaction::CODES});
+    let handler = json!({"oneOf": [
+        {"type": "object", "required": ["kind", "id"], "properties": {"kind": {"const": "worker"}, "id": {"type": "integer", "minimum": 1}}},
+        {"type": "object", "required": ["kind", "id"], "properties": {"kind": {"enum": ["post", "partner"]}, "id": text(MAX_HANDLER_NAME_CHARS, "the post's or partner unit's name; one line")}},
+    ]});
+    let one = |name: &str, required: &[&str], props: Value| {
+        let mut p = json!({
+            "version": {"type": "integer", "description": "the version the move is based on; a stale one is a 409"},
+            "move": {"const": name},
+        });
+        for (k, v) in props.as_object().into_iter().flatten() {
+            p[k] = v.clone();
+        }
+        let mut req = vec!["version", "move"];
+        req.extend_from_slice(required);
+        json!({"type": "object", "title": name, "required": req, "properties": p, "additionalProperties": false})
+    };
+    json!({"oneOf": [
+        one("resolve_on_spot", &["reply"], json!({"reply": text(MAX_REPLY_CHARS, "shown to the resident; line breaks allowed")})),
+        one("assign", &["to"], json!({"to": handler})),
+        one("accept", &[], json!({})),
+        one("return", &["reason", "note"], json!({"reason": {"type": "string", "enum": ReturnReason::CODES}, "note": text(MAX_NOTE_CHARS, "line breaks allowed")})),
+        one("start", &[], json!({})),
+        one("resolve", &["reply"], json!({"reply": text(MAX_REPLY_CHARS, "shown to the resident; line breaks allowed")})),
+        one("follow_up", &["efficiency", "attitude", "result"], json!({"efficiency": rating, "attitude": rating, "result": rating, "channel": {"type": "string", "enum": FollowUpChannel::CODES, "default": "web"}})),
+        one("close", &[], json!({})),
+        one("request_extension", &["days", "reason"], json!({"days": {"type": "integer", "minimum": 1, "maximum": MAX_EXTRA_DAYS}, "reason": text(MAX_REASON_CHARS, "one line")})),
+        one("decide_extension", &["approve"], json!({"approve": {"type": "boolean"}})),
+        one("escalate", &[], json!({})),
+        one("merge", &["into"], json!({"into": {"type": "integer", "minimum": 1, "description": "the open request that carries on"}})),
+    ]})
+}
+
+/// The password policy as the server checks it (`doorstep_domain::accounts::check_password`).
+fn password_schema(what: &str) -> Value {
+    json!({"type": "string", "minLength": 10, "maxLength": 128, "description": format!(
+        "{what}. 10 to 128 characters, not containing the user name, not one character repeated (422 password_too_short, password_too_long, password_contains_username, password_too_simple)"
+    )})
+}
+
+/// A request as the API answers it (contacts masked).
+fn request_schema() -> Value {
+    use doorstep_domain::requests::{Channel, Kind, State};
+    let opt = |t: &str| json!({"type": [t, "null"]});
+    json!({"type": "object", "required": ["id", "tracking_code", "state", "kind", "channel", "version"], "properties": {
+        "id": {"type": "integer"}, "subdistrict_id": {"type": "integer"}, "neighbourhood_id": {"type": "integer"},
+        "tracking_code": {"type": "string", "description": "the resident's key to the tracking page"},
+        "state": {"type": "string", "enum": State::CODES},
+        "kind": {"type": "string", "enum": Kind::CODES},
+        "channel": {"type": "string", "enum": Channel::CODES},
+        "service_item_id": opt("integer"), "building_id": opt("integer"),
+        "description": {"type": "string"}, "public_description": {"type": "boolean"},
+        "lat": opt("number"), "lon": opt("number"), "address": opt("string"),
+        "resident_name": {"type": ["string", "null"], "description": "masked"},
+        "resident_phone": {"type": ["string", "null"], "description": "masked; the full number only through the audited reveal"},
+        "resident_email": {"type": ["string", "null"], "description": "masked"},
+        "owner_id": {"type": "integer"},
+        "deadline_at": {"type": "string", "format": "date-time"},
+        "version": {"type": "integer"},
+        "created_at": {"type": "string", "format": "date-time"}, "updated_at": {"type": "string", "format": "date-time"},
+    }})
 }
 
 fn nullable(mut s: Value) -> Value {
@@ -54,7 +128,8 @@ fn input_schemas(fields: &[FieldSpec], patch: bool) -> Value {
     }
     let mut s = json!({"type": "object", "additionalProperties": false, "properties": props});
     if patch {
-        s["properties"]["version"] = json!({"type": "integer", "description": "the version the change is based on; a stale one is a 409"});
+        s["properties"]["version"] = json!({"type": "integer", "description": "the version the change is based on: required (428 without it); a stale one is a 409. A change that changes nothing keeps the version"});
+        s["required"] = json!(["version"]);
     } else {
         let required: Vec<&str> = fields
             .iter()
@@ -125,6 +200,7 @@ fn error_responses(codes: &[u16]) -> Map<String, Value> {
         403 => "outside the caller's role or scope",
         404 => "no such record (or in another subdistrict)",
         409 => "duplicate, stale version, or still in use",
+        428 => "a change without the `version` it is based on",
         413 => "body over the server's limit (`max_body_bytes`)",
         422 => "invalid fields (see `fields`)",
         503 => "database unreachable",
@@ -180,10 +256,12 @@ pub fn openapi() -> Value {
     schemas.insert("Account".into(), account_schema());
     schemas.insert("AccountInput".into(), {
         let mut s = input_schemas(ACCOUNT_FIELDS, false);
-        s["properties"]["password"] = json!({"type": "string", "minLength": 10, "description": "optional: without one the account cannot sign in yet"});
+        s["properties"]["password"] =
+            password_schema("optional: without one the account cannot sign in yet");
         s
     });
     schemas.insert("AccountPatch".into(), input_schemas(ACCOUNT_FIELDS, true));
+    schemas.insert("Request".into(), request_schema());
     for &e in Entity::ALL {
         let n = title_case(e.code());
         schemas.insert(n.clone(), record_schema(e));
@@ -358,7 +436,7 @@ pub fn openapi() -> Value {
                 r("Account"),
             ),
             OpKind::SetAccountPassword => {
-                let body = json!({"type": "object", "required": ["password"], "properties": {"password": {"type": "string", "minLength": 10}}});
+                let body = json!({"type": "object", "required": ["password"], "properties": {"password": password_schema("the new password")}});
                 (
                     "set_account_password".into(),
                     "Set an account's password and end its sessions (admins)".into(),
@@ -408,7 +486,7 @@ pub fn openapi() -> Value {
             OpKind::ListRequests => {
                 let mut params = paging_params();
                 params.push(query("box", json!({"type": "string", "enum": doorstep_domain::requests::Inbox::CODES}), "which requests (default open); workers see those they own or handle, and their neighbourhood's new resident reports"));
-                params.push(query("state", json!({"type": "string"}), "one workflow state"));
+                params.push(query("state", json!({"type": "string", "enum": doorstep_domain::requests::State::CODES}), "one workflow state"));
                 params.push(query("q", json!({"type": "string"}), "a tracking code (exact) or words of the description"));
                 params.push(query("sort", json!({"type": "string", "enum": ["newest", "deadline"]}), "newest first (default) or soonest deadline first"));
                 params.push(query("neighbourhood_id", json!({"type": "integer"}), "one neighbourhood (admins)"));
@@ -417,18 +495,12 @@ pub fn openapi() -> Value {
             OpKind::CreateRequest => {
                 let mut s = input_schemas(doorstep_services::requests::REQUEST_FIELDS, false);
                 s["description"] = json!("channel: desk, phone or visit (web and Open311 are the residents' own); kind: consultation, help, complaint, report, suggestion, praise");
-                ("create_request".into(), "One-window intake: the caller becomes the request's owner; the deadline counts working days".into(), "requests".into(), vec![], Some(s), 201, json!({"type": "object"}))
+                ("create_request".into(), "One-window intake: the caller becomes the request's owner; the deadline counts working days".into(), "requests".into(), vec![], Some(s), 201, r("Request"))
             }
-            OpKind::GetRequest => ("get_request".into(), "A request with its timeline".into(), "requests".into(), vec![id_param()], None, 200, json!({"type": "object"})),
+            OpKind::GetRequest => ("get_request".into(), "A request with its timeline".into(), "requests".into(), vec![id_param()], None, 200, json!({"allOf": [r("Request"), {"type": "object", "required": ["timeline"], "properties": {"timeline": {"type": "array", "items": {"type": "object"}}}}]})),
             OpKind::MoveRequest => {
-                let body = json!({"type": "object", "required": ["version", "move"], "properties": {
-                    "version": {"type": "integer", "description": "the version the move is based on; a stale one is a 409"},
-                    "move": {"type": "string", "enum": ["resolve_on_spot", "assign", "accept", "return", "start", "resolve", "follow_up", "close", "request_extension", "decide_extension", "escalate", "merge"]},
-                    "reply": {"type": "string", "minLength": 1, "maxLength": doorstep_domain::requests::MAX_REPLY_CHARS, "description": "resolve, resolve_on_spot: shown to the resident; line breaks allowed, other control characters refused"},
-                    "note": {"type": "string", "minLength": 1, "maxLength": doorstep_domain::requests::MAX_NOTE_CHARS, "description": "return: line breaks allowed"},
-                    "reason": {"type": "string", "minLength": 1, "maxLength": doorstep_domain::requests::MAX_REASON_CHARS, "description": "request_extension: one line"}
-                }, "additionalProperties": true});
-                ("move_request".into(), "A workflow move (assign, accept, return, start, resolve, follow_up…); illegal moves are a 409. A follow_up notes its channel (phone or visit) and is taken by someone other than who resolved it".into(), "requests".into(), vec![id_param()], Some(body), 200, json!({"type": "object"}))
+                let body = move_schema();
+                ("move_request".into(), "A workflow move (assign, accept, return, start, resolve, follow_up…); illegal moves are a 409. A follow_up notes its channel (phone or visit) and is taken by someone other than who resolved it".into(), "requests".into(), vec![id_param()], Some(body), 200, r("Request"))
             }
             OpKind::RevealContact => {
                 let body = json!({"type": "object", "required": ["field", "reason"], "properties": {
@@ -453,7 +525,7 @@ pub fn openapi() -> Value {
                 let params = vec![
                     query("neighbourhood_id", json!({"type": "integer"}), "one neighbourhood (admins; staff always their own)"),
                     query("from", json!({"type": "string", "format": "date"}), "first day (Shanghai), default 29 days before `to`"),
-                    query("to", json!({"type": "string", "format": "date"}), "last day (Shanghai), default today"),
+                    query("to", json!({"type": "string", "format": "date"}), "last day (Shanghai), default today; `from` not after `to`, and the period shorter than three years (422 invalid_period)"),
                 ];
                 ("get_request_figures".into(), "Figures of requests received in a period: volume by kind and category, on-time, on-the-spot, resolution and satisfaction rates, median hours to resolve; overall and per neighbourhood".into(), "requests".into(), params, None, 200, json!({"type": "object"}))
             }
@@ -547,6 +619,9 @@ pub fn openapi() -> Value {
         }
         let errs: &[u16] = match (op.kind, body.is_some()) {
             (OpKind::Health, _) => &[503],
+            (OpKind::UpdatePlace(_) | OpKind::UpdateAccount, _) => {
+                &[400, 401, 403, 404, 409, 413, 422, 428, 503]
+            }
             (_, true) => &[400, 401, 403, 404, 409, 413, 422, 503],
             (_, false) => &[400, 401, 403, 404, 422, 503],
         };
@@ -576,7 +651,10 @@ pub fn openapi() -> Value {
             "description": "The JSON API of Doorstep (家门口), the residential service system of a subdistrict. \
                 Authenticate with a session cookie (the web app; its writes send the session's CSRF \
                 token in `X-CSRF-Token`) or `Authorization: Bearer <token>` (create tokens on /me). Every route checks role and scope on the server. Error messages \
-                follow Accept-Language (zh-CN by default, en).",
+                follow Accept-Language (zh-CN by default, en). Residents' own channel for \
+                third-party clients is Open311 GeoReport v2 at `/open311/v2` (discovery at \
+                `/open311/v2/discovery.json`, described by its own specification, \
+                http://wiki.open311.org/GeoReport_v2, and the README).",
             "license": {"name": "AGPL-3.0-or-later", "identifier": "AGPL-3.0-or-later"}
         },
         "servers": [{"url": "/"}],
