@@ -301,6 +301,28 @@ pub fn validate(
 
 type ParseError = (&'static str, Vec<String>);
 
+/// What is wrong with a free text, if anything: control characters (NUL included, which
+/// PostgreSQL cannot store) are `invalid_characters`, except line breaks and tabs where
+/// the text may span lines; more than `max` characters is `too_long`. Every text the
+/// system stores is checked by this, whatever route it comes by.
+pub fn text_problem(text: &str, max: usize, multiline: bool) -> Option<ParseError> {
+    let allowed = |c: char| multiline && matches!(c, '\n' | '\r' | '\t');
+    if text.chars().any(|c| c.is_control() && !allowed(c)) {
+        Some(("invalid_characters", vec![]))
+    } else if text.chars().count() > max {
+        Some(("too_long", vec![max.to_string()]))
+    } else {
+        None
+    }
+}
+
+/// [`text_problem`], recorded on `field`.
+pub fn check_text(errors: &mut FieldErrors, field: &str, text: &str, max: usize, multiline: bool) {
+    if let Some((code, params)) = text_problem(text, max, multiline) {
+        errors.add_with(field, code, params);
+    }
+}
+
 fn parse_value(spec: &FieldSpec, raw: &serde_json::Value) -> Result<Value, ParseError> {
     use serde_json::Value as J;
     let text = match raw {
@@ -333,18 +355,10 @@ fn parse_value(spec: &FieldSpec, raw: &serde_json::Value) -> Result<Value, Parse
         J::Array(_) | J::Object(_) => return Err(("invalid", vec![])),
     };
     match spec.kind {
-        FieldKind::Text { max, multiline } => {
-            // Control characters never; line breaks (and tabs) only where the field
-            // spans lines.
-            let allowed = |c: char| multiline && matches!(c, '\n' | '\r' | '\t');
-            if text.chars().any(|c| c.is_control() && !allowed(c)) {
-                Err(("invalid_characters", vec![]))
-            } else if text.chars().count() > max {
-                Err(("too_long", vec![max.to_string()]))
-            } else {
-                Ok(Value::Text(text))
-            }
-        }
+        FieldKind::Text { max, multiline } => match text_problem(&text, max, multiline) {
+            Some(p) => Err(p),
+            None => Ok(Value::Text(text)),
+        },
         FieldKind::Phone => {
             if is_cn_phone(&text) {
                 Ok(Value::Text(text))

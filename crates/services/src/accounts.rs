@@ -259,9 +259,9 @@ pub async fn mint_token(
     if name.is_empty() {
         return Err(Error::validation("token_name", "required"));
     }
-    if name.chars().count() > TOKEN_NAME_MAX {
-        return Err(Error::validation("token_name", "too_long"));
-    }
+    let mut e = FieldErrors::new();
+    doorstep_domain::fields::check_text(&mut e, "token_name", name, TOKEN_NAME_MAX, false);
+    e.into_result(())?;
     if account.disabled {
         return Err(Error::conflict("account_disabled"));
     }

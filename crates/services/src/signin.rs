@@ -98,6 +98,14 @@ pub async fn authenticate(
     let now = sv.now();
     let s = sv.settings();
     let username = username.trim().to_lowercase();
+    // No account has a name like this (a page of text, a NUL, which PostgreSQL cannot
+    // store): a wrong sign-in, counted against the address by the caller, and nothing
+    // of it stored. (Passwords are only hashed.)
+    let unstorable =
+        |t: &str, max: usize| t.chars().count() > max || t.chars().any(char::is_control);
+    if unstorable(&username, 64) || password.chars().count() > 1024 {
+        return Ok(Err(LoginFailure::BadCredentials));
+    }
     let attempts = sv
         .store
         .sessions()

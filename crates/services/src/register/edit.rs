@@ -167,11 +167,8 @@ pub fn check_tag(
         }
     }
     let note = super::people::text(&input.note).map(str::to_string);
-    if note
-        .as_ref()
-        .is_some_and(|n| n.chars().count() > TAG_NOTE_MAX)
-    {
-        e.add_with("note", "too_long", vec![TAG_NOTE_MAX.to_string()]);
+    if let Some(n) = &note {
+        doorstep_domain::fields::check_text(&mut e, "note", n, TAG_NOTE_MAX, true);
     }
     let started_on = match super::people::text(&input.started_on) {
         None => today,

@@ -59,9 +59,7 @@ fn check_lengths(input: &ResidentInput, e: &mut FieldErrors) {
             LANGUAGES_MAX,
         ),
     ] {
-        if value.trim().chars().count() > max {
-            e.add_with(field, "too_long", vec![max.to_string()]);
-        }
+        doorstep_domain::fields::check_text(e, field, value.trim(), max, false);
     }
 }
 
@@ -73,8 +71,8 @@ pub fn check(input: &ResidentInput, today: NaiveDate) -> Result<Checked, FieldEr
     let name = input.name.trim().to_string();
     if name.is_empty() {
         e.add("name", "required");
-    } else if name.chars().count() > 30 {
-        e.add_with("name", "too_long", vec!["30".into()]);
+    } else {
+        doorstep_domain::fields::check_text(&mut e, "name", &name, 30, false);
     }
     if input.room.trim().is_empty() {
         e.add("room", "required");

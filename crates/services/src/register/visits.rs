@@ -25,9 +25,8 @@ pub struct VisitInput {
 
 fn text(v: &Option<String>, max: usize, field: &str, e: &mut FieldErrors) -> Option<String> {
     let t = v.as_deref().map(str::trim).filter(|s| !s.is_empty())?;
-    if t.chars().count() > max {
-        e.add_with(field, "too_long", vec![max.to_string()]);
-    }
+    // Notes and findings may span lines; nothing takes control characters.
+    doorstep_domain::fields::check_text(e, field, t, max, true);
     Some(t.to_string())
 }
 

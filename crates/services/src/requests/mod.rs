@@ -335,14 +335,7 @@ async fn check_move(sv: &Services, who: &Caller, r: &RequestRecord, mv: &Move) -
     // Every text a move carries has a maximum and no control characters (NUL included:
     // PostgreSQL refuses it); line breaks only where the text may span lines.
     for (field, text, max, lines) in mv.texts() {
-        if text
-            .chars()
-            .any(|c| c.is_control() && !(lines && matches!(c, '\n' | '\r' | '\t')))
-        {
-            errors.add(field, "invalid_characters");
-        } else if text.chars().count() > max {
-            errors.add_with(field, "too_long", vec![max.to_string()]);
-        }
+        doorstep_domain::fields::check_text(&mut errors, field, text, max, lines);
     }
     if !errors.is_empty() {
         return Ok(errors.into_result(())?);

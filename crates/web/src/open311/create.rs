@@ -208,7 +208,13 @@ fn email(form: &HashMap<String, String>) -> Result<Option<String>, Failure> {
         .filter(|e| !e.is_empty())
     {
         None => Ok(None),
-        Some(e) if e.len() > 120 || !e.contains('@') || e.starts_with('@') || e.ends_with('@') => {
+        Some(e)
+            if e.len() > 120
+                || !e.contains('@')
+                || e.starts_with('@')
+                || e.ends_with('@')
+                || e.chars().any(|c| c.is_control() || c.is_whitespace()) =>
+        {
             Err(fail(
                 StatusCode::BAD_REQUEST,
                 "email is not an e-mail address",
