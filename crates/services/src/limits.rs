@@ -88,13 +88,42 @@ pub async fn take(
     Ok((h.count >= limit as i64).then(|| wait(&h, window, now)))
 }
 
-/// Counts an attempt without asking (a failed sign-in, a filed Open311 request).
-pub async fn record(sv: &Services, bucket: Bucket, key: impl Display) -> Result<()> {
-    Ok(sv
-        .store
-        .limits()
-        .record(bucket.code(), &key.to_string(), sv.now())
-        .await?)
+/// A slot taken with [`reserve`]: given back with [`Reserved::release`] when the attempt
+/// turns out not to count.
+#[derive(Debug, Clone)]
+#[must_use]
+pub struct Reserved {
+    bucket: Bucket,
+    key: String,
+    at: DateTime<Utc>,
+}
+
+impl Reserved {
+    pub async fn release(self, sv: &Services) -> Result<()> {
+        Ok(sv
+            .store
+            .limits()
+            .release(self.bucket.code(), &self.key, self.at)
+            .await?)
+    }
+}
+
+/// Takes a slot before an attempt whose outcome decides whether it counts (a sign-in
+/// counts when it fails, an Open311 request when it is filed), so that attempts made at
+/// the same moment cannot all pass: `Err(seconds to wait)` at the limit.
+pub async fn reserve(
+    sv: &Services,
+    bucket: Bucket,
+    key: impl Display,
+    limit: usize,
+    window: Duration,
+) -> Result<std::result::Result<Reserved, u64>> {
+    let key = key.to_string();
+    let at = sv.now();
+    Ok(match take(sv, bucket, &key, limit, window).await? {
+        Some(wait) => Err(wait),
+        None => Ok(Reserved { bucket, key, at }),
+    })
 }
 
 /// Forgets attempts older than `longest` (the longest window of any limit).

@@ -81,6 +81,26 @@ impl LimitStore<'_> {
         tx.commit().await
     }
 
+    /// Gives back one attempt counted at `at` (a reserved slot whose attempt turned out
+    /// not to count: a sign-in that succeeded, a request that was not filed).
+    pub async fn release(self, bucket: &str, key: &str, at: DateTime<Utc>) -> Result<()> {
+        let row = match self.0.backend() {
+            Backend::Sqlite => "rowid",
+            Backend::Postgres => "ctid",
+        };
+        let mut tx = self.0.begin().await?;
+        Sql::new(format!(
+            "DELETE FROM rate_hits WHERE {row} IN (SELECT {row} FROM rate_hits \
+             WHERE bucket = $1 AND key = $2 AND at = $3 LIMIT 1)"
+        ))
+        .bind(bucket)
+        .bind(key)
+        .bind(at)
+        .execute(&mut tx)
+        .await?;
+        tx.commit().await
+    }
+
     /// Forgets attempts at or before `before` (older than every window).
     pub async fn forget(self, before: DateTime<Utc>) -> Result<u64> {
         let mut tx = self.0.begin().await?;

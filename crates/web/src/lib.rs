@@ -75,8 +75,6 @@ pub struct AppState {
     pub(crate) throttle: throttle::Throttle,
     /// Resident reports (web page, Open311) per client address.
     pub(crate) report_throttle: throttle::Throttle,
-    /// Open311 requests filed per key (account id).
-    pub(crate) key_throttle: throttle::Throttle,
     /// Tracking-code lookups per client address.
     pub(crate) lookup_throttle: throttle::Throttle,
     /// Whether the database holds the demo (shown as a banner on every page).
@@ -95,7 +93,6 @@ impl AppState {
             setup_token: Arc::new(Mutex::new(None)),
             throttle: throttle::Throttle::new(Bucket::SignIn),
             report_throttle: throttle::Throttle::new(Bucket::Report),
-            key_throttle: throttle::Throttle::new(Bucket::Open311Key),
             lookup_throttle: throttle::Throttle::new(Bucket::Lookup),
             demo,
             metrics: Arc::default(),

@@ -2,8 +2,8 @@
 //! route, method and status; latency histograms by route; the intake queue (waiting
 //! intakes, batch sizes); the database pool; background job runs. Each server reports
 //! its own (a deployment's Prometheus scrapes every server). Reachable from the
-//! configured addresses (`metrics_from`, loopback by default) or with an admin's API
-//! token; nobody else learns it exists.
+//! configured addresses (`metrics_from`, none by default) or with an admin's API token;
+//! nobody else learns it exists.
 
 use crate::{AppError, AppState};
 use axum::extract::{MatchedPath, Request, State};
@@ -201,8 +201,15 @@ pub(crate) async fn serve(
     req: Request,
 ) -> Result<Response, AppError> {
     let (parts, _) = req.into_parts();
-    let from_allowed = crate::session::client_ip(&parts)
-        .is_some_and(|ip| state.config.metrics_from.iter().any(|n| n.contains(ip)));
+    // A request a proxy forwarded is judged by the client it names, which is known only
+    // when the proxy is trusted; otherwise the proxy's own address proves nothing.
+    let forwarded = ["x-forwarded-for", "forwarded", "x-real-ip"]
+        .iter()
+        .any(|h| parts.headers.contains_key(*h));
+    let known_client = !forwarded || !state.config.trusted_proxies.is_empty();
+    let from_allowed = known_client
+        && crate::session::client_ip(&parts)
+            .is_some_and(|ip| state.config.metrics_from.iter().any(|n| n.contains(ip)));
     let admin_token = match parts
         .headers
         .get(header::AUTHORIZATION)

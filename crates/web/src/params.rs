@@ -43,9 +43,15 @@ impl Params {
         self.values.get(k).filter(|v| !v.trim().is_empty()).cloned()
     }
 
-    /// Takes a parameter's text as given (empty counts as absent).
+    /// Takes a parameter's text as given (empty counts as absent). Control characters
+    /// (a NUL, which PostgreSQL cannot compare) are an error on the parameter.
     pub fn text(&mut self, k: &str) -> Option<String> {
-        self.values.remove(k).filter(|v| !v.trim().is_empty())
+        let v = self.values.remove(k).filter(|v| !v.trim().is_empty())?;
+        if v.chars().any(char::is_control) {
+            self.errors.add(k, "invalid_characters");
+            return None;
+        }
+        Some(v)
     }
 
     /// Takes a parameter of a type read from text (numbers, ids, codes); a value that

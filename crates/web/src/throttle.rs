@@ -38,14 +38,6 @@ impl Throttle {
             .is_none())
     }
 
-    /// Counts an attempt (a failed sign-in) without asking whether it was allowed.
-    pub async fn record(&self, sv: &Services, key: Option<impl Display>) -> Result<(), AppError> {
-        if let Some(key) = key {
-            limits::record(sv, self.bucket, key).await?;
-        }
-        Ok(())
-    }
-
     /// How long until the key may try again, when it is at its limit: until its oldest
     /// counted attempt leaves the window (whole seconds, at least one).
     pub async fn retry_after(

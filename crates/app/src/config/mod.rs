@@ -126,10 +126,9 @@ impl Default for Config {
             open311_reports_per_hour: 600,
             calendar_file: None,
             trusted_proxies: Vec::new(),
-            metrics_from: ["127.0.0.1", "::1"]
-                .iter()
-                .filter_map(|a| a.parse().ok())
-                .collect(),
+            // None by default: behind a reverse proxy on the same machine every visitor
+            // would come from loopback.
+            metrics_from: Vec::new(),
             encryption_key: None,
             previous_encryption_keys: Vec::new(),
             sources: KEYS.iter().map(|k| (*k, Source::Default)).collect(),

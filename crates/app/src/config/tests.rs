@@ -104,17 +104,9 @@ fn bad_values_name_their_source() {
 #[test]
 fn metrics_addresses_and_log_format_are_read_and_checked() {
     let c = Config::load_from(None, &env(&[])).unwrap();
-    let loopback: Vec<std::net::IpAddr> =
-        vec!["127.0.0.1".parse().unwrap(), "::1".parse().unwrap()];
     assert!(
-        loopback
-            .iter()
-            .all(|ip| c.metrics_from.iter().any(|n| n.contains(*ip)))
-    );
-    assert!(
-        !c.metrics_from
-            .iter()
-            .any(|n| n.contains("10.0.0.1".parse().unwrap()))
+        c.metrics_from.is_empty(),
+        "only an admin's token by default"
     );
     assert_eq!(c.log_format, LogFormat::Text);
     let c = Config::load_from(

@@ -193,8 +193,23 @@ async fn no_route_stores_control_characters(b: Backend) {
         "{}",
         r.status()
     );
-    // The desk's intake.
+    // Lookups by code and searches: nothing found or a named refusal, never a 500.
     let sec = app.token("sec1").await;
+    for (path, status) in [
+        ("/track/%00ABCDEFGH", 404),
+        ("/open311/v2/tokens/%00.json", 404),
+        ("/api/v1/requests?q=%00", 422),
+        ("/api/v1/buildings?q=a%00", 422),
+    ] {
+        let r = api()
+            .get(app.url(path))
+            .bearer_auth(&sec)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), status, "{path}");
+    }
+    // The desk's intake.
     let r = api()
         .post(app.url("/api/v1/requests"))
         .bearer_auth(&sec)

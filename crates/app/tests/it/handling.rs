@@ -175,6 +175,22 @@ async fn duplicates_are_suggested_and_merged(b: Backend) {
         .await
         .unwrap();
     assert!(page.contains("已合并到"), "{page}");
+    // The resident of the merged request sees where the matter stands, never the other
+    // request's tracking code (its resident's key to rate it).
+    let requests = app.store().requests();
+    let merged_code = requests.get(b2.into()).await.unwrap().tracking_code;
+    let survivor_code = requests.get(a.into()).await.unwrap().tracking_code;
+    let track = reqwest::get(app.url(&format!("/track/{merged_code}")))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(track.contains("合并在一起办理"), "{track}");
+    assert!(
+        !track.contains(&survivor_code),
+        "another resident's key leaked"
+    );
     app.stop().await;
 }
 

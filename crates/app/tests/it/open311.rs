@@ -395,12 +395,33 @@ async fn open311_clients_are_limited_by_their_key(b: Backend) {
     assert!((1..=3600).contains(&wait), "{wait}");
     let e: Value = r.json().await.unwrap();
     assert_eq!(e[0]["code"], 429);
-    // Another key from the same address has its own limit.
+    // Another key from the same address has its own limit, which requests sent at the
+    // same moment cannot pass either: of twelve at once, three are filed.
     let admin = app.token("admin").await;
-    assert_eq!(post(&admin, "路灯不亮").await.unwrap().status(), 201);
-    // An hour later the key may file again.
+    let burst: Vec<_> = (0..12)
+        .map(|i| {
+            let form = vec![
+                ("jurisdiction_id", j.clone()),
+                ("service_code", app.fx.service_item1.to_string()),
+                ("address_id", app.fx.building1.to_string()),
+                ("description", format!("路灯不亮 同时 {i}")),
+                ("api_key", admin.clone()),
+            ];
+            let (c, url) = (c.clone(), app.url("/open311/v2/requests.json"));
+            tokio::spawn(async move { c.post(url).form(&form).send().await })
+        })
+        .collect();
+    let mut filed = 0;
+    for r in burst {
+        let status = r.await.unwrap().unwrap().status();
+        assert!(status == 201 || status == 429, "{status}");
+        filed += usize::from(status == 201);
+    }
+    assert_eq!(filed, 3);
+    // An hour later the keys may file again.
     app.clock.advance(chrono::Duration::minutes(61));
     assert_eq!(post(&key, "路灯不亮 4").await.unwrap().status(), 201);
+    assert_eq!(post(&admin, "路灯不亮 5").await.unwrap().status(), 201);
     // A multipart form is told what to send.
     let form = reqwest::multipart::Form::new()
         .text("jurisdiction_id", j.clone())

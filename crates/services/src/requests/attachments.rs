@@ -15,8 +15,14 @@ use std::io::Cursor;
 
 /// The widest or tallest image accepted, in pixels.
 pub const MAX_SIDE: u32 = 10_000;
-/// The most memory decoding one image may take (a 48-megapixel photo fits).
-const MAX_DECODE_BYTES: u64 = 200 * 1024 * 1024;
+/// The most memory one decoded image may take (a 48-megapixel photo, 8 bits a channel,
+/// fits); turning and scaling it take about twice that again, so images are decoded one
+/// at a time.
+const MAX_DECODE_BYTES: u64 = 160 * 1024 * 1024;
+
+/// One image decoded at a time in the whole server: a burst of uploads waits its turn
+/// instead of taking memory in parallel.
+static DECODING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(1);
 /// Stored images are at most this many pixels on their longer side: enough to read a
 /// notice on a wall, a fraction of a phone photo's size.
 pub const STORED_SIDE: u32 = 2560;
@@ -67,6 +73,11 @@ fn decode(bytes: &[u8], content_type: &str) -> Result<DynamicImage, &'static str
         _ => "image_unreadable",
     };
     let mut decoder = reader.into_decoder().map_err(why)?;
+    // The limits above bound the sides; the decoded buffer is checked here, before it
+    // is made (a small PNG can declare 10,000 × 10,000 pixels of 16-bit colour).
+    if decoder.total_bytes() > MAX_DECODE_BYTES {
+        return Err("image_too_large");
+    }
     let orientation = decoder.orientation().map_err(why)?;
     let mut img = DynamicImage::from_decoder(decoder).map_err(why)?;
     img.apply_orientation(orientation);
@@ -107,6 +118,10 @@ pub fn clean(bytes: &[u8]) -> Result<(&'static str, Vec<u8>), &'static str> {
 /// The decoding runs off the request threads.
 pub async fn prepare(field: &str, bytes: &[u8]) -> Result<NewAttachment> {
     let owned = bytes.to_vec();
+    let _turn = DECODING
+        .acquire()
+        .await
+        .map_err(|e| Error::internal(format!("image decoding closed: {e}")))?;
     let cleaned = tokio::task::spawn_blocking(move || clean(&owned))
         .await
         .map_err(|e| Error::internal(format!("image decoding stopped: {e}")))?;
@@ -261,6 +276,44 @@ mod tests {
             ImageFormat::WebP,
         );
         assert_eq!(clean(&webp).unwrap().0, "image/jpeg");
+    }
+
+    #[test]
+    fn a_small_file_cannot_ask_for_a_huge_buffer() {
+        // A PNG header declaring 9,000 × 9,000 pixels of 16-bit RGBA (648 MB decoded),
+        // in 77 bytes: refused before any buffer is made.
+        fn crc32(bytes: &[u8]) -> u32 {
+            let mut c = 0xFFFF_FFFFu32;
+            for b in bytes {
+                c ^= u32::from(*b);
+                for _ in 0..8 {
+                    c = if c & 1 == 1 {
+                        (c >> 1) ^ 0xEDB8_8320
+                    } else {
+                        c >> 1
+                    };
+                }
+            }
+            !c
+        }
+        let chunk = |kind: &[u8], data: &[u8]| {
+            let mut out = u32::try_from(data.len()).unwrap().to_be_bytes().to_vec();
+            let body = [kind, data].concat();
+            out.extend(&body);
+            out.extend(crc32(&body).to_be_bytes());
+            out
+        };
+        let mut ihdr = 9_000u32.to_be_bytes().to_vec();
+        ihdr.extend(9_000u32.to_be_bytes());
+        ihdr.extend([16, 6, 0, 0, 0]);
+        let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+        png.extend(chunk(b"IHDR", &ihdr));
+        png.extend(chunk(
+            b"IDAT",
+            &[0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01],
+        ));
+        png.extend(chunk(b"IEND", &[]));
+        assert_eq!(clean(&png), Err("image_too_large"));
     }
 
     #[test]

@@ -188,7 +188,7 @@ pub struct Step {
     pub at: DateTime<Utc>,
     /// The move's code (`receive` for the intake).
     pub what: &'static str,
-    /// The reply to the resident, or the code of the request merged into; nothing else.
+    /// The reply to the resident, or the state of the request merged into; nothing else.
     pub detail: String,
 }
 
@@ -212,9 +212,12 @@ pub async fn track(sv: &Services, code: &str) -> Result<Option<Tracked>> {
             Some(m @ (Move::Resolve { reply } | Move::ResolveOnSpot { reply })) => {
                 (m.code(), reply.clone())
             }
+            // Where the request it joined stands, never that request's tracking code
+            // (another resident's key to rate it).
             Some(Move::Merge { into }) => {
                 let other = sv.store.requests().find(*into).await?;
-                ("merge", other.map(|o| o.tracking_code).unwrap_or_default())
+                let state = other.map(|o| o.workflow.state.code().to_string());
+                ("merge", state.unwrap_or_default())
             }
             // Internal notes (return reasons, extension reasons) stay inside.
             Some(m) => (m.code(), String::new()),

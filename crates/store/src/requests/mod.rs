@@ -262,6 +262,11 @@ impl RequestStore<'_> {
     /// constant time: how long the answer takes says nothing of how much of a guess
     /// was right.
     pub async fn find_by_code(self, code: &str) -> Result<Option<RequestRecord>> {
+        // Codes are short runs of capitals and digits: anything else (a NUL, a page of
+        // text) names no request and is not sent to the database.
+        if code.is_empty() || code.len() > 32 || !code.bytes().all(|b| b.is_ascii_alphanumeric()) {
+            return Ok(None);
+        }
         let selector: String = code.chars().take(4).collect();
         let rows = Sql::new("SELECT * FROM requests WHERE substr(tracking_code, 1, 4) = $1")
             .bind(selector)

@@ -15,7 +15,7 @@ use doorstep_domain::requests::Channel;
 use doorstep_domain::{
     BuildingId, FieldErrors, NeighbourhoodId, ServiceItemId, SubdistrictId, Value,
 };
-use doorstep_services::limits::Bucket;
+use doorstep_services::limits::{self, Bucket};
 use doorstep_services::records::Account;
 use doorstep_services::requests::resident as svc;
 use doorstep_services::signin;
@@ -224,6 +224,10 @@ fn email(form: &HashMap<String, String>) -> Result<Option<String>, Failure> {
     }
 }
 
+/// Files a request for the key's holder. A client is limited by its key, not by the
+/// address it calls from (a hotline's server is one address for thousands of
+/// residents). The slot is taken first, so that requests sent at the same moment cannot
+/// all pass, and given back when nothing is filed: only filed requests count.
 async fn file_request(
     state: &AppState,
     form: &HashMap<String, String>,
@@ -232,27 +236,45 @@ async fn file_request(
 ) -> Result<serde_json::Value, Failure> {
     let sv = &state.services;
     let account = key_holder(state, form).await?;
-    // A client is limited by its key, not by the address it calls from (a hotline's
-    // server is one address for thousands of residents); only filed requests count.
-    let (limit, key) = (
-        state.config.open311_reports_per_hour,
-        Some(account.id.get()),
-    );
-    if let Err(crate::AppError::TooManyRequests { retry_after }) = state
-        .key_throttle
-        .check(sv, key, limit, REPORT_WINDOW)
-        .await
+    let limit = state.config.open311_reports_per_hour;
+    let slot = match limits::reserve(
+        sv,
+        Bucket::Open311Key,
+        account.id.get(),
+        limit,
+        REPORT_WINDOW,
+    )
+    .await?
     {
-        return Err(Failure {
-            retry_after: Some(retry_after),
-            ..fail(
-                StatusCode::TOO_MANY_REQUESTS,
-                format!(
-                    "this api_key has filed {limit} requests in the past hour; try again in {retry_after} seconds"
-                ),
-            )
-        });
+        Ok(slot) => slot,
+        Err(retry_after) => {
+            return Err(Failure {
+                retry_after: Some(retry_after),
+                ..fail(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    format!(
+                        "this api_key has filed {limit} requests in the past hour; try again in {retry_after} seconds"
+                    ),
+                )
+            });
+        }
+    };
+    let filed = file_checked(state, form, lang, ip, &account).await;
+    if filed.is_err() {
+        slot.release(sv).await?;
     }
+    filed
+}
+
+/// The request of a POST, checked like every other intake.
+async fn file_checked(
+    state: &AppState,
+    form: &HashMap<String, String>,
+    lang: Lang,
+    ip: Option<IpAddr>,
+    account: &Account,
+) -> Result<serde_json::Value, Failure> {
+    let sv = &state.services;
     let sd = jurisdiction(state, form.get("jurisdiction_id").map(String::as_str)).await?;
     if sd != account.subdistrict_id {
         return Err(fail(
@@ -269,7 +291,7 @@ async fn file_request(
         .map_err(|e| fail(StatusCode::BAD_REQUEST, e.description))?;
     let (nb, building, point) = place(state, sd, form).await?;
     // The same rules as every channel: a key of 牡丹七 files nothing in 牡丹六.
-    svc::may_file_for(&account, nb).map_err(|_| {
+    svc::may_file_for(account, nb).map_err(|_| {
         fail(
             StatusCode::FORBIDDEN,
             "api_key may not file requests for this place",
@@ -293,7 +315,6 @@ async fn file_request(
             ),
             other => other.into(),
         })?;
-    doorstep_services::limits::record(sv, Bucket::Open311Key, account.id.get()).await?;
     Ok(json!([{
         "service_request_id": r.id.to_string(),
         "token": r.tracking_code,

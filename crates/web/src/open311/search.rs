@@ -211,14 +211,24 @@ pub(super) async fn token(
             LOOKUPS_PER_WINDOW,
             LOOKUP_WINDOW,
         );
-        if let Err(crate::AppError::TooManyRequests { retry_after }) = lookup.await {
-            return Err(Failure {
-                retry_after: Some(retry_after),
-                ..fail(
-                    StatusCode::TOO_MANY_REQUESTS,
-                    "too many token lookups; try again later",
-                )
-            });
+        match lookup.await {
+            Ok(()) => {}
+            Err(crate::AppError::TooManyRequests { retry_after }) => {
+                return Err(Failure {
+                    retry_after: Some(retry_after),
+                    ..fail(
+                        StatusCode::TOO_MANY_REQUESTS,
+                        "too many token lookups; try again later",
+                    )
+                });
+            }
+            // The limit cannot be counted (the database is away): no lookup either.
+            Err(_) => {
+                return Err(fail(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "unavailable; try again later",
+                ));
+            }
         }
         match svc::by_code(&state.services, &tok.to_uppercase()).await? {
             Some(r) => {

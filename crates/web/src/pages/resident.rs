@@ -364,7 +364,7 @@ async fn render_track(
         // Best first, as on the staff's follow-up form.
         ratings => views::choice_options(&state.i18n, lang, &["satisfied", "basic", "unsatisfied"], "request.rating."),
         reply => t.steps.iter().rev().find(|s| matches!(s.what, "resolve" | "resolve_on_spot")).map(|s| s.detail.clone()),
-        merged_code => t.steps.iter().rev().find(|s| s.what == "merge").map(|s| s.detail.clone()),
+        merged_state => t.steps.iter().rev().find(|s| s.what == "merge").map(|s| tr(&format!("request.state.{}", s.detail))),
         rating_error => (!errors.is_empty()).then(|| tr("resident.rating_incomplete")),
     };
     Ok((

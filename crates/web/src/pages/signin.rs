@@ -11,6 +11,7 @@ use axum::extract::{FromRequest, Path, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
+use doorstep_services::limits::{self, Bucket};
 use doorstep_services::signin::{self, LoginFailure};
 use minijinja::context;
 
@@ -101,28 +102,36 @@ async fn login(State(state): State<AppState>, req: Request) -> Result<Response, 
     let sv = &state.services;
     // Only failed attempts count toward the address's limit: a station where ten people
     // sign in each morning behind one address is never locked out by its own successes.
+    // A slot is taken before the password is tried (so attempts at the same moment
+    // cannot all pass) and given back when the attempt does not count.
     let (limit, window) = (state.config.ip_attempts, state.config.ip_window);
-    if let Some(secs) = state.throttle.retry_after(sv, ip, limit, window).await? {
-        return wait("login.throttled", secs);
-    }
+    let slot = match ip {
+        Some(ip) => match limits::reserve(sv, Bucket::SignIn, ip, limit, window).await? {
+            Ok(slot) => Some(slot),
+            Err(secs) => return wait("login.throttled", secs),
+        },
+        None => None,
+    };
+    let give_back = async |slot: Option<limits::Reserved>| -> Result<(), AppError> {
+        if let Some(s) = slot {
+            s.release(sv).await?;
+        }
+        Ok(())
+    };
     if username.is_empty() || password.is_empty() {
+        give_back(slot).await?;
         return again("login.missing", StatusCode::UNPROCESSABLE_ENTITY);
     }
     match signin::authenticate(sv, &username, &password, ip).await? {
         Ok(account) => {
+            give_back(slot).await?;
             let secret =
                 signin::start_session(sv, &account, ip, ua.as_deref(), old.as_deref()).await?;
             let cookie = session::session_cookie(&state, &secret, false);
             with_cookie(Redirect::to(&next).into_response(), &cookie)
         }
-        Err(LoginFailure::BadCredentials) => {
-            state.throttle.record(sv, ip).await?;
-            again("login.bad_credentials", StatusCode::OK)
-        }
-        Err(LoginFailure::Locked) => {
-            state.throttle.record(sv, ip).await?;
-            wait("login.locked", sv.settings().lockout_duration.as_secs())
-        }
+        Err(LoginFailure::BadCredentials) => again("login.bad_credentials", StatusCode::OK),
+        Err(LoginFailure::Locked) => wait("login.locked", sv.settings().lockout_duration.as_secs()),
     }
 }
 
