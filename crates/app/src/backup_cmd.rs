@@ -79,12 +79,12 @@ pub async fn backup(config: &Config, file: &Path) -> anyhow::Result<BackupInfo> 
 
 /// Replaces the configured SQLite database with the backup `file` after checking it
 /// (integrity, schema version); refuses while a server has the database open. Returns
-/// what the backup holds and where the replaced database was kept.
+/// what the backup holds, where the replaced database was kept, and the database.
 pub async fn restore(
     config: &Config,
     file: &Path,
     stamp: &str,
-) -> anyhow::Result<(BackupInfo, Option<PathBuf>)> {
+) -> anyhow::Result<(BackupInfo, Option<PathBuf>, PathBuf)> {
     let Some(target) = sqlite_file(&config.database_url) else {
         anyhow::bail!(
             "restore replaces the embedded SQLite database; restore PostgreSQL with pg_restore (README, Backups)"
@@ -96,5 +96,5 @@ pub async fn restore(
     }
     let _lock = lock_database(&config.database_url)?;
     let kept = replace_with_backup(file, &target, stamp)?;
-    Ok((info, kept))
+    Ok((info, kept, target))
 }

@@ -390,9 +390,13 @@ async fn backup(config: &Config, file: &std::path::Path) -> anyhow::Result<ExitC
 async fn restore(config: &Config, file: &std::path::Path) -> anyhow::Result<ExitCode> {
     let now = doorstep_domain::Clock::now(&doorstep_domain::SystemClock);
     let stamp = now.format("%Y%m%dT%H%M%SZ").to_string();
-    let (info, kept) = doorstep::backup_cmd::restore(config, file, &stamp).await?;
+    let (info, kept, target) = doorstep::backup_cmd::restore(config, file, &stamp).await?;
     let described = doorstep::backup_cmd::describe(&info);
-    println!("Restored {}: {described}", file.display());
+    println!(
+        "Restored {} into {}: {described}",
+        file.display(),
+        target.display()
+    );
     if let Some(k) = kept {
         println!("The replaced database is kept as {}", k.display());
     }

@@ -59,8 +59,13 @@ impl Store {
                 dest.display()
             )));
         }
-        let partial = dest.with_extension("partial");
-        let _ = std::fs::remove_file(&partial);
+        let partial = PathBuf::from(format!("{}.partial", dest.display()));
+        if partial.exists() {
+            return Err(StoreError::Config(format!(
+                "{} exists (a backup cut short?); remove it first",
+                partial.display()
+            )));
+        }
         let target = partial.to_str().ok_or_else(|| {
             StoreError::Config(format!("{} is not a UTF-8 path", partial.display()))
         })?;
@@ -68,6 +73,13 @@ impl Store {
             .bind(target)
             .execute(&mut self.db())
             .await?;
+        // People's data: readable by the owner only.
+        owner_only(&partial)?;
+        // Checked before it takes the name of a backup.
+        if let Err(e) = inspect_backup(&partial).await {
+            let _ = std::fs::remove_file(&partial);
+            return Err(e);
+        }
         std::fs::rename(&partial, dest).map_err(|e| {
             StoreError::Config(format!("cannot name the backup {}: {e}", dest.display()))
         })?;
@@ -75,12 +87,32 @@ impl Store {
     }
 }
 
+/// Makes a file readable and writable by its owner only (on Unix).
+fn owner_only(path: &Path) -> Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
+            .map_err(|e| StoreError::Config(format!("cannot restrict {}: {e}", path.display())))?;
+    }
+    let _ = path;
+    Ok(())
+}
+
 /// Opens `path` read-only and checks it is a whole Doorstep database this program can
 /// run: SQLite's integrity check passes, every migration in it succeeded, and none is
-/// newer than this program's.
+/// newer than this program's. A database with a write-ahead log beside it is not a
+/// backup (a copy of the file alone would lose what the log holds).
 pub async fn inspect_backup(path: &Path) -> Result<BackupInfo> {
     if !path.is_file() {
         return Err(invalid(path, "no such file"));
+    }
+    let log = PathBuf::from(format!("{}-wal", path.display()));
+    if log.metadata().is_ok_and(|m| m.len() > 0) {
+        return Err(invalid(
+            path,
+            "a write-ahead log lies beside it; use a file made by `doorstep backup`",
+        ));
     }
     let options = SqliteConnectOptions::new()
         .filename(path)
@@ -145,36 +177,42 @@ async fn read_info(pool: &Pool, path: &Path) -> Result<BackupInfo> {
 
 /// Replaces the database file `target` with the backup `source`, after
 /// [`inspect_backup`] passed. The current files (with their log) are kept beside it as
-/// `TARGET.before-restore-STAMP`; the backup is copied to a temporary name and renamed,
-/// so `target` is at every moment either the old database or the whole backup. The
-/// caller makes sure no server has the database open. Returns the kept file.
+/// `TARGET.before-restore-STAMP`; the backup is copied to a temporary name (owned like
+/// the database it replaces, readable by its owner only) and renamed into place. The
+/// database goes aside first, then its log: a log left behind without its database is
+/// ignored by SQLite when the backup arrives (it belongs to another file), while a
+/// database moved without its log would lose what the log holds. The caller makes sure
+/// no server has the database open. Returns the kept file.
 pub fn replace_with_backup(source: &Path, target: &Path, stamp: &str) -> Result<Option<PathBuf>> {
     let io = |what: &str, e: std::io::Error| StoreError::Config(format!("{what}: {e}"));
-    let incoming = target.with_extension("restoring");
+    let incoming = PathBuf::from(format!("{}.restoring", target.display()));
     std::fs::copy(source, &incoming).map_err(|e| io("copying the backup", e))?;
+    owner_only(&incoming)?;
+    #[cfg(unix)]
+    if let Ok(old) = target.metadata() {
+        use std::os::unix::fs::MetadataExt;
+        // Run as root for a service's database: the service must still own it.
+        let _ = std::os::unix::fs::chown(&incoming, Some(old.uid()), Some(old.gid()));
+    }
     std::fs::File::open(&incoming)
         .and_then(|f| f.sync_all())
         .map_err(|e| io("syncing the copy", e))?;
-    let side = |suffix: &str| PathBuf::from(format!("{}{suffix}", target.display()));
-    // The old log goes first: left in place, it would be read into the restored file.
-    let kept = if target.exists() || side("-wal").exists() {
-        let kept = PathBuf::from(format!("{}.before-restore-{stamp}", target.display()));
-        for suffix in ["-wal", "-shm"] {
-            let from = PathBuf::from(format!("{}{suffix}", target.display()));
-            if from.exists() {
-                let to = PathBuf::from(format!("{}{suffix}", kept.display()));
-                std::fs::rename(&from, &to).map_err(|e| io("setting the old log aside", e))?;
-            }
+    let side = |p: &Path, suffix: &str| PathBuf::from(format!("{}{suffix}", p.display()));
+    let kept = PathBuf::from(format!("{}.before-restore-{stamp}", target.display()));
+    let mut any = false;
+    if target.exists() {
+        std::fs::rename(target, &kept).map_err(|e| io("setting the old database aside", e))?;
+        any = true;
+    }
+    for suffix in ["-wal", "-shm"] {
+        if side(target, suffix).exists() {
+            std::fs::rename(side(target, suffix), side(&kept, suffix))
+                .map_err(|e| io("setting the old log aside", e))?;
+            any = true;
         }
-        if target.exists() {
-            std::fs::rename(target, &kept).map_err(|e| io("setting the old database aside", e))?;
-        }
-        Some(kept)
-    } else {
-        None
-    };
+    }
     std::fs::rename(&incoming, target).map_err(|e| io("putting the backup in place", e))?;
-    Ok(kept)
+    Ok(any.then_some(kept))
 }
 
 #[cfg(test)]

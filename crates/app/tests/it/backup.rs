@@ -168,6 +168,11 @@ struct Restored {
 async fn backup_and_restore_sqlite(app: &TestApp, url: &str, file: &Path, dir: &Path) -> Restored {
     let out = doorstep(url, &["backup", file.to_str().unwrap()]).await;
     assert!(out.status.success() && says(&out, "Backed up"), "{out:?}");
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(file).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "people's data: the owner's only");
+    }
     let again = doorstep(url, &["backup", file.to_str().unwrap()]).await;
     assert!(
         !again.status.success() && says(&again, "exists already"),
@@ -186,7 +191,10 @@ async fn backup_and_restore_sqlite(app: &TestApp, url: &str, file: &Path, dir: &
     let target = dir.join("restored.sqlite");
     let target_url = format!("sqlite://{}", target.display());
     let out = doorstep(&target_url, &["restore", file.to_str().unwrap()]).await;
-    assert!(out.status.success() && says(&out, "Restored"), "{out:?}");
+    assert!(
+        out.status.success() && says(&out, &format!("into {}", target.display())),
+        "{out:?}"
+    );
     let good = std::fs::read(&target).unwrap();
     for (name, bytes, why) in bad_backups(file).await {
         let bad = dir.join(name);

@@ -288,6 +288,72 @@ async fn residents_report_from_the_web_and_follow_by_code(b: Backend) {
         app.store().attachments().list(rec.id).await.unwrap().len(),
         1
     );
+    // A report may name a matter of the shared place, only one an admin made public; it
+    // is then listed publicly, with the description when the resident allowed it.
+    let item = app.fx.service_item1.to_string();
+    let fields = [
+        ("kind", "report"),
+        desc,
+        ("service_item_id", item.as_str()),
+        ("public_description", "on"),
+    ];
+    let post = || {
+        c.post(app.url("/report"))
+            .multipart(report(app.fx.nb1, &fields, None))
+            .send()
+    };
+    assert_eq!(post().await.unwrap().status(), 422, "not a public matter");
+    let admin = app.token("admin").await;
+    let r = c
+        .patch(app.url(&format!("/api/v1/service_items/{item}")))
+        .bearer_auth(&admin)
+        .json(&serde_json::json!({"version": 1, "publishable": true}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let form = c
+        .get(app.url(&format!("/report?neighbourhood_id={}", app.fx.nb1)))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        form.contains("垃圾分类投放咨询"),
+        "the public matter is offered"
+    );
+    let r = post().await.unwrap();
+    assert_eq!(r.status(), 303);
+    let public_code = r.headers()["location"]
+        .to_str()
+        .unwrap()
+        .trim_start_matches("/track/")
+        .trim_end_matches("?new=1")
+        .to_string();
+    let public = app
+        .store()
+        .requests()
+        .find_by_code(&public_code)
+        .await
+        .unwrap()
+        .unwrap();
+    let listed: serde_json::Value = c
+        .get(app.url(&format!(
+            "/open311/v2/requests/{}.json?jurisdiction_id={}",
+            public.id, app.fx.sd
+        )))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        listed[0]["description"], "楼道里堆满了纸箱，影响通行",
+        "{listed}"
+    );
     // Lower-case codes work through the lookup form; unknown codes are a clear 404.
     let r = c
         .get(app.url(&format!("/track?code={}", code.to_lowercase())))

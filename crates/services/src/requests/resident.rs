@@ -32,6 +32,9 @@ const RESIDENT_KINDS: &[&str] = &[
 pub const RESIDENT_FIELDS: &[FieldSpec] = &[
     FieldSpec::new("neighbourhood_id", FieldKind::Ref("neighbourhoods")).required(),
     FieldSpec::new("kind", FieldKind::Choice(RESIDENT_KINDS)).required(),
+    // Optional: one of the matters of the shared place (those the public listing may
+    // show), chosen by residents who see theirs among them.
+    FieldSpec::new("service_item_id", FieldKind::Ref("service_items")),
     FieldSpec::long_text("description", 2000).required(),
     FieldSpec::new("public_description", FieldKind::Bool),
     FieldSpec::new("building_id", FieldKind::Ref("buildings")),
@@ -73,19 +76,43 @@ pub async fn neighbourhoods(sv: &Services) -> Result<Vec<Place>> {
     Ok(out)
 }
 
-/// The neighbourhood a report is for, with its buildings to choose from; not found when
-/// it is unknown or archived.
-pub async fn report_form(
-    sv: &Services,
-    nb: NeighbourhoodId,
-) -> Result<(PlaceRecord, Vec<crate::places::Choice>)> {
+/// What a resident's report form offers: the neighbourhood, its buildings, and the
+/// matters of the shared place a report may name.
+pub struct ReportForm {
+    pub neighbourhood: PlaceRecord,
+    pub buildings: Vec<crate::places::Choice>,
+    pub matters: Vec<crate::places::Choice>,
+}
+
+/// The neighbourhood a report is for, with its buildings and matters to choose from;
+/// not found when it is unknown or archived.
+pub async fn report_form(sv: &Services, nb: NeighbourhoodId) -> Result<ReportForm> {
     let n = active_neighbourhood(sv, nb).await?.ok_or(Error::NotFound)?;
     let scope = Scope::Neighbourhood {
         subdistrict_id: n.subdistrict_id,
         neighbourhood_id: nb,
     };
     let buildings = crate::places::buildings_of(sv, scope).await?;
-    Ok((n, buildings))
+    let matters = public_matters(sv, n.subdistrict_id).await?;
+    Ok(ReportForm {
+        neighbourhood: n,
+        buildings,
+        matters,
+    })
+}
+
+/// The catalogue items an admin marked publishable: the matters of the shared place a
+/// resident's own report may name (and the public listing may then show).
+async fn public_matters(sv: &Services, sd: SubdistrictId) -> Result<Vec<crate::places::Choice>> {
+    Ok(services(sv, sd)
+        .await?
+        .into_iter()
+        .filter(|i| i.get("publishable").as_bool())
+        .map(|i| crate::places::Choice {
+            id: i.id,
+            label: i.get("name").as_str().unwrap_or("").to_string(),
+        })
+        .collect())
 }
 
 async fn active_neighbourhood(sv: &Services, nb: NeighbourhoodId) -> Result<Option<PlaceRecord>> {
@@ -126,6 +153,17 @@ pub async fn report(
         Ok(v) if errors.is_empty() => v,
         _ => return Err(Error::Validation(errors)),
     };
+    // Only a matter the form offered: a resident's report names no one's affairs.
+    if let Some(item) = values
+        .get("service_item_id")
+        .and_then(doorstep_domain::Value::as_i64)
+    {
+        let n = active_neighbourhood(sv, nb).await?.ok_or(Error::NotFound)?;
+        let offered = public_matters(sv, n.subdistrict_id).await?;
+        if !offered.iter().any(|m| m.id == item) {
+            return Err(Error::validation("service_item_id", "invalid_reference"));
+        }
+    }
     intake(sv, nb, &values, Channel::Web, &files, ip, "resident-web").await
 }
 

@@ -62,12 +62,14 @@ fn field_failure(state: &AppState, lang: Lang, e: &FieldErrors) -> Failure {
     fail(StatusCode::BAD_REQUEST, why.join("; "))
 }
 
-/// Open311 has no request kinds: a catalogue service is a report (反映), a matter
-/// outside the catalogue (`general`) a complaint, as 12345 files citizens' reports.
-fn kind_for(item: Option<ServiceItemId>) -> &'static str {
-    match item {
-        None => "complaint",
-        Some(_) => "report",
+/// Open311 has no request kinds: a matter of the shared place (a publishable item) is a
+/// report (反映), any other catalogue service a call for help, a matter outside the
+/// catalogue (`general`) a complaint, as 12345 files citizens' reports.
+fn kind_for(item: Option<ServiceItemId>, publishable: bool) -> &'static str {
+    match (item, publishable) {
+        (None, _) => "complaint",
+        (Some(_), true) => "report",
+        (Some(_), false) => "help",
     }
 }
 
@@ -160,6 +162,7 @@ async fn place(
 fn intake_body(
     form: &HashMap<String, String>,
     item: Option<ServiceItemId>,
+    publishable: bool,
     building: Option<BuildingId>,
     point: Option<(f64, f64)>,
     public_description: bool,
@@ -167,7 +170,7 @@ fn intake_body(
     let mut body = serde_json::Map::new();
     let trimmed = |k: &str| form.get(k).map(|v| v.trim()).filter(|v| !v.is_empty());
     body.insert("channel".into(), json!(Channel::Open311));
-    body.insert("kind".into(), json!(kind_for(item)));
+    body.insert("kind".into(), json!(kind_for(item, publishable)));
     body.insert(
         "description".into(),
         json!(form.get("description").cloned().unwrap_or_default()),
@@ -298,7 +301,20 @@ async fn file_checked(
         )
     })?;
     let email = email(form)?;
-    let body = intake_body(form, item, building, point, publish_description(form)?);
+    let publishable = match item {
+        Some(i) => svc::service(sv, sd, i)
+            .await?
+            .is_some_and(|r| r.get("publishable").as_bool()),
+        None => false,
+    };
+    let body = intake_body(
+        form,
+        item,
+        publishable,
+        building,
+        point,
+        publish_description(form)?,
+    );
     // Validated like every other intake: the desk's fields, on the Open311 channel.
     let mut values = svc::validate(&body).map_err(|e| field_failure(state, lang, &e))?;
     if let Some(e) = email {

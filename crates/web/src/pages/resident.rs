@@ -57,11 +57,16 @@ async fn render_form(
     errors: &FieldErrors,
     status: StatusCode,
 ) -> Result<Response, AppError> {
-    let (nb_rec, buildings) = svc::report_form(&state.services, nb).await?;
+    let form = svc::report_form(&state.services, nb).await?;
+    let nb_rec = form.neighbourhood;
     let mut options = views::RefOptions::new();
     options.insert(
         "building_id",
-        buildings.into_iter().map(Into::into).collect(),
+        form.buildings.into_iter().map(Into::into).collect(),
+    );
+    options.insert(
+        "service_item_id",
+        form.matters.into_iter().map(Into::into).collect(),
     );
     let specs: Vec<_> = RESIDENT_FIELDS
         .iter()
