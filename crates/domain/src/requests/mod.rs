@@ -28,9 +28,11 @@ crate::coded_enum! {
 }
 
 impl Kind {
-    /// The kinds that concern the neighbourhood rather than the resident's own affairs:
-    /// the only ones the public listing may show (with a publishable catalogue item).
+    /// The kinds that ask for something to be done or said about a matter, which the
+    /// public listing may show (with a publishable catalogue item); a consultation is a
+    /// resident's question about their own affairs and never is.
     pub const PUBLISHABLE: &'static [Kind] = &[
+        Kind::Help,
         Kind::Report,
         Kind::Complaint,
         Kind::Suggestion,

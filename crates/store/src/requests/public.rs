@@ -34,9 +34,9 @@ pub struct PublicFilter {
 
 impl RequestStore<'_> {
     /// Requests for the public interface, newest first (by id too, only these): what
-    /// residents filed themselves (web page, Open311), of a kind that concerns the
-    /// neighbourhood ([`Kind::PUBLISHABLE`]) and a catalogue item an admin marked
-    /// publishable. What was told at the desk, on the phone or at the door never is.
+    /// residents filed themselves (web page, Open311), of any kind but a consultation
+    /// ([`Kind::PUBLISHABLE`]), under a catalogue item an admin marked publishable.
+    /// What was told at the desk, on the phone or at the door never is.
     pub async fn public(self, f: &PublicFilter) -> Result<Vec<PublicRequest>> {
         if f.ids.as_ref().is_some_and(Vec::is_empty) || f.items.as_ref().is_some_and(Vec::is_empty)
         {

@@ -8,8 +8,8 @@
 //! or e-mail. Creating needs an `api_key`: an API token of a staff account (made on
 //! /me), named in the audit log; the request is owned by the neighbourhood's receiver.
 //!
-//! The listing (search and by id) shows only requests residents filed themselves, of a
-//! kind that concerns the neighbourhood, under a catalogue item an admin marked
+//! The listing (search and by id) shows only requests residents filed themselves, of
+//! any kind but a consultation, under a catalogue item an admin marked
 //! publishable; the description only where the resident said `publish_description=yes`;
 //! the place at the building; never the token. Token lookups share the tracking page's
 //! per-address limit.
