@@ -52,6 +52,8 @@ crate::coded_enum! {
         Resident = "resident",
         CareTag = "care_tag",
         Visit = "visit",
+        /// A room booking (or a repeating series of them).
+        Booking = "booking",
         /// A roster imported in one go.
         Roster = "roster",
     }

@@ -69,4 +69,8 @@ ids! {
     CareTagId,
     /// A door-to-door visit.
     VisitId,
+    /// A station's room.
+    RoomId,
+    /// A booking of a room for one stretch of time (one occurrence of a series).
+    BookingId,
 }

@@ -5,6 +5,7 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod bookings;
 pub mod calendar;
 pub mod catalogue;
 pub mod clock;
@@ -24,8 +25,8 @@ pub mod secret;
 pub use clock::{Clock, SystemClock};
 pub use fields::{FieldError, FieldErrors, FieldKind, FieldSpec, Value, Values, validate};
 pub use ids::{
-    AccountId, AttachmentId, BuildingId, CareTagId, HouseholdId, NeighbourhoodId, RequestId,
-    ResidentId, ServiceItemId, SubdistrictId, TokenId, VisitId,
+    AccountId, AttachmentId, BookingId, BuildingId, CareTagId, HouseholdId, NeighbourhoodId,
+    RequestId, ResidentId, RoomId, ServiceItemId, SubdistrictId, TokenId, VisitId,
 };
 pub use places::Entity;
 pub use policy::{Actor, Scope};

@@ -25,6 +25,8 @@ pub enum Error {
     },
     /// A change without the version it was based on (which could undo another's).
     VersionRequired,
+    /// The room is booked then (409): the booking in the way.
+    Overlap(Box<doorstep_store::Booking>),
     /// Too many attempts.
     TooManyRequests,
     /// The database is unreachable.
@@ -60,6 +62,7 @@ impl Error {
             Error::Validation(_) => "validation_failed",
             Error::Conflict { code, .. } => code,
             Error::VersionRequired => "version_required",
+            Error::Overlap(_) => "booking_overlap",
             Error::TooManyRequests => "too_many_requests",
             Error::Unavailable => "unavailable",
             Error::Internal => "internal",
@@ -100,6 +103,7 @@ impl From<StoreError> for Error {
                 current_version: Some(current),
             },
             StoreError::InUse => Error::conflict("in_use"),
+            StoreError::Overlap(b) => Error::Overlap(b),
             StoreError::Conflict(code) => Error::conflict(code),
             StoreError::IllegalMove(_) => Error::conflict("illegal_move"),
             StoreError::Validation(errors) => Error::Validation(errors),

@@ -9,6 +9,7 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod bookings;
 pub mod catalogue;
 pub mod circle;
 pub mod clock;
@@ -29,8 +30,8 @@ pub use error::{Error, Result, allowed};
 /// here: they never depend on the store itself.
 pub mod records {
     pub use doorstep_store::{
-        Account, AuditRecord, CareOverview, CareTagRecord, DuplicateCandidate, FigureRow, Figures,
-        Household, PlaceRecord, PoolStats, PublicFilter, PublicRequest, RequestOrder,
+        Account, AuditRecord, Booking, CareOverview, CareTagRecord, DuplicateCandidate, FigureRow,
+        Figures, Household, PlaceRecord, PoolStats, PublicFilter, PublicRequest, RequestOrder,
         RequestRecord, Resident, TagKind, Visit,
     };
 }

@@ -19,6 +19,9 @@ pub enum StoreError {
     /// A workflow move the request's state or the actor's relation does not allow (409).
     #[error("illegal move: {0}")]
     IllegalMove(String),
+    /// The room is held then by another booking (409, naming it).
+    #[error("the room is booked then: booking {}", .0.id)]
+    Overlap(Box<crate::bookings::Booking>),
     /// A precondition of the operation does not hold (409), e.g. setup when accounts exist.
     #[error("conflict: {0}")]
     Conflict(&'static str),

@@ -16,6 +16,7 @@
 mod accounts;
 mod audit;
 mod backup;
+mod bookings;
 mod db;
 mod error;
 mod geo;
@@ -35,6 +36,7 @@ pub use audit::{AuditEntry, AuditFilter, AuditLog, AuditRecord};
 pub use backup::{
     BackupInfo, inspect_backup, known_schema_version, replace_with_backup, sqlite_file,
 };
+pub use bookings::{Booking, BookingStore, NewBooking, RoomPlace};
 pub use db::Page;
 pub use error::StoreError;
 pub use geo::{BuildingPoint, FacilityRow, GeoStore, NetworkMeta};
@@ -301,6 +303,10 @@ impl Store {
     }
     pub fn register(&self) -> RegisterStore<'_> {
         RegisterStore(self)
+    }
+
+    pub fn bookings(&self) -> BookingStore<'_> {
+        BookingStore(self)
     }
 
     pub fn limits(&self) -> LimitStore<'_> {

@@ -31,6 +31,8 @@ pub enum AppError {
     },
     /// 428: a change sent without the version it was based on.
     VersionRequired,
+    /// 409: the room is booked then; the booking in the way.
+    Overlap(Box<doorstep_services::records::Booking>),
     /// 422: fields that failed validation.
     Validation(FieldErrors),
     /// 429: too many attempts from this address.
@@ -52,6 +54,7 @@ impl AppError {
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::Conflict { .. } => StatusCode::CONFLICT,
             AppError::VersionRequired => StatusCode::PRECONDITION_REQUIRED,
+            AppError::Overlap(_) => StatusCode::CONFLICT,
             AppError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
@@ -68,6 +71,7 @@ impl AppError {
             AppError::NotFound => "not_found",
             AppError::Conflict { code, .. } => code,
             AppError::VersionRequired => "version_required",
+            AppError::Overlap(_) => "booking_overlap",
             AppError::Validation(_) => "validation_failed",
             AppError::TooManyRequests { .. } => "too_many_requests",
             AppError::Unavailable => "unavailable",
@@ -95,7 +99,22 @@ impl AppError {
         {
             message = format!("{message}: {detail}");
         }
+        if let AppError::Overlap(b) = self {
+            let local = |t: chrono::DateTime<chrono::Utc>| {
+                t.with_timezone(&chrono_tz::Asia::Shanghai)
+                    .format("%Y-%m-%d %H:%M")
+                    .to_string()
+            };
+            let when = format!("{}–{}", local(b.starts_at), &local(b.ends_at)[11..]);
+            message = i18n.t_args(lang, "error.booking_overlap", &[when, b.purpose.clone()]);
+        }
         let mut body = serde_json::json!({ "error": self.code(), "message": message });
+        if let AppError::Overlap(b) = self {
+            body["conflict"] = serde_json::json!({
+                "id": b.id, "room_id": b.room_id, "starts_at": b.starts_at, "ends_at": b.ends_at,
+                "purpose": b.purpose, "state": b.state,
+            });
+        }
         match self {
             AppError::Validation(errors) => {
                 let fields: serde_json::Map<String, serde_json::Value> = errors
@@ -161,6 +180,7 @@ impl From<doorstep_services::Error> for AppError {
                 current_version,
             },
             E::VersionRequired => AppError::VersionRequired,
+            E::Overlap(b) => AppError::Overlap(b),
             E::TooManyRequests => AppError::TooManyRequests { retry_after: 60 },
             E::Unavailable => AppError::Unavailable,
             E::Internal => AppError::Internal,

@@ -11,6 +11,7 @@ mod api;
 mod architecture;
 mod auth;
 mod backup;
+mod bookings;
 mod catalogue;
 mod circle;
 mod cli;

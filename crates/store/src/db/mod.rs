@@ -170,7 +170,8 @@ arg_from_codes!(
     doorstep_domain::audit::AuditEntity,
     doorstep_domain::people::Sex,
     doorstep_domain::people::Residency,
-    doorstep_domain::people::VisitKind
+    doorstep_domain::people::VisitKind,
+    doorstep_domain::bookings::BookingState
 );
 
 /// A statement and its arguments.

@@ -4,6 +4,7 @@
 //! One module per aggregate.
 
 mod accounts;
+mod bookings;
 mod geo;
 mod limits;
 mod places;
@@ -156,6 +157,7 @@ contract_tests!(
     accounts::setup_happens_once,
     accounts::concurrent_account_changes_are_all_kept,
     geo::networks_are_stored_whole_and_replaced,
+    bookings::a_room_is_held_by_one_booking_at_a_time,
     limits::concurrent_attempts_never_pass_a_limit,
     limits::a_job_slot_is_claimed_once,
     requests::requests_move_under_version_checks_and_keep_their_timeline,

@@ -3,6 +3,7 @@
 //! the two cannot drift apart.
 
 mod accounts;
+mod bookings;
 mod catalogue;
 mod circle;
 mod docs;
@@ -55,6 +56,9 @@ pub enum OpKind {
     CircleSites,
     CircleXlsx,
     LogVisit,
+    CreateBooking,
+    RoomBookings,
+    SetBookingState,
     Health,
 }
 
@@ -93,6 +97,9 @@ const FIXED: &[(Method, &str, OpKind)] = &[
     (Method::GET,   "/api/v1/circle/sites", OpKind::CircleSites),
     (Method::GET,   "/api/v1/circle/export.xlsx", OpKind::CircleXlsx),
     (Method::POST,  "/api/v1/visits", OpKind::LogVisit),
+    (Method::POST,  "/api/v1/bookings", OpKind::CreateBooking),
+    (Method::GET,   "/api/v1/rooms/{id}/bookings", OpKind::RoomBookings),
+    (Method::POST,  "/api/v1/bookings/{id}/state", OpKind::SetBookingState),
     (Method::GET,   "/healthz", OpKind::Health),
 ];
 
@@ -166,6 +173,9 @@ fn handler(kind: OpKind, filter: MethodFilter) -> MethodRouter<AppState> {
         OpKind::CircleSites => on(filter, circle::sites),
         OpKind::CircleXlsx => on(filter, circle::xlsx),
         OpKind::LogVisit => on(filter, visits::log),
+        OpKind::CreateBooking => on(filter, bookings::create),
+        OpKind::RoomBookings => on(filter, bookings::of_room),
+        OpKind::SetBookingState => on(filter, bookings::set_state),
         OpKind::Health => on(filter, health::health),
     }
 }

@@ -262,6 +262,16 @@ pub fn openapi() -> Value {
     });
     schemas.insert("AccountPatch".into(), input_schemas(ACCOUNT_FIELDS, true));
     schemas.insert("Request".into(), request_schema());
+    schemas.insert("Booking".into(), json!({"type": "object", "required": ["id", "room_id", "starts_at", "ends_at", "purpose", "state", "version"], "properties": {
+        "id": {"type": "integer"}, "room_id": {"type": "integer"}, "station_id": {"type": "integer"},
+        "neighbourhood_id": {"type": "integer"}, "subdistrict_id": {"type": "integer"},
+        "series_id": {"type": ["integer", "null"], "description": "the repeating series it belongs to"},
+        "starts_at": {"type": "string", "format": "date-time"}, "ends_at": {"type": "string", "format": "date-time", "description": "excluded: a booking may start when another ends"},
+        "purpose": {"type": "string"}, "attendance": {"type": ["integer", "null"]},
+        "booked_by": {"type": ["integer", "null"]}, "for_whom": {"type": ["string", "null"]},
+        "state": {"type": "string", "enum": doorstep_domain::bookings::BookingState::CODES},
+        "version": {"type": "integer"}, "created_at": {"type": "string", "format": "date-time"}
+    }}));
     for &e in Entity::ALL {
         let n = title_case(e.code());
         schemas.insert(n.clone(), record_schema(e));
@@ -582,6 +592,36 @@ pub fn openapi() -> Value {
                 }, "additionalProperties": false});
                 ("log_visit".into(), "A door-to-door visit to a household of the caller's block (201); a resend with the same client_key is 200 with the first visit".into(), "care".into(), vec![], Some(body), 201, json!({"type": "object"}))
             }
+            OpKind::CreateBooking => {
+                let d = json!({"type": "string", "format": "date"});
+                let t = json!({"type": "string", "pattern": "^([01][0-9]|2[0-3]):[0-5][0-9]$", "description": "HH:MM, Shanghai"});
+                let body = json!({"type": "object", "required": ["room_id", "date", "start", "end", "purpose"], "properties": {
+                    "room_id": {"type": "integer", "minimum": 1},
+                    "date": d, "start": t, "end": t,
+                    "purpose": {"type": "string", "minLength": 1, "maxLength": doorstep_domain::bookings::MAX_PURPOSE_CHARS, "pattern": r"^[^\u0000-\u001F\u007F-\u009F]*$"},
+                    "attendance": {"type": "integer", "minimum": 1, "maximum": 10000, "description": "expected; at most the room's capacity (422 over_capacity)"},
+                    "for_whom": {"type": "string", "maxLength": 100, "pattern": r"^[^\u0000-\u001F\u007F-\u009F]*$", "description": "the team, partner or class it is for"},
+                    "repeat": {"type": "string", "enum": doorstep_domain::bookings::Repeat::CODES, "description": "weekly, biweekly, or monthly on the same weekday of the same week of the month"},
+                    "until": {"type": "string", "format": "date", "description": "with repeat: the last date, at most 366 days after date"},
+                    "except": {"type": "array", "items": {"type": "string", "format": "date"}, "description": "dates of the series left out"}
+                }, "additionalProperties": false});
+                ("create_booking".into(), "Book a station room once or repeating (staff of its neighbourhood; admins anywhere). Every occurrence or none: 409 booking_overlap names the booking in the way (`conflict`)".into(), "bookings".into(), vec![], Some(body), 201, json!({"type": "object", "required": ["items"], "properties": {"items": {"type": "array", "items": r("Booking")}}}))
+            }
+            OpKind::RoomBookings => {
+                let params = vec![
+                    id_param(),
+                    query("from", json!({"type": "string", "format": "date"}), "first day (Shanghai), default today"),
+                    query("to", json!({"type": "string", "format": "date"}), "last day, default four weeks on; at most 92 days after `from` (422 invalid_period)"),
+                ];
+                ("list_room_bookings".into(), "What holds a room (pending and confirmed bookings), in time order".into(), "bookings".into(), params, None, 200, json!({"type": "object", "required": ["items"], "properties": {"items": {"type": "array", "items": r("Booking")}}}))
+            }
+            OpKind::SetBookingState => {
+                let body = json!({"type": "object", "required": ["version", "state"], "properties": {
+                    "version": {"type": "integer", "description": "the version it is based on (428 without it, 409 when stale)"},
+                    "state": {"type": "string", "enum": ["confirmed", "rejected", "cancelled"], "description": "a pending booking is approved (confirmed), rejected or cancelled; a confirmed one cancelled (409 illegal_move otherwise)"}
+                }, "additionalProperties": false});
+                ("set_booking_state".into(), "Approve, reject or cancel a booking".into(), "bookings".into(), vec![id_param()], Some(body), 200, r("Booking"))
+            }
             OpKind::Health => (
                 "health".into(),
                 "Liveness and database reachability (no sign-in needed)".into(),
@@ -619,7 +659,7 @@ pub fn openapi() -> Value {
         }
         let errs: &[u16] = match (op.kind, body.is_some()) {
             (OpKind::Health, _) => &[503],
-            (OpKind::UpdatePlace(_) | OpKind::UpdateAccount, _) => {
+            (OpKind::UpdatePlace(_) | OpKind::UpdateAccount | OpKind::SetBookingState, _) => {
                 &[400, 401, 403, 404, 409, 413, 422, 428, 503]
             }
             (_, true) => &[400, 401, 403, 404, 409, 413, 422, 503],

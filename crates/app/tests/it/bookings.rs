@@ -1,0 +1,188 @@
+//! Issue 12, room bookings (一室多用): once or repeating, never two in one room at once, a
+//! refusal that names the booking in the way, and a room that many book at the same
+//! moment goes to one.
+
+use crate::backend_tests;
+use crate::support::TestApp;
+use doorstep_store::Backend;
+use serde_json::{Value, json};
+
+backend_tests!(
+    rooms_are_booked_once_and_never_twice,
+    fifty_bookings_of_one_slot_go_to_one
+);
+
+async fn rooms_are_booked_once_and_never_twice(b: Backend) {
+    let app = TestApp::spawn(b).await;
+    let sec = app.token("sec1").await;
+    let c = reqwest::Client::new();
+    let book = |body: Value| {
+        c.post(app.url("/api/v1/bookings"))
+            .bearer_auth(&sec)
+            .json(&body)
+            .send()
+    };
+    let room = app.fx.room1;
+    // The calligraphy class, every Wednesday of December.
+    let r = book(json!({"room_id": room, "date": "2026-12-02", "start": "14:00", "end": "16:00",
+        "purpose": "书法班", "attendance": 20, "repeat": "weekly", "until": "2026-12-30", "except": ["2026-12-30"]}))
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 201);
+    let class: Value = r.json().await.unwrap();
+    let class = class["items"].as_array().unwrap().clone();
+    assert_eq!(class.len(), 4);
+    assert!(
+        class
+            .iter()
+            .all(|b| b["series_id"] == class[0]["series_id"] && !b["series_id"].is_null())
+    );
+    assert_eq!(class[2]["starts_at"], "2026-12-16T06:00:00Z");
+    // A meeting across the third lesson is refused, naming it.
+    let r = book(json!({"room_id": room, "date": "2026-12-16", "start": "15:00", "end": "17:00", "purpose": "垃圾分类楼组长会"}))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 409);
+    let e: Value = r.json().await.unwrap();
+    assert_eq!(e["error"], "booking_overlap");
+    assert_eq!(e["conflict"]["id"], class[2]["id"]);
+    let message = e["message"].as_str().unwrap();
+    assert!(
+        message.contains("2026-12-16 14:00–16:00") && message.contains("书法班"),
+        "{message}"
+    );
+    // Back to back is fine.
+    let r = book(json!({"room_id": room, "date": "2026-12-16", "start": "16:00", "end": "17:00", "purpose": "垃圾分类楼组长会"}))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    // Bad rules and bad rooms are named.
+    for (body, field, code) in [
+        (
+            json!({"room_id": room, "date": "2026-12-03", "start": "10:00", "end": "11:00", "purpose": "x", "repeat": "weekly", "until": "2026-11-01"}),
+            "until",
+            "before_first",
+        ),
+        (
+            json!({"room_id": room, "date": "2026-12-03", "start": "10:00", "end": "11:00", "purpose": "x", "repeat": "daily", "until": "2026-12-31"}),
+            "repeat",
+            "invalid",
+        ),
+        (
+            json!({"room_id": room, "date": "2026-12-03", "start": "11:00", "end": "10:00", "purpose": "x"}),
+            "end",
+            "end_before_start",
+        ),
+        (
+            json!({"room_id": room, "date": "2026-12-03", "start": "10:00", "end": "11:00", "purpose": "x", "repeat": "weekly", "until": "2028-01-01"}),
+            "until",
+            "too_far",
+        ),
+        (
+            json!({"room_id": 99999, "date": "2026-12-03", "start": "10:00", "end": "11:00", "purpose": "x"}),
+            "room_id",
+            "invalid_reference",
+        ),
+        (
+            json!({"room_id": room, "date": "2026-12-03", "start": "10:00", "end": "11:00"}),
+            "purpose",
+            "required",
+        ),
+    ] {
+        let r = book(body).await.unwrap();
+        assert_eq!(r.status(), 422, "{field}");
+        let e: Value = r.json().await.unwrap();
+        assert_eq!(e["fields"][field]["code"], code, "{e}");
+    }
+    // Another neighbourhood's secretary books nothing here.
+    let other = app.token("sec2").await;
+    let r = c
+        .post(app.url("/api/v1/bookings"))
+        .bearer_auth(&other)
+        .json(&json!({"room_id": room, "date": "2026-12-04", "start": "10:00", "end": "11:00", "purpose": "x"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    // A lesson cancelled frees its time; nothing comes back from cancelled.
+    let third = class[2]["id"].as_i64().unwrap();
+    let state = |body: Value| {
+        c.post(app.url(&format!("/api/v1/bookings/{third}/state")))
+            .bearer_auth(&sec)
+            .json(&body)
+            .send()
+    };
+    assert_eq!(
+        state(json!({"state": "cancelled"})).await.unwrap().status(),
+        428
+    );
+    let r = state(json!({"version": 1, "state": "cancelled"}))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let again = state(json!({"version": 2, "state": "confirmed"}))
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 409);
+    let r = book(json!({"room_id": room, "date": "2026-12-16", "start": "14:30", "end": "15:30", "purpose": "消防演练筹备会"}))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    // The room's month, in time order: three lessons and two meetings.
+    let month: Value = c
+        .get(app.url(&format!(
+            "/api/v1/rooms/{room}/bookings?from=2026-12-01&to=2026-12-31"
+        )))
+        .bearer_auth(&sec)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let purposes: Vec<&str> = month["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["purpose"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        purposes,
+        [
+            "书法班",
+            "书法班",
+            "消防演练筹备会",
+            "垃圾分类楼组长会",
+            "书法班"
+        ]
+    );
+    app.stop().await;
+}
+
+/// Fifty staff book the same slot at the same moment: one gets it, 49 are told who did.
+async fn fifty_bookings_of_one_slot_go_to_one(b: Backend) {
+    let app = TestApp::spawn(b).await;
+    let sec = app.token("sec1").await;
+    let tries: Vec<_> = (0..50)
+        .map(|i| {
+            let (c, url, sec) = (reqwest::Client::new(), app.url("/api/v1/bookings"), sec.clone());
+            let body = json!({"room_id": app.fx.room1, "date": "2026-12-05", "start": "09:00", "end": "11:00", "purpose": format!("活动 {i}")});
+            tokio::spawn(async move { c.post(url).bearer_auth(sec).json(&body).send().await })
+        })
+        .collect();
+    let mut statuses = Vec::new();
+    for t in tries {
+        statuses.push(t.await.unwrap().unwrap().status().as_u16());
+    }
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 201).count(),
+        1,
+        "{statuses:?}"
+    );
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 409).count(),
+        49,
+        "{statuses:?}"
+    );
+    app.stop().await;
+}
