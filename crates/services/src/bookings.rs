@@ -269,3 +269,59 @@ pub async fn set_state(
         .set_state(id, version, next, &sv.ctx(who))
         .await?)
 }
+
+/// A station's rooms (those that can be booked: not the office) and their bookings over
+/// a period, for its staff.
+pub struct StationBookings {
+    pub station: doorstep_store::PlaceRecord,
+    pub rooms: Vec<crate::places::Choice>,
+    pub bookings: Vec<Booking>,
+}
+
+/// What a station's booking page shows, for staff of its neighbourhood (admins: any).
+pub async fn of_station(
+    sv: &Services,
+    who: &Caller,
+    station: i64,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<StationBookings> {
+    let st = sv
+        .store
+        .places()
+        .find(Entity::Station, station)
+        .await?
+        .filter(|s| s.subdistrict_id == who.actor.subdistrict_id && s.is_active())
+        .ok_or(Error::NotFound)?;
+    let nb = st.neighbourhood_id.ok_or(Error::NotFound)?;
+    let actor = &who.actor;
+    if !(actor.may_take_requests() && actor.request_neighbourhood(Some(nb)).is_ok()) {
+        return Err(Error::Forbidden);
+    }
+    if to <= from || (to - from).num_days() > MAX_LIST_DAYS {
+        return Err(Error::validation("to", "invalid_period"));
+    }
+    let scope = doorstep_domain::Scope::Neighbourhood {
+        subdistrict_id: st.subdistrict_id,
+        neighbourhood_id: nb,
+    };
+    let rooms = crate::places::all_in(sv, Entity::Room, scope)
+        .await?
+        .into_iter()
+        .filter(|r| {
+            r.is_active()
+                && r.get("station_id").as_i64() == Some(station)
+                && !r.get("is_office").as_bool()
+        })
+        .map(|r| crate::places::Choice {
+            id: r.id,
+            label: r.get("name").as_str().unwrap_or("").to_string(),
+        })
+        .collect();
+    let bookings = sv.store.bookings().in_station(station, from, to).await?;
+    Ok(StationBookings {
+        station: st,
+        rooms,
+        bookings,
+    })
+}

@@ -51,6 +51,7 @@ pub const TEMPLATES: &[(&str, &str)] = templates!(
     "requests/index.html",
     "requests/show.html",
     "requests/new.html",
+    "bookings/station.html",
 );
 
 pub fn environment() -> Environment<'static> {

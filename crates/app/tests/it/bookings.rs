@@ -9,7 +9,8 @@ use serde_json::{Value, json};
 
 backend_tests!(
     rooms_are_booked_once_and_never_twice,
-    fifty_bookings_of_one_slot_go_to_one
+    fifty_bookings_of_one_slot_go_to_one,
+    a_station_books_its_rooms_on_its_page
 );
 
 async fn rooms_are_booked_once_and_never_twice(b: Backend) {
@@ -184,5 +185,134 @@ async fn fifty_bookings_of_one_slot_go_to_one(b: Backend) {
         49,
         "{statuses:?}"
     );
+    app.stop().await;
+}
+
+/// The station's page: a worker books the calligraphy class for three Wednesdays from her
+/// phone, sees the two weeks, is told which booking is in the way, and cancels one.
+async fn a_station_books_its_rooms_on_its_page(b: Backend) {
+    let app = TestApp::spawn(b).await;
+    let w1 = app.login("w1").await;
+    let csrf = app.csrf(&w1).await;
+    let page_url = app.url(&format!("/stations/{}/bookings", app.fx.station1));
+    let station = w1
+        .get(app.url(&format!("/stations/{}", app.fx.station1)))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    // Links are HTML-escaped (`/` as `&#x2f;`).
+    let link = format!("&#x2f;stations&#x2f;{}&#x2f;bookings", app.fx.station1);
+    assert!(station.contains(&link), "the station links to its bookings");
+    let page = w1
+        .get(&page_url)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("综合活动室") && !page.contains("社工办公区"),
+        "rooms, not the office"
+    );
+    let room = app.fx.room1.to_string();
+    let form = |extra: &[(&'static str, &'static str)]| {
+        let mut f = vec![
+            ("_csrf", csrf.clone()),
+            ("room_id", room.clone()),
+            ("date", "2026-12-02".to_string()),
+            ("start", "14:00".to_string()),
+            ("end", "16:00".to_string()),
+            ("purpose", "书法班".to_string()),
+        ];
+        for (k, v) in extra {
+            f.retain(|(x, _)| x != k);
+            f.push((k, v.to_string()));
+        }
+        f
+    };
+    let r = w1
+        .post(&page_url)
+        .form(&form(&[
+            ("repeat", "weekly"),
+            ("until", "2026-12-16"),
+            ("attendance", "20"),
+        ]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let to = r.headers()["location"].to_str().unwrap().to_string();
+    assert!(to.ends_with("from=2026-12-02&booked=3"), "{to}");
+    let page = w1
+        .get(app.url(&to))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("已预约 3 次") && page.contains("14:00–16:00") && page.contains("书法班"),
+        "{page}"
+    );
+    // The same time again names the class in the way; a bad time names the field.
+    let r = w1
+        .post(&page_url)
+        .form(&form(&[("date", "2026-12-09"), ("purpose", "楼组长会")]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 409);
+    let page = r.text().await.unwrap();
+    assert!(
+        page.contains("这个时段房间已被预约") && page.contains("2026-12-09 14:00–16:00"),
+        "{page}"
+    );
+    assert!(page.contains("楼组长会"), "what was typed is kept");
+    let r = w1
+        .post(&page_url)
+        .form(&form(&[("end", "13:00")]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.unwrap().contains("结束时间应晚于开始时间"));
+    // Another neighbourhood's secretary does not see this station's bookings.
+    let sec2 = app.login("sec2").await;
+    assert_eq!(sec2.get(&page_url).send().await.unwrap().status(), 403);
+    // Cancelling one lesson frees its time.
+    let held = app
+        .store()
+        .bookings()
+        .in_room(
+            doorstep_domain::RoomId(app.fx.room1),
+            chrono::DateTime::parse_from_rfc3339("2026-12-09T00:00:00+08:00")
+                .unwrap()
+                .into(),
+            chrono::DateTime::parse_from_rfc3339("2026-12-10T00:00:00+08:00")
+                .unwrap()
+                .into(),
+        )
+        .await
+        .unwrap();
+    let lesson = &held[0];
+    let r = w1
+        .post(app.url(&format!("/bookings/{}/cancel", lesson.id)))
+        .form(&[("_csrf", csrf.as_str()), ("version", "1")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let r = w1
+        .post(&page_url)
+        .form(&form(&[("date", "2026-12-09"), ("purpose", "楼组长会")]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
     app.stop().await;
 }

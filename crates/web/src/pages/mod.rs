@@ -3,6 +3,7 @@
 
 mod accounts;
 mod audit;
+mod bookings;
 mod care;
 mod catalogue;
 mod circle;
@@ -34,6 +35,7 @@ pub fn routes() -> Router<AppState> {
         .merge(care::routes())
         .merge(requests::routes())
         .merge(figures::routes())
+        .merge(bookings::routes())
         .merge(resident::routes())
         .merge(places::routes())
         .fallback(not_found)

@@ -306,6 +306,9 @@ async fn show(
         areas,
         notice => saved.then(|| state.i18n.t(lang, "action.saved")),
         edit_href => (d.may_update && archiving).then(|| format!("/{table}/{id}/edit")),
+        // Staff who take requests there book its rooms (the page checks again).
+        bookings_href => (entity == Entity::Station && record.is_active() && user.actor.may_take_requests())
+            .then(|| format!("/stations/{id}/bookings")),
         archive,
     };
     Ok(page(&state, lang, Some(&user), "places/show.html", &title, extra)?.into_response())
