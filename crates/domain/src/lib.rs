@@ -15,6 +15,7 @@ pub mod earth;
 pub mod fields;
 pub mod ids;
 pub mod mask;
+pub mod opening;
 pub mod people;
 pub mod places;
 pub mod policy;

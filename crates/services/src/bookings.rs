@@ -325,3 +325,62 @@ pub async fn of_station(
         bookings,
     })
 }
+
+/// How much a room was used: minutes booked (confirmed, inside opening hours) against
+/// minutes open.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoomUse {
+    pub room: crate::places::Choice,
+    pub booked_minutes: u32,
+    pub open_minutes: u32,
+}
+
+impl RoomUse {
+    pub fn rate(&self) -> Option<f64> {
+        (self.open_minutes > 0)
+            .then(|| f64::from(self.booked_minutes) / f64::from(self.open_minutes))
+    }
+}
+
+/// Each room's use from `first` to `last` (both included), measured against the
+/// station's opening hours; `None` when the hours do not read (say so, not guess).
+pub fn utilisation(
+    view: &StationBookings,
+    first: NaiveDate,
+    last: NaiveDate,
+) -> Option<Vec<RoomUse>> {
+    use chrono::Timelike;
+    use chrono_tz::Asia::Shanghai;
+    use doorstep_domain::opening::{OpeningHours, open_minutes_within};
+    let hours = OpeningHours::parse(view.station.get("opening_hours").as_str()?)?;
+    let open = hours.minutes_between(first, last);
+    Some(
+        view.rooms
+            .iter()
+            .map(|room| {
+                let booked = view
+                    .bookings
+                    .iter()
+                    .filter(|b| b.room_id.get() == room.id && b.state == BookingState::Confirmed)
+                    .map(|b| {
+                        let (s, e) = (
+                            b.starts_at.with_timezone(&Shanghai),
+                            b.ends_at.with_timezone(&Shanghai),
+                        );
+                        let day = s.date_naive();
+                        if day < first || day > last {
+                            return 0;
+                        }
+                        let m = |t: chrono::DateTime<chrono_tz::Tz>| t.hour() * 60 + t.minute();
+                        open_minutes_within(hours.on(day), m(s), m(e).max(m(s)))
+                    })
+                    .sum();
+                RoomUse {
+                    room: room.clone(),
+                    booked_minutes: booked,
+                    open_minutes: open,
+                }
+            })
+            .collect(),
+    )
+}

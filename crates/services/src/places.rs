@@ -244,7 +244,7 @@ pub async fn find_readable(
 }
 
 /// A choice of a reference field: the id and how people name it.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Choice {
     pub id: i64,
     pub label: String,

@@ -259,6 +259,31 @@ async fn a_station_books_its_rooms_on_its_page(b: Backend) {
         page.contains("已预约 3 次") && page.contains("14:00–16:00") && page.contains("书法班"),
         "{page}"
     );
+    // Room use: unknown until the station's hours read; then hours booked ÷ hours open
+    // over the fortnight (two lessons of 2 h in 10 weekdays of 8.5 h).
+    assert!(
+        page.contains("无法计算使用率"),
+        "the fixture station has no hours"
+    );
+    let admin = app.token("admin").await;
+    let r = reqwest::Client::new()
+        .patch(app.url(&format!("/api/v1/stations/{}", app.fx.station1)))
+        .bearer_auth(&admin)
+        .json(&serde_json::json!({"version": 1, "opening_hours": "周一至周五 8:30-17:00"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let page = w1
+        .get(app.url(&to))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let row = "<td>综合活动室</td><td class=\"num\">4.0</td><td class=\"num\">85.0</td><td class=\"num\">5%</td>";
+    assert!(page.contains(row), "{page}");
     // The same time again names the class in the way; a bad time names the field.
     let r = w1
         .post(&page_url)

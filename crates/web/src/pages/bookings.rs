@@ -127,6 +127,7 @@ async fn render(
     let view =
         svc::of_station(sv, &user.caller(), station, midnight(first), midnight(last)).await?;
     let days = agenda(state, lang, &view, first, today);
+    let uses = usage(&view, first, last - Duration::days(1));
     let field_error = |k: &str| errors.get(k).map(|e| state.i18n.field_error(lang, e));
     let errs: BTreeMap<&str, Option<String>> = [
         "room_id",
@@ -160,7 +161,7 @@ async fn render(
         .collect();
     let title = format!("{} · {}", view.station.title(), tr("bookings.title"));
     let extra = context! {
-        title => title.clone(), station, days, rooms, repeats, raw, errs, conflict, notice,
+        title => title.clone(), station, days, uses, rooms, repeats, raw, errs, conflict, notice,
         error => (!errors.is_empty()).then(|| tr("error.validation_failed")),
         prev => (first - Duration::days(7)).to_string(), next => (first + Duration::days(7)).to_string(),
         from => first.to_string(), default_date => raw.get("date").cloned().unwrap_or_else(|| today.to_string()),
@@ -178,6 +179,22 @@ async fn render(
         )?,
     )
         .into_response())
+}
+
+/// Each room's use over the fortnight (hours booked ÷ hours open); `None` when the
+/// station's opening hours do not read.
+fn usage(view: &svc::StationBookings, first: NaiveDate, last: NaiveDate) -> Option<Value> {
+    let rows = svc::utilisation(view, first, last)?;
+    let hours = |m: u32| format!("{:.1}", f64::from(m) / 60.0);
+    let pct = |r: Option<f64>| r.map_or_else(|| "—".to_string(), |r| format!("{:.0}%", r * 100.0));
+    let booked: u32 = rows.iter().map(|r| r.booked_minutes).sum();
+    let open: u32 = rows.iter().map(|r| r.open_minutes).sum();
+    let items: Vec<Value> = rows
+        .iter()
+        .map(|r| json!({"room": r.room.label, "booked": hours(r.booked_minutes), "open": hours(r.open_minutes), "rate": pct(r.rate())}))
+        .collect();
+    let total = (open > 0).then(|| f64::from(booked) / f64::from(open));
+    Some(json!({"items": items, "total": pct(total), "booked": hours(booked), "open": hours(open)}))
 }
 
 /// Each day of the fortnight with what holds its rooms.
