@@ -2,7 +2,7 @@
 //! booking holding any of the asked stretches; the room is never booked twice.
 
 use crate::audit::{self, AuditEntry};
-use crate::db::{DbRow, Sql, Tx};
+use crate::db::{DbRow, Exec, Sql};
 use crate::{Backend, Result, Store, StoreError, WriteCtx};
 use chrono::{DateTime, Utc};
 use doorstep_domain::audit::{AuditAction, AuditEntity};
@@ -199,20 +199,7 @@ impl BookingStore<'_> {
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> Result<Vec<Booking>> {
-        let sql = format!(
-            "SELECT * FROM room_bookings WHERE room_id = $1 AND state{} \
-             AND starts_at < $2 AND ends_at > $3 ORDER BY starts_at, id",
-            holding()
-        );
-        Sql::new(sql)
-            .bind(room.get())
-            .bind(to)
-            .bind(from)
-            .fetch_all(&mut self.0.db())
-            .await?
-            .iter()
-            .map(read)
-            .collect()
+        holding_between(&mut self.0.db(), room, from, to).await
     }
 
     /// The bookings of every room of `station` that meet `from`–`to` (any state), in
@@ -282,9 +269,9 @@ impl BookingStore<'_> {
     }
 }
 
-/// What holds `room` between `from` and `to`, read inside the booking's write.
+/// What holds `room` between `from` and `to` (inside a booking's write, or not).
 async fn holding_between(
-    tx: &mut Tx,
+    db: &mut impl Exec,
     room: RoomId,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
@@ -298,7 +285,7 @@ async fn holding_between(
         .bind(room.get())
         .bind(to)
         .bind(from)
-        .fetch_all(tx)
+        .fetch_all(db)
         .await?
         .iter()
         .map(read)
