@@ -2,6 +2,7 @@
 //! and invented estates, buildings, coordinates, people and accounts, all marked as demo
 //! data. Built once into an empty database, deterministically.
 
+mod bookings;
 mod catalogue;
 mod data;
 mod network;
@@ -137,6 +138,7 @@ pub async fn ensure(
         add_network(store, now).await?;
         add_catalogue(store, now).await?;
         add_requests(store, now).await?;
+        bookings::add_bookings(store, now).await?;
         return Ok(false);
     }
     if store.accounts().count().await? > 0 || store.places().first_subdistrict().await?.is_some() {
@@ -157,6 +159,9 @@ pub async fn ensure(
     add_requests(store, now)
         .await
         .context("loading the demo requests")?;
+    bookings::add_bookings(store, now)
+        .await
+        .context("loading the demo room bookings")?;
     store.meta().set(DEMO_MARKER, DEMO_VERSION).await?;
     Ok(true)
 }

@@ -211,5 +211,31 @@ async fn the_demo_mirrors_the_seed(b: Backend) {
         assert_eq!(a.role, l.role);
         assert!(a.is_demo && hash.is_some(), "{}", l.username);
     }
+    // A month of room bookings in the stations, the seed's activities among them.
+    let stations = all(Entity::Station).await;
+    let (from, to) = (
+        pinned_now() - chrono::Duration::days(14),
+        pinned_now() + chrono::Duration::days(28),
+    );
+    let mut booked = Vec::new();
+    for st in &stations {
+        booked.extend(s.bookings().in_station(st.id, from, to).await.unwrap());
+    }
+    assert!(booked.len() >= 44 * 10, "{}", booked.len());
+    for purpose in [
+        "书法班",
+        "外籍居民汉语班（入门班）",
+        "垃圾分类楼组长会议",
+        "消防演练",
+    ] {
+        assert!(booked.iter().any(|b| b.purpose == purpose), "{purpose}");
+    }
+    let stations_booked: std::collections::BTreeSet<i64> =
+        booked.iter().map(|b| b.station_id).collect();
+    assert_eq!(
+        stations_booked.len(),
+        stations.len(),
+        "every station uses its rooms"
+    );
     db.drop_db().await;
 }
