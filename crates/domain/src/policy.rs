@@ -193,6 +193,13 @@ impl Actor {
         self.role.is_staff()
     }
 
+    /// Whether the actor is staff working in neighbourhood `nb` (a worker or secretary
+    /// there, an admin anywhere in the subdistrict): who files for it on any channel and
+    /// books its stations' rooms.
+    pub fn staff_of(&self, nb: NeighbourhoodId) -> bool {
+        self.may_take_requests() && self.request_neighbourhood(Some(nb)).is_ok()
+    }
+
     /// Whether the actor supervises the requests of a neighbourhood: its secretary, or the
     /// subdistrict.
     pub fn supervises(&self, neighbourhood_id: NeighbourhoodId) -> bool {

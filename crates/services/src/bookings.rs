@@ -184,11 +184,7 @@ async fn bookable(sv: &Services, who: &Caller, room: RoomId) -> Result<RoomPlace
     if place.subdistrict_id != actor.subdistrict_id {
         return Err(Error::validation("room_id", "invalid_reference"));
     }
-    if !(actor.may_take_requests()
-        && actor
-            .request_neighbourhood(Some(place.neighbourhood_id))
-            .is_ok())
-    {
+    if !actor.staff_of(place.neighbourhood_id) {
         return Err(Error::Forbidden);
     }
     Ok(place)
@@ -295,7 +291,7 @@ pub async fn of_station(
         .ok_or(Error::NotFound)?;
     let nb = st.neighbourhood_id.ok_or(Error::NotFound)?;
     let actor = &who.actor;
-    if !(actor.may_take_requests() && actor.request_neighbourhood(Some(nb)).is_ok()) {
+    if !actor.staff_of(nb) {
         return Err(Error::Forbidden);
     }
     if to <= from || (to - from).num_days() > MAX_LIST_DAYS {

@@ -172,7 +172,7 @@ pub async fn report(
 /// in her own neighbourhood, an admin anywhere in the subdistrict).
 pub fn may_file_for(account: &doorstep_store::Account, nb: NeighbourhoodId) -> Result<()> {
     let actor = account.actor();
-    if actor.may_take_requests() && actor.request_neighbourhood(Some(nb)).is_ok() {
+    if actor.staff_of(nb) {
         Ok(())
     } else {
         Err(Error::Forbidden)

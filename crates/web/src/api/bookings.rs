@@ -9,10 +9,11 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use chrono::{NaiveDate, TimeZone, Utc};
+use chrono::NaiveDate;
 use chrono_tz::Asia::Shanghai;
 use doorstep_domain::bookings::BookingState;
 use doorstep_domain::{BookingId, RoomId};
+use doorstep_services::audit::shanghai_midnight;
 use doorstep_services::bookings as svc;
 use serde_json::json;
 
@@ -54,19 +55,12 @@ pub async fn of_room(
     let today = sv.now().with_timezone(&Shanghai).date_naive();
     let from = p.from.unwrap_or(today);
     let to = p.to.unwrap_or(from + chrono::Duration::days(27));
-    let at = |d: NaiveDate| {
-        Shanghai
-            .from_local_datetime(&d.and_hms_opt(0, 0, 0).unwrap_or_default())
-            .single()
-            .map(|t| t.with_timezone(&Utc))
-            .ok_or_else(|| AppError::validation("from", "invalid_date"))
-    };
     let items = svc::of_room(
         sv,
         &user.caller(),
         room,
-        at(from)?,
-        at(to + chrono::Duration::days(1))?,
+        shanghai_midnight(from),
+        shanghai_midnight(to + chrono::Duration::days(1)),
     )
     .await?;
     Ok(Json(

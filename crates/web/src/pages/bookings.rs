@@ -12,10 +12,11 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use chrono::{Datelike, Duration, NaiveDate, TimeZone, Utc};
+use chrono::{Datelike, Duration, NaiveDate, Utc};
 use chrono_tz::Asia::Shanghai;
 use doorstep_domain::bookings::{BookingState, Repeat};
 use doorstep_domain::{BookingId, FieldErrors};
+use doorstep_services::audit::shanghai_midnight;
 use doorstep_services::bookings as svc;
 use minijinja::context;
 use serde_json::{Map, Value, json};
@@ -42,15 +43,6 @@ impl FromParams for Week {
             booked: p.int("booked"),
         }
     }
-}
-
-/// The start of a day in Shanghai (which has no daylight saving: always one instant).
-fn midnight(d: NaiveDate) -> chrono::DateTime<Utc> {
-    let local = d.and_time(chrono::NaiveTime::MIN);
-    Shanghai
-        .from_local_datetime(&local)
-        .earliest()
-        .map_or_else(|| local.and_utc(), |t| t.with_timezone(&Utc))
 }
 
 fn monday_of(d: NaiveDate) -> NaiveDate {
@@ -124,8 +116,14 @@ async fn render(
     let today = sv.now().with_timezone(&Shanghai).date_naive();
     let first = monday_of(from.unwrap_or(today));
     let last = first + Duration::days(DAYS);
-    let view =
-        svc::of_station(sv, &user.caller(), station, midnight(first), midnight(last)).await?;
+    let view = svc::of_station(
+        sv,
+        &user.caller(),
+        station,
+        shanghai_midnight(first),
+        shanghai_midnight(last),
+    )
+    .await?;
     let days = agenda(state, lang, &view, first, today);
     let uses = usage(&view, first, last - Duration::days(1));
     let field_error = |k: &str| errors.get(k).map(|e| state.i18n.field_error(lang, e));
